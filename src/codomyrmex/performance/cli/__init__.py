@@ -1,0 +1,77 @@
+"""The ``codomyrmex-perf`` command line.
+
+Each subcommand lives in its own module under this package and is imported only when it runs,
+so ``codomyrmex-perf --help`` stays fast. To add one, create ``cli/_<name>.py`` with::
+
+    HELP = "one line for --help"
+
+    def register(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument(...)
+        parser.set_defaults(func=run)   # run(args) -> int exit code
+
+and add the name to :data:`COMMANDS`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from .._version import __version__
+
+__all__ = ["COMMANDS", "main"]
+
+#: subcommand -> (module, one-line help). Modules are imported only for the command that runs.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "version": ("_version_cmd", "print the library version"),
+    "serve": ("_serve", "expose /metrics with the library's collector"),
+    "bench": ("_bench", "run benchmark suites and read their recorded history"),
+    "importtime": ("_importtime", "profile the imports of a Python program"),
+    "lazy": ("_lazy", "check lazy-import targets"),
+    "report": ("_report", "write an HTML trend report of recorded benchmarks"),
+}
+
+
+def _available() -> dict[str, tuple[str, str]]:
+    # A command whose module has not been written yet is not offered (no placeholder commands).
+    from importlib.util import find_spec
+
+    return {
+        name: entry for name, entry in COMMANDS.items() if find_spec(f"{__name__}.{entry[0]}")
+    }
+
+
+def build_parser(selected: str | None = None) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="codomyrmex-perf",
+        description="Caching, lazy imports, import profiling and benchmarks for agent processes.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (module, help_text) in _available().items():
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        if name == selected:
+            importlib.import_module(f"{__name__}.{module}").register(p)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``codomyrmex-perf``; returns the exit code."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    selected = next((a for a in args_list if not a.startswith("-")), None)
+    parser = build_parser(selected)
+    args = parser.parse_args(args_list)
+    func = getattr(args, "func", None)
+    if func is None:
+        parser.print_help()
+        return 2 if args.command is None and args_list else 0
+    try:
+        return int(func(args))
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,5 @@
+"""``python -m codomyrmex.performance.cli`` is ``codomyrmex-perf``."""
+
+from . import main
+
+raise SystemExit(main())

@@ -1,0 +1,155 @@
+"""The OpenTelemetry side of telemetry: observable instruments, slow-path histograms, tracer.
+
+Imported on first need only (never by ``import codomyrmex.performance``). Instruments are made
+on the meter provider injected with :func:`use_providers`, or on the global API provider: before
+an application installs an SDK that is the API's proxy, which binds to the real provider later
+and is a no-op until then.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from typing import Any
+
+from opentelemetry import metrics, trace
+from opentelemetry.metrics import CallbackOptions, Observation
+
+from .._version import __version__
+from . import names
+from .stats import StatsRegistry, default_registry
+
+__all__ = ["Bridge", "bridge", "use_providers"]
+
+
+class Bridge:
+    """Instruments bound to one meter provider and a tracer from one tracer provider."""
+
+    def __init__(
+        self,
+        meter_provider: metrics.MeterProvider | None,
+        tracer_provider: trace.TracerProvider | None,
+        registry: StatsRegistry,
+    ) -> None:
+        self.registry = registry
+        meter = metrics.get_meter(
+            names.INSTRUMENTATION_SCOPE, __version__, meter_provider=meter_provider
+        )
+        self.tracer = trace.get_tracer(
+            names.INSTRUMENTATION_SCOPE, __version__, tracer_provider=tracer_provider
+        )
+
+        def counter(m: names.MetricName, cb: Any) -> None:
+            meter.create_observable_counter(m.otel_name, [cb], unit=m.unit, description=m.description)
+
+        def gauge(m: names.MetricName, cb: Any) -> None:
+            meter.create_observable_gauge(m.otel_name, [cb], unit=m.unit, description=m.description)
+
+        counter(names.CACHE_GETS, self._gets)
+        counter(names.CACHE_PUTS, self._puts)
+        counter(names.CACHE_EVICTIONS, self._evictions)
+        counter(names.CACHE_ERRORS, self._errors)
+        gauge(names.CACHE_ENTRIES, self._entries)
+        counter(names.LAZY_IMPORTS, self._lazy)
+        gauge(names.MODULE_IMPORT, self._module_import)
+        gauge(names.BENCHMARK_DURATION, self._bench_duration)
+        gauge(names.BENCHMARK_REGRESSION, self._bench_regression)
+        gauge(names.BENCHMARK_CHANGE_RATIO, self._bench_change)
+        gauge(names.BENCHMARK_LAST_RUN, self._bench_last_run)
+
+        def histogram(m: names.MetricName) -> metrics.Histogram:
+            return meter.create_histogram(
+                m.otel_name, unit=m.unit, description=m.description,
+                explicit_bucket_boundaries_advisory=list(m.buckets),
+            )  # fmt: skip
+
+        self.cache_load = histogram(names.CACHE_LOAD_DURATION)
+        self.import_duration = histogram(names.IMPORT_DURATION)
+
+    # Callbacks run on the exporter's thread at collection time. They copy the dicts (list())
+    # because a feature thread may add a new cache while we iterate.
+    def _gets(self, _: CallbackOptions) -> Iterable[Observation]:
+        for s in list(self.registry.caches.values()):
+            for result, tier, n in s.gets():
+                yield Observation(n, {"cache": s.name, "result": result, "tier": tier})
+
+    def _puts(self, _: CallbackOptions) -> Iterable[Observation]:
+        for s in list(self.registry.caches.values()):
+            yield Observation(s.puts, {"cache": s.name})
+
+    def _evictions(self, _: CallbackOptions) -> Iterable[Observation]:
+        for s in list(self.registry.caches.values()):
+            for cause, n in s.evictions():
+                yield Observation(n, {"cache": s.name, "cause": cause})
+
+    def _errors(self, _: CallbackOptions) -> Iterable[Observation]:
+        for s in list(self.registry.caches.values()):
+            for (tier, op), n in list(s.errors.items()):
+                yield Observation(n, {"cache": s.name, "tier": tier, "op": op})
+
+    def _entries(self, _: CallbackOptions) -> Iterable[Observation]:
+        for s in list(self.registry.caches.values()):
+            yield Observation(s.current_entries(), {"cache": s.name})
+
+    def _lazy(self, _: CallbackOptions) -> Iterable[Observation]:
+        for (package, state), n in list(self.registry.lazy_imports.items()):
+            yield Observation(n, {"package": package, "state": state})
+
+    def _module_import(self, _: CallbackOptions) -> Iterable[Observation]:
+        for module, seconds in list(self.registry.module_import_seconds.items()):
+            yield Observation(seconds, {"module": module})
+
+    def _bench_duration(self, _: CallbackOptions) -> Iterable[Observation]:
+        for (suite, bench, stat), v in list(self.registry.benchmarks.duration.items()):
+            yield Observation(v, {"suite": suite, "benchmark": bench, "stat": stat})
+
+    def _bench_regression(self, _: CallbackOptions) -> Iterable[Observation]:
+        for (suite, bench), v in list(self.registry.benchmarks.regression.items()):
+            yield Observation(v, {"suite": suite, "benchmark": bench})
+
+    def _bench_change(self, _: CallbackOptions) -> Iterable[Observation]:
+        for (suite, bench), v in list(self.registry.benchmarks.change_ratio.items()):
+            yield Observation(v, {"suite": suite, "benchmark": bench})
+
+    def _bench_last_run(self, _: CallbackOptions) -> Iterable[Observation]:
+        for suite, v in list(self.registry.benchmarks.last_run.items()):
+            yield Observation(v, {"suite": suite})
+
+
+_lock = threading.Lock()
+_bridge: Bridge | None = None
+_global_bridge: Bridge | None = None
+
+
+def bridge() -> Bridge:
+    """The current bridge: the injected providers', else the global API's (made once)."""
+    global _global_bridge
+    b = _bridge
+    if b is not None:
+        return b
+    with _lock:
+        if _bridge is not None:
+            return _bridge
+        if _global_bridge is None:
+            # Instruments on the global proxy meter are made once per process: the proxy binds
+            # them to whatever SDK provider the application installs later.
+            _global_bridge = Bridge(None, None, default_registry())
+        return _global_bridge
+
+
+def use_providers(
+    *,
+    tracer_provider: trace.TracerProvider | None = None,
+    meter_provider: metrics.MeterProvider | None = None,
+) -> None:
+    """Send the library's telemetry to these providers instead of the global ones.
+
+    ``use_providers()`` with no argument returns to the global providers. Tests use this with
+    ``InMemoryMetricReader`` / ``InMemorySpanExporter`` rather than patching globals.
+    """
+    global _bridge
+    with _lock:
+        if tracer_provider is None and meter_provider is None:
+            _bridge = None
+        else:
+            _bridge = Bridge(meter_provider, tracer_provider, default_registry())

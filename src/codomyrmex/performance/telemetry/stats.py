@@ -1,0 +1,255 @@
+"""Plain, dependency-free statistics that feature code records into.
+
+The hot paths (cache hits) only do ``stats.hits += 1`` under a lock they already hold. Nothing
+here imports OpenTelemetry or prometheus_client: the OTel observable instruments
+(:mod:`._otel`) and the Prometheus collector (:mod:`._prometheus`) *read* these objects at
+collection time, so both paths report exactly the same numbers.
+
+    >>> from codomyrmex.performance.telemetry.stats import StatsRegistry
+    >>> reg = StatsRegistry()
+    >>> s = reg.cache("expensive_analysis")
+    >>> s.hits += 1
+    >>> reg.cache("expensive_analysis").hits
+    1
+"""
+
+from __future__ import annotations
+
+import threading
+from bisect import bisect_left
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from .names import BENCHMARK_STATS, DURATION_BUCKETS
+
+__all__ = [
+    "BenchmarkGauges",
+    "CacheStats",
+    "Histogram",
+    "StatsRegistry",
+    "default_registry",
+]
+
+
+class Histogram:
+    """An explicit-bucket histogram of plain numbers (Prometheus semantics: ``le`` buckets).
+
+    ``counts[i]`` counts observations ``<= bounds[i]`` that are ``> bounds[i-1]``; the last slot
+    is the ``+Inf`` overflow. Read :meth:`cumulative` for the Prometheus form.
+    """
+
+    __slots__ = ("bounds", "count", "counts", "sum")
+
+    def __init__(self, bounds: tuple[float, ...] = DURATION_BUCKETS) -> None:
+        self.bounds = bounds
+        self.counts = [0] * (len(bounds) + 1)
+        self.count = 0
+        self.sum = 0.0
+
+    def observe(self, value: float) -> None:
+        # bisect_left: a value equal to a bound belongs to that bound's bucket (le semantics).
+        self.counts[bisect_left(self.bounds, value)] += 1
+        self.count += 1
+        self.sum += value
+
+    def cumulative(self) -> list[tuple[str, int]]:
+        """``[("0.0001", n), ..., ("+Inf", total)]`` as Prometheus expects."""
+        out: list[tuple[str, int]] = []
+        running = 0
+        for bound, n in zip((*self.bounds, float("inf")), self.counts, strict=True):
+            running += n
+            out.append(("+Inf" if bound == float("inf") else repr(float(bound)), running))
+        return out
+
+
+class CacheStats:
+    """Counters of one named cache. Attributes are plain ints, incremented by the cache itself.
+
+    ``hits``/``misses`` are for the in-process (memory) tier; ``disk_*`` and ``redis_*`` for the
+    shared tiers, which are only consulted after a memory miss.
+    """
+
+    __slots__ = (
+        "__weakref__",
+        "disk_hits",
+        "disk_misses",
+        "entries",
+        "entries_fn",
+        "errors",
+        "evictions_expired",
+        "evictions_explicit",
+        "evictions_size",
+        "hits",
+        "load_failure",
+        "load_success",
+        "misses",
+        "name",
+        "puts",
+        "redis_hits",
+        "redis_misses",
+    )
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.hits = 0
+        self.misses = 0
+        self.disk_hits = 0
+        self.disk_misses = 0
+        self.redis_hits = 0
+        self.redis_misses = 0
+        self.puts = 0
+        self.evictions_size = 0
+        self.evictions_expired = 0
+        self.evictions_explicit = 0
+        #: (tier, op) -> count. Slow path only.
+        self.errors: dict[tuple[str, str], int] = {}
+        #: Current entry count; a cache may instead set ``entries_fn`` to be read at collection.
+        self.entries = 0
+        self.entries_fn: Callable[[], int] | None = None
+        self.load_success = Histogram()
+        self.load_failure = Histogram()
+
+    def gets(self) -> Iterator[tuple[str, str, int]]:
+        """``(result, tier, count)`` for every gets series, including zeros."""
+        yield "hit", "memory", self.hits
+        yield "miss", "memory", self.misses
+        yield "hit", "disk", self.disk_hits
+        yield "miss", "disk", self.disk_misses
+        yield "hit", "redis", self.redis_hits
+        yield "miss", "redis", self.redis_misses
+
+    def evictions(self) -> Iterator[tuple[str, int]]:
+        yield "size", self.evictions_size
+        yield "expired", self.evictions_expired
+        yield "explicit", self.evictions_explicit
+
+    def current_entries(self) -> int:
+        fn = self.entries_fn
+        if fn is not None:
+            try:
+                return fn()
+            except Exception:  # a collector must never raise into the exporter
+                return self.entries
+        return self.entries
+
+    def count_error(self, tier: str, op: str) -> None:
+        key = (tier, op)
+        self.errors[key] = self.errors.get(key, 0) + 1
+
+
+@dataclass
+class BenchmarkGauges:
+    """The last values of the benchmark gauges, keyed by label tuples."""
+
+    #: (suite, benchmark, stat) -> seconds
+    duration: dict[tuple[str, str, str], float] = field(default_factory=dict)
+    #: (suite, benchmark) -> 0.0 or 1.0
+    regression: dict[tuple[str, str], float] = field(default_factory=dict)
+    #: (suite, benchmark) -> current median / baseline median
+    change_ratio: dict[tuple[str, str], float] = field(default_factory=dict)
+    #: suite -> unix seconds
+    last_run: dict[str, float] = field(default_factory=dict)
+
+
+class StatsRegistry:
+    """All statistics of one process (or one test). Readers iterate; writers mutate in place.
+
+    Structural changes (a new cache, a new label set) take ``self.lock``; increments of existing
+    counters do not need it (they happen under the owning object's own lock).
+    """
+
+    def __init__(self, *, module_top_k: int = 20) -> None:
+        self.lock = threading.Lock()
+        self.caches: dict[str, CacheStats] = {}
+        #: (package, state) -> count
+        self.lazy_imports: dict[tuple[str, str], int] = {}
+        #: (package, kind) -> Histogram
+        self.import_durations: dict[tuple[str, str], Histogram] = {}
+        #: module -> cumulative seconds, bounded to ``module_top_k`` entries
+        self.module_import_seconds: dict[str, float] = {}
+        self.module_top_k = module_top_k
+        self.benchmarks = BenchmarkGauges()
+
+    # -- caches ------------------------------------------------------------------------------
+    def cache(self, name: str) -> CacheStats:
+        """The stats of cache ``name``, created (all series at zero) on first use.
+
+        Two caches created with the same name share one set of counters, as two
+        prometheus_client children with the same labels would.
+        """
+        stats = self.caches.get(name)
+        if stats is None:
+            with self.lock:
+                stats = self.caches.setdefault(name, CacheStats(name))
+        return stats
+
+    # -- imports -----------------------------------------------------------------------------
+    def count_lazy_import(self, package: str, state: str) -> None:
+        key = (package, state)
+        with self.lock:
+            self.lazy_imports[key] = self.lazy_imports.get(key, 0) + 1
+
+    def observe_import(self, package: str, kind: str, seconds: float) -> None:
+        key = (package, kind)
+        with self.lock:
+            hist = self.import_durations.get(key)
+            if hist is None:
+                hist = self.import_durations[key] = Histogram()
+            hist.observe(seconds)
+
+    def set_module_import(self, module: str, seconds: float) -> None:
+        """Offer a module's cumulative import time; only the ``module_top_k`` slowest are kept
+        so that a 600-module import never becomes 600 series."""
+        with self.lock:
+            table = self.module_import_seconds
+            if module in table or len(table) < self.module_top_k:
+                table[module] = max(seconds, table.get(module, 0.0))
+                return
+            fastest = min(table, key=table.__getitem__)
+            if seconds > table[fastest]:
+                del table[fastest]
+                table[module] = seconds
+
+    # -- benchmarks --------------------------------------------------------------------------
+    def set_benchmark(
+        self,
+        suite: str,
+        benchmark: str,
+        stats: dict[str, float],
+        *,
+        regression: bool | None = None,
+        change_ratio: float | None = None,
+    ) -> None:
+        """Record the last run of one benchmark. ``stats`` keys: min, p50, p90, p95, p99, mean."""
+        unknown = set(stats) - set(BENCHMARK_STATS)
+        if unknown:
+            raise ValueError(f"unknown benchmark stat(s) {sorted(unknown)}; accepted: {BENCHMARK_STATS}")
+        with self.lock:
+            gauges = self.benchmarks
+            for stat, value in stats.items():
+                gauges.duration[(suite, benchmark, stat)] = float(value)
+            if regression is not None:
+                gauges.regression[(suite, benchmark)] = 1.0 if regression else 0.0
+            if change_ratio is not None:
+                gauges.change_ratio[(suite, benchmark)] = float(change_ratio)
+
+    def set_suite_run(self, suite: str, timestamp: float) -> None:
+        with self.lock:
+            self.benchmarks.last_run[suite] = float(timestamp)
+
+    def clear(self) -> None:
+        """Forget everything (for tests and for ``shutdown``)."""
+        with self.lock:
+            self.caches.clear()
+            self.lazy_imports.clear()
+            self.import_durations.clear()
+            self.module_import_seconds.clear()
+            self.benchmarks = BenchmarkGauges()
+
+
+_DEFAULT = StatsRegistry()
+
+
+def default_registry() -> StatsRegistry:
+    """The process-wide registry that the library records into and the exporters read."""
+    return _DEFAULT
