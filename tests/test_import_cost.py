@@ -1,0 +1,42 @@
+"""``import codomyrmex.performance`` must stay cheap (checked in a fresh interpreter)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+FORBIDDEN = ("prometheus_client", "opentelemetry.sdk", "opentelemetry.exporter", "grpc",
+             "google.protobuf", "numpy", "scipy", "redis")  # fmt: skip
+
+
+def _modules_after(code: str) -> set[str]:
+    out = subprocess.run(
+        [sys.executable, "-c", f"{code}\nimport sys, json; print(json.dumps(sorted(sys.modules)))"],
+        capture_output=True, text=True, check=True, timeout=120,
+    )  # fmt: skip
+    return set(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def _forbidden(modules: set[str]) -> list[str]:
+    return sorted(m for m in modules if any(m == f or m.startswith(f + ".") for f in FORBIDDEN))
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "import codomyrmex.performance",
+        "from codomyrmex.performance import CacheManager, cached_function, LazyLoader, lazy_import",
+        "from codomyrmex.performance import errors, env, telemetry",
+    ],
+)
+def test_import_pulls_in_no_heavy_dependency(code: str) -> None:
+    assert _forbidden(_modules_after(code)) == []
+
+
+def test_package_import_does_not_import_the_otel_api_either() -> None:
+    # Not required by DESIGN.md, but cheap to keep: the OTel API loads on the first slow path.
+    modules = _modules_after("import codomyrmex.performance")
+    assert not any(m.startswith("opentelemetry") for m in modules)

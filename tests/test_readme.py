@@ -1,0 +1,33 @@
+"""The README gives exactly two set-up commands, and CI runs the README's test command."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _setup_commands() -> list[str]:
+    text = (ROOT / "README.md").read_text()
+    section = text.split("## Set-up: two commands", 1)[1].split("\n## ", 1)[0]
+    return [block.strip() for block in re.findall(r"```sh\n(.*?)```", section, re.S)]
+
+
+def test_readme_gives_exactly_two_commands() -> None:
+    commands = _setup_commands()
+    assert len(commands) == 2
+    assert all("\n" not in c for c in commands)
+    assert "codomyrmex-perf bench run examples/agent_suite.py" in commands[0]
+    assert "pip install -e '.[test]'" in commands[1]
+
+
+def test_ci_runs_the_readme_test_command() -> None:
+    ci = (ROOT / ".ci" / "run").read_text()
+    test_command = _setup_commands()[1].split("&&")[-1].strip()
+    ci_lines = [line.strip() for line in ci.splitlines()]
+    assert test_command in ci_lines
+
+
+def test_example_suite_exists() -> None:
+    assert (ROOT / "examples" / "agent_suite.py").is_file()
