@@ -40,6 +40,7 @@ __all__ = [
     "SPAN_BENCHMARK",
     "SPAN_CACHE_LOAD",
     "SPAN_IMPORT",
+    "SPAN_IMPORTS",
     "SPAN_REGRESSION_CHECK",
     "TIERS",
     "MetricName",
@@ -149,6 +150,7 @@ ALL_METRICS: tuple[MetricName, ...] = (
 # Span names.
 SPAN_CACHE_LOAD = "cache.load"
 SPAN_IMPORT = "import"  # full name: "import <module>"
+SPAN_IMPORTS = "imports"  # root of an exported import tree (the process start), parent of "import <module>"
 SPAN_BENCHMARK = "benchmark"  # full name: "benchmark <suite>"; children "benchmark <suite>/<name>"
 SPAN_REGRESSION_CHECK = "regression.check"
 

@@ -1,0 +1,71 @@
+"""``codomyrmex-perf importtime``: profile the imports of a Python program, or read
+``python -X importtime`` output.
+
+    codomyrmex-perf importtime --top 15 --tree --min-ms 1 -- -c "import numpy"
+    codomyrmex-perf importtime -- -m mypkg.cli --help
+    python -X importtime -c "import numpy" 2> it.txt && codomyrmex-perf importtime --from-file it.txt
+    python -X importtime -c "import numpy" 2>&1 | codomyrmex-perf importtime --from-file -
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+HELP = "profile the imports of a Python program"
+
+
+def register(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--top", type=int, default=10, help="how many of the slowest imports to list (default 10)")
+    parser.add_argument("--tree", action="store_true", help="also print the import tree")
+    parser.add_argument("--min-ms", type=float, default=0.0, metavar="X",
+                        help="fold imports faster than X ms into their parent in the tree")  # fmt: skip
+    parser.add_argument("--json", action="store_true", help="print the profile as JSON instead")
+    parser.add_argument("--from-file", metavar="F", help="read `python -X importtime` output from F ('-': stdin)")
+    parser.add_argument("python_args", nargs=argparse.REMAINDER,
+                        help="after --: what to run, as for python (-m module | -c code | script) [args]")  # fmt: skip
+    parser.set_defaults(func=run)
+
+
+def _fail(message: str) -> int:
+    print(f"codomyrmex-perf importtime: {message}", file=sys.stderr)
+    return 2
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..importtime import ImportProfile, parse_importtime
+
+    python_args = list(args.python_args)
+    if python_args[:1] == ["--"]:
+        python_args = python_args[1:]
+    if args.top < 1:
+        return _fail(f"--top must be an integer >= 1, got {args.top}")
+    if args.min_ms < 0:
+        return _fail(f"--min-ms must be a number >= 0, got {args.min_ms}")
+    if args.from_file and python_args:
+        return _fail("give either --from-file or a program after --, not both")
+    code = 0
+    if args.from_file:
+        try:
+            text = sys.stdin.read() if args.from_file == "-" else Path(args.from_file).read_text(encoding="utf-8")
+        except OSError as exc:
+            return _fail(f"cannot read --from-file {args.from_file!r}: {exc}")
+        profile = parse_importtime(text)
+    elif python_args:
+        with tempfile.TemporaryDirectory(prefix="codomyrmex-importtime-") as tmp:
+            out = Path(tmp) / "profile.json"
+            argv = [sys.executable, "-m", "codomyrmex.performance.importtime", "--json", "--output", str(out), *python_args]
+            code = subprocess.call(argv)
+            if not out.exists():
+                return _fail(f"the profiled program wrote no profile (exit code {code}): {python_args}")
+            profile = ImportProfile.from_json(out.read_text(encoding="utf-8"))
+    else:
+        return _fail("nothing to profile: give a program after -- (e.g. -- -c 'import numpy') or --from-file F")
+    if args.json:
+        print(profile.to_json())
+    else:
+        print(profile.report(top=args.top, tree=args.tree, min_ms=args.min_ms))
+    return code

@@ -1,0 +1,117 @@
+"""Run a program (``-m module``, ``-c code`` or a script) under the import profiler.
+
+Used by ``python -m codomyrmex.performance.importtime`` and ``codomyrmex-perf importtime``.
+Argument parsing is done by hand (no argparse, dataclasses or pathlib) so that the profiler
+imports as little as possible before the program starts: a module imported here is already in
+``sys.modules`` when the program imports it, and so would be missing from its profile.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from ..errors import ConfigurationError
+from ._recorder import install
+
+__all__ = ["Options", "main", "parse_args"]
+
+USAGE = (
+    "usage: python -m codomyrmex.performance.importtime [--top N] [--tree] [--min-ms X] "
+    "[--json] [--output FILE] (-m module | -c code | script) [args...]"
+)
+
+
+class Options:
+    """What to run and how to report it."""
+
+    def __init__(self) -> None:
+        self.top = 10
+        self.tree = False
+        self.min_ms = 0.0
+        self.json = False
+        self.output: str | None = None
+        self.kind = ""  # "module" | "code" | "script"
+        self.target = ""
+        self.args: list[str] = []
+
+
+def parse_args(argv: list[str]) -> Options:
+    """Parse profiler options up to the program (``-m``/``-c``/script); the rest are its args."""
+    opts = Options()
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        value = argv[i + 1] if i + 1 < len(argv) else None
+        if arg in ("-m", "-c"):
+            if value is None:
+                raise ConfigurationError(f"{arg} needs a value; {USAGE}")
+            opts.kind, opts.target, opts.args = ("module" if arg == "-m" else "code"), value, argv[i + 2 :]
+            return opts
+        if arg == "--tree":
+            opts.tree = True
+        elif arg == "--json":
+            opts.json = True
+        elif arg in ("--top", "--min-ms", "--output"):
+            if value is None:
+                raise ConfigurationError(f"{arg} needs a value; {USAGE}")
+            try:
+                if arg == "--top":
+                    opts.top = int(value)
+                elif arg == "--min-ms":
+                    opts.min_ms = float(value)
+                else:
+                    opts.output = value
+            except ValueError:
+                raise ConfigurationError(f"{arg} must be a number, got {value!r}") from None
+            i += 1
+        elif arg == "--":
+            pass
+        elif arg.startswith("-"):
+            raise ConfigurationError(f"unknown option {arg!r}; {USAGE}")
+        else:
+            opts.kind, opts.target, opts.args = "script", arg, argv[i + 1 :]
+            return opts
+        i += 1
+    raise ConfigurationError(f"no program given; {USAGE}")
+
+
+def _run(opts: Options) -> None:
+    import runpy
+
+    if opts.kind == "module":
+        sys.argv = [opts.target, *opts.args]
+        runpy.run_module(opts.target, run_name="__main__", alter_sys=True)
+    elif opts.kind == "script":
+        sys.argv = [opts.target, *opts.args]
+        sys.path.insert(0, os.path.dirname(os.path.abspath(opts.target)))
+        runpy.run_path(opts.target, run_name="__main__")
+    else:
+        sys.argv = ["-c", *opts.args]
+        sys.path.insert(0, "")
+        code = compile(opts.target, "<string>", "exec")
+        exec(code, {"__name__": "__main__", "__builtins__": __builtins__})
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the program under the profiler and write the report (stderr) or JSON (``--output``)."""
+    try:
+        opts = parse_args(list(sys.argv[1:] if argv is None else argv))
+    except ConfigurationError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    profile = install()
+    code = 0
+    try:
+        _run(opts)
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    finally:
+        profile.stop()
+        text = profile.to_json() if opts.json else profile.report(top=opts.top, tree=opts.tree, min_ms=opts.min_ms)
+        if opts.output:
+            with open(opts.output, "w", encoding="utf-8") as f:
+                f.write(text + "\n")
+        else:
+            print(text, file=sys.stderr)
+    return code

@@ -1,0 +1,257 @@
+"""``lazy_import``, ``LazyLoader``, ``lazy_function`` and ``get_lazy_loader``.
+
+    >>> from codomyrmex.performance import LazyLoader, lazy_import
+    >>> torch = lazy_import("torch")          # nothing happens until torch.<attr> is used
+    >>> loader = LazyLoader("json")
+    >>> loader.is_loaded() or loader.load().dumps(1)
+    '1'
+    >>> config = LazyLoader(loader=lambda: {"big": "config"})
+    >>> config.load()["big"]
+    'config'
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import threading
+import types
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar, overload
+
+from .._validation import check_callable, check_non_empty_str
+from ..errors import LazyImportError
+from ._eager import is_eager
+from ._proxy import LazyModule, declared_site, load_module, new_proxy
+from ._spec import find_spec_no_exec
+
+__all__ = ["LazyFunction", "LazyLoader", "get_lazy_loader", "lazy_function", "lazy_import"]
+
+T = TypeVar("T")
+
+_UNSET: Any = object()
+
+
+def _absolute_name(argument: str, name: Any, package: Any) -> str:
+    check_non_empty_str(argument, name, error=LazyImportError)
+    if package is not None:
+        check_non_empty_str("package", package, error=LazyImportError)
+    if name.startswith("."):
+        if package is None:
+            raise LazyImportError(
+                f"{argument} {name!r} is relative; pass package='the.anchor.package' to resolve it"
+            )
+        try:
+            name = importlib.util.resolve_name(name, package)
+        except (ImportError, ValueError) as exc:
+            raise LazyImportError(f"cannot resolve {argument} {name!r} in package {package!r}: {exc}") from None
+    if not all(part.isidentifier() for part in name.split(".")):
+        raise LazyImportError(
+            f"{argument} must be a dotted module name like 'xml.dom.minidom', got {name!r}"
+        )
+    return str(name)
+
+
+def _check_exists(name: str, declared_at: str) -> None:
+    try:
+        spec = find_spec_no_exec(name)
+    except (ImportError, ValueError) as exc:
+        spec = None
+        reason = f"{type(exc).__name__}: {exc}"
+    else:
+        reason = "no module with that name can be found"
+    if spec is None:
+        raise LazyImportError(f"lazy import of {name!r} (declared at {declared_at}): {reason}", name=name)
+
+
+def _declare(name: str, declared_at: str, globals_: dict[str, Any] | None, check: bool) -> LazyModule:
+    if check:
+        _check_exists(name, declared_at)
+    proxy = new_proxy(name, declared_at, globals_)
+    if is_eager(name):
+        load_module(proxy, sys._getframe(2))
+    return proxy
+
+
+def lazy_import(name: str, package: str | None = None, *, check: bool = False) -> types.ModuleType:
+    """A module proxy for ``name`` that imports the module on its first attribute access.
+
+    The proxy is a :class:`types.ModuleType` and is not in ``sys.modules`` until first use.
+    ``package`` anchors a relative ``name`` (``lazy_import(".sub", __package__)``). With
+    ``check=True`` a module that cannot be found raises :class:`LazyImportError` at once
+    (checked without executing it or its parents). A failed import raises
+    :class:`LazyImportError` naming both the declaration and the first use; the next use retries.
+
+        >>> json = lazy_import("json")
+        >>> json.loads("[1]")
+        [1]
+    """
+    absolute = _absolute_name("name", name, package)
+    declared_at, globals_ = declared_site(1)
+    return _declare(absolute, declared_at, globals_, check)
+
+
+class LazyLoader(Generic[T]):
+    """A deferred module (``LazyLoader("numpy")``) or any deferred resource
+    (``LazyLoader(loader=build_index)``), produced once by :meth:`load`.
+
+    Loading is thread-safe and happens once; a failed load is retried by the next call.
+    Attribute access is forwarded to the loaded object, so ``LazyLoader("json").dumps`` works.
+
+        >>> LazyLoader("json").load().__name__
+        'json'
+    """
+
+    @overload
+    def __init__(
+        self: LazyLoader[types.ModuleType], module_name: str, package: str | None = None
+    ) -> None: ...
+
+    @overload
+    def __init__(self: LazyLoader[T], *, loader: Callable[[], T]) -> None: ...
+
+    def __init__(
+        self,
+        module_name: str | None = None,
+        package: str | None = None,
+        *,
+        loader: Callable[[], Any] | None = None,
+    ) -> None:
+        if (module_name is None) == (loader is None):
+            raise LazyImportError(
+                "LazyLoader takes either module_name (a module to import) or loader= "
+                f"(a callable), not {'both' if loader is not None else 'neither'}"
+            )
+        self._lock = threading.RLock()
+        self._value: Any = _UNSET
+        self._proxy: LazyModule | None = None
+        self._factory: Callable[[], Any] | None = None
+        if module_name is not None:
+            absolute = _absolute_name("module_name", module_name, package)
+            declared_at, globals_ = declared_site(1)
+            self._name = absolute
+            self._proxy = _declare(absolute, declared_at, None, False)
+            del globals_  # a loader is not a module global to rebind
+        else:
+            self._factory = check_callable("loader", loader)
+            self._name = getattr(loader, "__qualname__", None) or repr(loader)
+
+    @property
+    def name(self) -> str:
+        """The module name, or the loader callable's qualified name."""
+        return self._name
+
+    def load(self) -> T:
+        """The module or resource, produced on the first call and cached."""
+        value = self._value
+        if value is not _UNSET:
+            return value  # type: ignore[no-any-return]
+        with self._lock:
+            if self._value is not _UNSET:
+                return self._value  # type: ignore[no-any-return]
+            if self._proxy is not None:
+                value = load_module(self._proxy, sys._getframe(1))
+            else:
+                assert self._factory is not None
+                value = self._factory()  # exceptions propagate; the next call retries
+            self._value = value
+            return value  # type: ignore[no-any-return]
+
+    def is_loaded(self) -> bool:
+        """Whether :meth:`load` has produced the value (by any path)."""
+        if self._value is not _UNSET:
+            return True
+        proxy = self._proxy
+        return proxy is not None and "__lazy_state__" not in proxy.__dict__
+
+    def __getattr__(self, attr: str) -> Any:
+        if attr.startswith("__") and attr.endswith("__"):
+            raise AttributeError(attr)  # keep copy/pickle/inspect probes away from load()
+        return getattr(self.load(), attr)
+
+    def __repr__(self) -> str:
+        state = "loaded" if self.is_loaded() else "not loaded"
+        kind = "module" if self._proxy is not None else "loader"
+        return f"<LazyLoader {kind} {self._name!r} ({state})>"
+
+
+class LazyFunction:
+    """A callable standing for ``module.name``, resolved on its first call.
+
+        >>> dumps = lazy_function("json", "dumps")
+        >>> dumps({"a": 1})
+        '{"a": 1}'
+    """
+
+    __slots__ = ("__weakref__", "_declared_at", "_fn", "_lock", "_module", "_name")
+
+    def __init__(self, module: str, name: str, declared_at: str) -> None:
+        self._module = module
+        self._name = name
+        self._declared_at = declared_at
+        self._fn: Callable[..., Any] | None = None
+        self._lock = threading.Lock()
+
+    def resolve(self) -> Callable[..., Any]:
+        """Import the module and return the function (cached after the first success)."""
+        fn = self._fn
+        if fn is not None:
+            return fn
+        with self._lock:
+            if self._fn is None:
+                proxy = new_proxy(self._module, self._declared_at, None)
+                module = load_module(proxy, sys._getframe(1))
+                try:
+                    target = getattr(module, self._name)
+                except AttributeError:
+                    raise LazyImportError(
+                        f"lazy function {self._module}.{self._name} (declared at "
+                        f"{self._declared_at}): module {self._module!r} has no attribute "
+                        f"{self._name!r}",
+                        name=self._module,
+                    ) from None
+                self._fn = check_callable(f"{self._module}.{self._name}", target)
+            return self._fn
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        fn = self._fn
+        if fn is None:
+            fn = self.resolve()
+        return fn(*args, **kwargs)
+
+    @property
+    def __name__(self) -> str:
+        return self._name
+
+    def __repr__(self) -> str:
+        state = "resolved" if self._fn is not None else "not resolved"
+        return f"<lazy function {self._module}.{self._name} ({state})>"
+
+
+def lazy_function(module: str, name: str) -> LazyFunction:
+    """A callable for ``module.name`` that imports ``module`` on its first call."""
+    absolute = _absolute_name("module", module, None)
+    check_non_empty_str("name", name, error=LazyImportError)
+    if not name.isidentifier():
+        raise LazyImportError(f"name must be an attribute name like 'dumps', got {name!r}")
+    declared_at, _ = declared_site(1)
+    fn = LazyFunction(absolute, name, declared_at)
+    if is_eager(absolute):
+        fn.resolve()
+    return fn
+
+
+_shared_lock = threading.Lock()
+_shared: dict[str, LazyLoader[types.ModuleType]] = {}
+
+
+def get_lazy_loader(name: str) -> LazyLoader[types.ModuleType]:
+    """The one :class:`LazyLoader` of module ``name`` shared by the whole process."""
+    absolute = _absolute_name("name", name, None)
+    loader = _shared.get(absolute)
+    if loader is None:
+        with _shared_lock:
+            loader = _shared.get(absolute)
+            if loader is None:
+                loader = _shared[absolute] = LazyLoader(absolute)
+    return loader

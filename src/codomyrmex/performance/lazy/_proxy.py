@@ -1,0 +1,305 @@
+"""The lazy module proxy: a real ``types.ModuleType`` that becomes the module on first use.
+
+Declaration builds a :class:`LazyModule` with only the module protocol attributes
+(``__name__``, ``__spec__`` = ``None``, …) and does no filesystem work. The first attribute that
+is not there calls ``__getattr__``, which imports the module *into the proxy object itself*: the
+spec's loader is asked to execute the module body in the proxy's namespace (as
+``importlib.util.LazyLoader`` does), the proxy goes into ``sys.modules``, is bound on its parent
+package, and its class is swapped back to plain ``ModuleType``. From then on the proxy *is* the
+module: same object, same namespace, and CPython's specialised module attribute lookup applies,
+so attribute access costs what it costs on any module.
+
+When the module was already imported by someone else (or its loader insists on creating its own
+object, as extension modules do) the proxy becomes an alias: it copies the namespace, forwards
+misses and writes to the real module, and the declaring module's global that still names the
+proxy is rebound to the real module.
+
+    >>> from codomyrmex.performance.lazy import lazy_import
+    >>> json = lazy_import("json")
+    >>> json.dumps([1])   # imported here
+    '[1]'
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import sys
+import threading
+import types
+from typing import Any
+
+from ..errors import LazyImportError
+
+__all__ = ["LazyModule", "load_module", "new_proxy"]
+
+_STATE = "__lazy_state__"
+
+# Introspection probes (inspect, pytest collection, typing, copy) that must not import the
+# module: answering "no such attribute" is what a module without them would say anyway.
+_NO_TRIGGER = frozenset({
+    "__wrapped__", "__test__", "__signature__", "__text_signature__", "__origin__", "__func__",
+    "__self__", "__code__", "__objclass__", "__isabstractmethod__", "__bases__", "__mro__",
+    "__get__", "__call__", "__iter__", "__len__", "__fspath__", "__class_getitem__",
+    "__pytest_wrapped__", "_pytestfixturefunction", "__getstate__",
+})  # fmt: skip
+
+_locks_guard = threading.Lock()
+_locks: dict[str, threading.RLock] = {}
+
+
+def _lock_for(name: str) -> threading.RLock:
+    lock = _locks.get(name)
+    if lock is None:
+        with _locks_guard:
+            lock = _locks.setdefault(name, threading.RLock())
+    return lock
+
+
+class _State:
+    """Bookkeeping of one proxy, kept in its namespace until the load succeeds."""
+
+    __slots__ = ("declared_at", "globals", "loading_thread", "name", "target")
+
+    def __init__(self, name: str, declared_at: str, globals_: dict[str, Any] | None) -> None:
+        self.name = name
+        self.declared_at = declared_at
+        self.globals = globals_
+        self.loading_thread: int | None = None
+        self.target: types.ModuleType | None = None
+
+
+def _site(frame: types.FrameType | None) -> str:
+    if frame is None:
+        return "<unknown>"
+    return f"{frame.f_code.co_filename}:{frame.f_lineno}"
+
+
+class LazyModule(types.ModuleType):
+    """A module that imports itself on first attribute access. See the module docstring."""
+
+    __slots__ = ()
+
+    def __getattr__(self, attr: str) -> Any:
+        state: _State | None = self.__dict__.get(_STATE)
+        if state is None:  # loaded by another thread between the lookup and this call
+            return _plain_getattr(self, attr)
+        if attr in _NO_TRIGGER:
+            raise AttributeError(f"module {state.name!r} has no attribute {attr!r}")
+        if state.loading_thread == threading.get_ident():
+            # The module body itself (or a submodule it imports) reached the partially
+            # initialised module: behave like a real module in that state (PEP 562 included).
+            hook = self.__dict__.get("__getattr__")
+            if hook is not None:
+                return hook(attr)
+            raise AttributeError(
+                f"partially initialized module {state.name!r} has no attribute {attr!r} "
+                "(most likely due to a circular import)"
+            )
+        module = load_module(self, sys._getframe(1))
+        return getattr(module, attr)
+
+    def __dir__(self) -> list[str]:
+        if _STATE in self.__dict__:
+            return sorted(k for k in self.__dict__ if k != _STATE)
+        return sorted(self.__dict__)
+
+    def __repr__(self) -> str:
+        state: _State | None = self.__dict__.get(_STATE)
+        name = state.name if state is not None else self.__dict__.get("__name__")
+        return f"<lazy module {name!r} (not loaded)>"
+
+
+class _AliasModule(types.ModuleType):
+    """The proxy of a module that lives in another object: reads fall back to it and writes go
+    through to it. Only used when the module could not be executed into the proxy."""
+
+    __slots__ = ()
+
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(self.__dict__["__lazy_target__"], attr)
+
+    def __setattr__(self, attr: str, value: Any) -> None:
+        setattr(self.__dict__["__lazy_target__"], attr, value)
+        types.ModuleType.__setattr__(self, attr, value)
+
+    def __delattr__(self, attr: str) -> None:
+        delattr(self.__dict__["__lazy_target__"], attr)
+        self.__dict__.pop(attr, None)
+
+    def __dir__(self) -> list[str]:
+        return dir(self.__dict__["__lazy_target__"])
+
+    def __repr__(self) -> str:
+        return repr(self.__dict__["__lazy_target__"])
+
+
+def _plain_getattr(module: types.ModuleType, attr: str) -> Any:
+    return getattr(module, attr)
+
+
+def new_proxy(name: str, declared_at: str, globals_: dict[str, Any] | None) -> LazyModule:
+    """A fresh, unloaded proxy for absolute module ``name``."""
+    proxy = LazyModule(name)
+    proxy.__dict__[_STATE] = _State(name, declared_at, globals_)
+    return proxy
+
+
+class _IntoProxyLoader:
+    """Wraps a spec's loader so that ``module_from_spec`` returns our proxy."""
+
+    def __init__(self, loader: Any, proxy: LazyModule) -> None:
+        self._loader = loader
+        self._proxy = proxy
+
+    def create_module(self, spec: Any) -> Any:
+        create = getattr(self._loader, "create_module", None)
+        module = create(spec) if create is not None else None
+        return self._proxy if module is None else module
+
+    def exec_module(self, module: types.ModuleType) -> None:
+        self._loader.exec_module(module)
+
+    def __getattr__(self, attr: str) -> Any:  # get_resource_reader, get_data, is_package, ...
+        return getattr(self._loader, attr)
+
+
+def _recorder() -> Any:
+    # Only talk to the import profiler when someone imported and activated it.
+    rec = sys.modules.get("codomyrmex.performance.importtime._recorder")
+    return rec if rec is not None and rec.is_active() else None
+
+
+def _count(name: str, state: str) -> None:
+    from ..telemetry import recording
+
+    recording.count_lazy_import(name.partition(".")[0], state)
+
+
+def load_module(proxy: LazyModule, use_frame: types.FrameType | None) -> types.ModuleType:
+    """Import the module behind ``proxy`` (once, under the module's lock) and return it.
+
+    ``use_frame`` is the frame of the first use, named in the error if the import fails.
+    """
+    state: _State | None = proxy.__dict__.get(_STATE)
+    if state is None:
+        return proxy
+    with _lock_for(state.name):
+        if state.target is not None:
+            return state.target
+        if _STATE not in proxy.__dict__:
+            return proxy
+        used_at = _site(use_frame)
+        recorder = _recorder()
+        record = recorder.begin(state.name, "first_use", used_at) if recorder else None
+        state.loading_thread = threading.get_ident()
+        try:
+            module = _import_into(proxy, state.name)
+        except BaseException as exc:
+            _reset(proxy, state)
+            if recorder is not None:
+                recorder.finish(record, exc)
+            if not isinstance(exc, Exception):
+                raise
+            _count(state.name, "failed")
+            raise LazyImportError(
+                f"lazy import of {state.name!r} failed: {type(exc).__name__}: {exc} "
+                f"(declared at {state.declared_at}, first used at {used_at}); "
+                "the next use retries",
+                name=state.name,
+            ) from exc
+        finally:
+            state.loading_thread = None
+        if recorder is not None:
+            recorder.finish(record, None)
+        _finish(proxy, state, module, use_frame)
+        _count(state.name, "loaded")
+        return module
+
+
+def _import_into(proxy: LazyModule, name: str) -> types.ModuleType:
+    """Import ``name``, executing it in ``proxy`` when nobody has imported it yet."""
+    existing = sys.modules.get(name)
+    if existing is not None:
+        return importlib.import_module(name)  # waits for a concurrent import to finish
+    parent, _, child = name.rpartition(".")
+    parent_module = importlib.import_module(parent) if parent else None
+    bootstrap: Any = getattr(importlib, "_bootstrap", None)
+    lock_manager = getattr(bootstrap, "_ModuleLockManager", None)
+    load_unlocked = getattr(bootstrap, "_load_unlocked", None)
+    if lock_manager is None or load_unlocked is None:  # pragma: no cover - future Pythons
+        return importlib.import_module(name)
+    from importlib.util import find_spec
+
+    with lock_manager(name):
+        if name in sys.modules:  # imported by the parent package or by another thread
+            module = sys.modules[name]
+        else:
+            spec = find_spec(name)
+            if spec is None:
+                raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+            if spec.loader is None or not hasattr(spec.loader, "exec_module"):
+                return importlib.import_module(name)
+            original = spec.loader
+            spec.loader = _IntoProxyLoader(original, proxy)  # type: ignore[assignment]
+            try:
+                module = load_unlocked(spec)
+            finally:
+                spec.loader = original
+                if proxy.__dict__.get("__loader__") is not original and isinstance(
+                    proxy.__dict__.get("__loader__"), _IntoProxyLoader
+                ):
+                    proxy.__dict__["__loader__"] = original
+    if parent_module is not None and module is not None:
+        # What the import system does after loading a submodule: bind it on its parent.
+        with contextlib.suppress(AttributeError):  # a parent that refuses attributes
+            setattr(parent_module, child, module)
+    return module
+
+
+def _set_class(proxy: types.ModuleType, cls: type[types.ModuleType]) -> None:
+    # Module objects allow __class__ assignment between ModuleType subclasses of equal layout.
+    target: Any = proxy
+    target.__class__ = cls
+
+
+def _reset(proxy: LazyModule, state: _State) -> None:
+    """Put a failed proxy back into its declared state so that the next use retries."""
+    d = proxy.__dict__
+    d.clear()
+    d.update(__name__=state.name, __doc__=None, __package__=None, __loader__=None, __spec__=None)
+    d[_STATE] = state
+
+
+def _finish(
+    proxy: LazyModule, state: _State, module: types.ModuleType, use_frame: types.FrameType | None
+) -> None:
+    d = proxy.__dict__
+    d.pop(_STATE, None)
+    if module is proxy:
+        state.target = proxy
+        _set_class(proxy, types.ModuleType)  # plain module: specialised attribute lookups apply
+        return
+    # Alias: share what the module has now, forward the rest.
+    state.target = module
+    d.update(module.__dict__)
+    d["__lazy_target__"] = module
+    _set_class(proxy, _AliasModule)
+    # Rebind the names that still hold the proxy in the declaring and the first-using module,
+    # so that their later accesses hit the real module directly.
+    use_globals = use_frame.f_globals if use_frame is not None else None
+    for namespace in (state.globals, use_globals):
+        if namespace is None:
+            continue
+        for key, value in list(namespace.items()):
+            if value is proxy:
+                namespace[key] = module
+
+
+def declared_site(depth: int) -> tuple[str, dict[str, Any] | None]:
+    """``(file:line, globals)`` of the frame ``depth`` levels above the caller."""
+    try:
+        frame = sys._getframe(depth + 1)
+    except ValueError:
+        return "<unknown>", None
+    return f"{frame.f_code.co_filename}:{frame.f_lineno}", frame.f_globals
