@@ -1,0 +1,166 @@
+"""The result of running a suite: every benchmark's result, its comparison and a report.
+
+    >>> from codomyrmex.performance.benchmarking import BenchmarkSuite, run_benchmark
+    >>> suite = BenchmarkSuite("demo")
+    >>> suite.add("sum", lambda: sum(range(50)))
+    >>> run = run_benchmark(suite, rounds=3, min_time=0.0005, canary=False)
+    >>> list(run), run.ok
+    (['sum'], True)
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..regression import Verdict
+from ._result import BenchmarkResult
+
+__all__ = ["Comparison", "EmptySuiteWarning", "SuiteRun", "format_seconds"]
+
+
+class EmptySuiteWarning(UserWarning):
+    """``run_benchmark`` was given a suite without benchmarks."""
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """How one benchmark compares with its recorded baseline.
+
+    ``verdict`` is None when there is no history yet (``note="no history"``) or when the
+    statistics could not judge the data (``note`` says why): neither a regression nor a pass.
+    """
+
+    benchmark: str
+    baseline: float | None  # baseline median, seconds per call
+    current: float  # current median, seconds per call
+    change: float | None  # current / baseline - 1
+    verdict: Verdict | None
+    note: str | None = None
+    baseline_runs: int = 0
+
+    @property
+    def verdict_name(self) -> str:
+        if self.verdict is not None:
+            return self.verdict.verdict.value
+        return "new" if self.note == "no history" else "error"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "benchmark": self.benchmark,
+            "baseline": self.baseline,
+            "current": self.current,
+            "change": self.change,
+            "verdict": self.verdict_name,
+            "note": self.note,
+            "baseline_runs": self.baseline_runs,
+            "detail": None if self.verdict is None else self.verdict.to_dict(),
+        }
+
+
+def format_seconds(value: float) -> str:
+    """``0.000123`` -> ``"123.0 µs"``."""
+    if value is None or not math.isfinite(value):
+        return "-"
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
+        if abs(value) >= scale:
+            return f"{value / scale:.3g} {unit}"
+    return f"{value / 1e-9:.3g} ns"
+
+
+@dataclass
+class SuiteRun:
+    """One run of a suite. Iterating yields benchmark names; ``run[name]`` their results."""
+
+    suite: str
+    results: dict[str, BenchmarkResult] = field(default_factory=dict)
+    environment: dict[str, Any] = field(default_factory=dict)
+    canary: float | None = None  # median seconds of the canary workload
+    run_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    timestamp: float = field(default_factory=time.time)
+    warnings: list[str] = field(default_factory=list)
+    store: Any = None  # the store the run was recorded in, if any
+
+    def __getitem__(self, name: str) -> BenchmarkResult:
+        return self.results[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.results)
+
+    def __len__(self) -> int:
+        return len(self.results)
+
+    @property
+    def regressions(self) -> list[str]:
+        return [n for n, r in self.results.items()
+                if r.comparison is not None and r.comparison.verdict is not None
+                and r.comparison.verdict.is_regression]  # fmt: skip
+
+    @property
+    def improvements(self) -> list[str]:
+        return [n for n, r in self.results.items()
+                if r.comparison is not None and r.comparison.verdict is not None
+                and r.comparison.verdict.is_improvement]  # fmt: skip
+
+    @property
+    def failed(self) -> list[str]:
+        return [n for n, r in self.results.items() if r.failed]
+
+    @property
+    def check_errors(self) -> list[str]:
+        """Benchmarks whose comparison could not be computed (neither pass nor regression)."""
+        return [n for n, r in self.results.items()
+                if r.comparison is not None and r.comparison.verdict_name == "error"]  # fmt: skip
+
+    @property
+    def ok(self) -> bool:
+        """No failed benchmark, no regression and no comparison that could not be judged."""
+        return not (self.failed or self.regressions or self.check_errors)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "suite": self.suite,
+            "run_id": self.run_id,
+            "timestamp": self.timestamp,
+            "environment": self.environment,
+            "canary": self.canary,
+            "warnings": list(self.warnings),
+            "benchmarks": [r.to_dict() for r in self.results.values()],
+        }
+
+    def report(self) -> str:
+        """A plain-text table: one line per benchmark with median, CI, p99, ops/s, change, verdict."""
+        header = ("benchmark", "median", "95% CI", "p99", "ops/s", "n", "baseline", "change", "verdict")
+        rows: list[tuple[str, ...]] = [header]
+        for name, r in self.results.items():
+            if r.failed:
+                rows.append((name, "-", "-", "-", "-", "0", "-", "-", f"FAILED: {r.error}"))
+                continue
+            lo, hi = r.median_ci()
+            c = r.comparison
+            change = "-" if c is None or c.change is None else f"{c.change:+.1%}"
+            verdict = "-" if c is None else c.verdict_name
+            if c is not None and c.verdict is not None:
+                verdict += f" (p={c.verdict.p_adjusted:.2g})"
+            elif c is not None and c.note and c.verdict_name == "error":
+                verdict += f": {c.note}"
+            rows.append((
+                name, format_seconds(r.median), f"{format_seconds(lo)}..{format_seconds(hi)}",
+                format_seconds(r.p99), f"{r.ops_per_second:,.0f}", str(r.iterations),
+                "-" if c is None or c.baseline is None else format_seconds(c.baseline), change, verdict,
+            ))  # fmt: skip
+        widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+        lines = [f"suite {self.suite}  (run {self.run_id[:12]}, canary {format_seconds(self.canary or math.nan)})"]
+        for i, row in enumerate(rows):
+            lines.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+            if i == 0:
+                lines.append("  ".join("-" * w for w in widths))
+        summary = f"{len(self.results)} benchmarks, {len(self.regressions)} regressions, " \
+                  f"{len(self.improvements)} improvements, {len(self.failed)} failed"
+        lines.append(summary)
+        lines.extend(f"warning: {w}" for w in self.warnings)
+        return "\n".join(lines)

@@ -1,0 +1,308 @@
+"""``run_benchmark``: time a suite, compare it with its recorded history, record and report it.
+
+    from codomyrmex.performance.benchmarking import BenchmarkSuite, run_benchmark
+
+    suite = BenchmarkSuite("agent_performance")
+    suite.add("tokenize", lambda: TEXT.split())
+    run = run_benchmark(suite, rounds=20, store="series.sqlite3")
+    print(run.report())
+    if run.regressions:
+        raise SystemExit(1)
+
+With a store, each benchmark is compared with the runs recorded since its last change point
+(at most the last :data:`BASELINE_RUNS` of them), with Holm's correction across the suite. A suite
+with no benchmarks returns an empty run with a :class:`EmptySuiteWarning` and records nothing
+(the seed's ``run_benchmark(BenchmarkSuite(name="agent_performance"))`` keeps working); the CLI
+treats a suite file whose suites are all empty as an error.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import warnings
+from collections.abc import Callable
+from typing import Any, overload
+
+from .. import env
+from .._validation import check_non_negative_int, check_non_negative_number, check_positive_int
+from ..errors import BenchmarkError, RegressionError, SeriesStoreError
+from ..regression import baseline_start, compare_many
+from ..series import BenchmarkRecord, PrometheusStore, RunRecord, SeriesStore, SQLiteStore
+from ..telemetry import names, recording
+from ..telemetry.stats import default_registry
+from ._canary import canary_workload
+from ._environment import collect_environment, timer_overhead
+from ._result import BenchmarkResult
+from ._run import Comparison, EmptySuiteWarning, SuiteRun
+from ._suite import Benchmark, BenchmarkSuite
+from ._timing import Measurement, Timing, measure, measure_isolated
+
+__all__ = ["BASELINE_RUNS", "HISTORY_LIMIT", "open_store", "run_benchmark"]
+
+#: runs read back per benchmark to find the last change point
+HISTORY_LIMIT = 200
+#: at most this many runs of the current level form the baseline (recent ones weigh most)
+BASELINE_RUNS = 5
+
+ProgressFn = Callable[[int, int, str], None]
+
+
+def open_store(store: Any) -> SeriesStore | None:
+    """``None``/``False`` -> no store; ``True`` -> the default SQLite path; a path -> SQLite there;
+    a :class:`SeriesStore` -> itself."""
+    if store is None or store is False:
+        return None
+    if store is True:
+        return SQLiteStore(env.default_store_path())
+    if isinstance(store, str | os.PathLike):
+        return SQLiteStore(store)
+    if isinstance(store, SeriesStore):
+        return store
+    raise TypeError(
+        f"store must be None, True, a path or a series store, got {store!r} ({type(store).__name__})"
+    )
+
+
+def _measure_canary(timing: Timing) -> float:
+    m = measure(canary_workload, Timing(warmup=1, rounds=7, min_time=min(timing.min_time, 0.005),
+                                        timer_overhead=timing.timer_overhead))  # fmt: skip
+    return sorted(m.samples)[len(m.samples) // 2]
+
+
+def _baseline(store: SeriesStore, suite: str, bench: str, normalize: bool) -> tuple[list[float], int] | None:
+    history = store.history(suite, bench, limit=HISTORY_LIMIT)
+    if not history:
+        return None
+    values = [(p.normalized_median if normalize else p.median) for p in history]
+    if any(v is None for v in values):
+        return None
+    level = history[baseline_start([float(v) for v in values if v is not None]):][-BASELINE_RUNS:]
+    if all(p.samples for p in level) and not normalize:
+        pooled = [v for p in level for v in p.samples]
+    else:  # a store without raw samples (Prometheus): the run medians are the baseline
+        pooled = [float(p.normalized_median if normalize else p.median) for p in level]  # type: ignore[arg-type]
+    return pooled, len(level)
+
+
+def _compare(
+    run: SuiteRun, store: SeriesStore, *, alpha: float, min_effect: float, normalize: bool
+) -> None:
+    pairs: dict[str, tuple[list[float], list[float]]] = {}
+    baselines: dict[str, int] = {}
+    with recording.span(names.SPAN_REGRESSION_CHECK, {"suite": run.suite}) as sp:
+        for name, result in run.results.items():
+            if result.failed:
+                continue
+            base = _baseline(store, run.suite, name, normalize)
+            if base is None:
+                result.comparison = Comparison(name, None, result.median, None, None, "no history")
+                continue
+            pairs[name] = (base[0], result.normalized if normalize else result.times)
+            baselines[name] = base[1]
+        verdicts = compare_many(pairs, alpha=alpha, min_effect=min_effect, correction="holm")
+        for name, verdict in verdicts.items():
+            result = run.results[name]
+            if isinstance(verdict, RegressionError):
+                result.comparison = Comparison(name, None, result.median, None, None, str(verdict))
+                continue
+            base_median = verdict.baseline_median * (result.median / verdict.current_median)
+            result.comparison = Comparison(
+                name, base_median, result.median, verdict.change, verdict, None, baselines[name]
+            )
+        sp.set_attribute("benchmarks", len(pairs))
+        sp.set_attribute("regressions", len(run.regressions))
+
+
+def _record(run: SuiteRun) -> RunRecord:
+    return RunRecord(
+        run.run_id, run.suite, run.timestamp,
+        tuple(BenchmarkRecord(r.name, tuple(r.times), r.loops, r.failed, r.error, tuple(r.normalized))
+              for r in run.results.values()),
+        run.environment, run.canary,
+    )  # fmt: skip
+
+
+def _telemetry(run: SuiteRun, suite_span: Any) -> None:
+    registry = default_registry()
+    for name, r in run.results.items():
+        child = recording.start_span(
+            names.span_benchmark(run.suite, name), parent=suite_span, start_time_ns=r.started_ns,
+            attributes={"suite": run.suite, "benchmark": name, "n": r.iterations},
+        )  # fmt: skip
+        c = r.comparison
+        if r.failed:
+            recording.mark_error(child, BenchmarkError(r.error or "failed"))
+            child.set_attribute("verdict", "failed")
+        else:
+            for stat in ("p50", "p90", "p99"):
+                child.set_attribute(stat, getattr(r, stat))
+            child.set_attribute("verdict", c.verdict_name if c is not None else "new")
+            if c is not None and c.change is not None:
+                child.set_attribute("change", c.change)
+            if c is not None and c.verdict is not None:
+                child.set_attribute("p_value", c.verdict.p_adjusted)
+            registry.set_benchmark(
+                run.suite, name, r.stats(),
+                regression=c is not None and c.verdict is not None and c.verdict.is_regression,
+                change_ratio=None if c is None or c.change is None else c.change + 1.0,
+            )  # fmt: skip
+        child.end(end_time=r.ended_ns or None)
+    registry.set_suite_run(run.suite, run.timestamp)
+
+
+def _as_suite(target: Any, name: str | None) -> tuple[BenchmarkSuite, bool]:
+    if isinstance(target, BenchmarkSuite):
+        return target, False
+    if callable(target):
+        label = str(name or getattr(target, "__qualname__", None) or getattr(target, "__name__", "benchmark"))
+        suite = BenchmarkSuite(label)
+        suite.add(label, target)
+        return suite, True
+    raise TypeError(
+        f"run_benchmark needs a BenchmarkSuite or a callable, got {target!r} ({type(target).__name__})"
+    )
+
+
+@overload
+def run_benchmark(
+    suite_or_callable: BenchmarkSuite,
+    *,
+    warmup: int = ...,
+    rounds: int = ...,
+    min_time: float = ...,
+    isolate: bool | int = ...,
+    name: str | None = ...,
+    store: Any = ...,
+    pushgateway: str | None = ...,
+    iterations: int | None = ...,
+    gc: bool = ...,
+    canary: bool = ...,
+    normalize: bool = ...,
+    alpha: float = ...,
+    min_effect: float = ...,
+    progress: ProgressFn | None = ...,
+) -> SuiteRun: ...
+@overload
+def run_benchmark(
+    suite_or_callable: Callable[..., Any],
+    *,
+    warmup: int = ...,
+    rounds: int = ...,
+    min_time: float = ...,
+    isolate: bool | int = ...,
+    name: str | None = ...,
+    store: Any = ...,
+    pushgateway: str | None = ...,
+    iterations: int | None = ...,
+    gc: bool = ...,
+    canary: bool = ...,
+    normalize: bool = ...,
+    alpha: float = ...,
+    min_effect: float = ...,
+    progress: ProgressFn | None = ...,
+) -> BenchmarkResult: ...
+
+
+def run_benchmark(
+    suite_or_callable: BenchmarkSuite | Callable[..., Any],
+    *,
+    warmup: int = 1,
+    rounds: int = 20,
+    min_time: float = 0.005,
+    isolate: bool | int = False,
+    name: str | None = None,
+    store: Any = None,
+    pushgateway: str | None = None,
+    iterations: int | None = None,
+    gc: bool = False,
+    canary: bool = True,
+    normalize: bool = False,
+    alpha: float = 0.01,
+    min_effect: float = 0.02,
+    progress: ProgressFn | None = None,
+) -> SuiteRun | BenchmarkResult:
+    """Run a suite (returns a :class:`SuiteRun`) or a plain callable (returns its
+    :class:`BenchmarkResult`, as the seed API did; ``iterations`` is the seed's name for
+    ``rounds``).
+
+    ``rounds`` samples per benchmark, each lasting >= ``min_time`` seconds, after ``warmup``
+    discarded samples; ``isolate=N`` takes the samples in N forked worker processes. ``store``
+    (default: the suite's own) records the run and supplies the baseline; ``normalize=True``
+    judges canary-normalised samples instead of raw ones. ``pushgateway`` (default
+    ``CODOMYRMEX_PERF_PUSHGATEWAY``) receives the run's gauges.
+    """
+    suite, single = _as_suite(suite_or_callable, name)
+    if iterations is not None:
+        rounds = iterations
+    check_non_negative_int("warmup", warmup, error=BenchmarkError)
+    check_positive_int("rounds" if iterations is None else "iterations", rounds, error=BenchmarkError)
+    check_non_negative_number("min_time", min_time, error=BenchmarkError, unit="seconds")
+    if isolate is not False and (isinstance(isolate, bool) or not isinstance(isolate, int) or isolate < 1):
+        raise BenchmarkError(f"isolate must be False or a number of worker processes >= 1, got {isolate!r}")
+    target_store = open_store(store if store is not None else suite.store)
+    push_url = pushgateway or env.get("CODOMYRMEX_PERF_PUSHGATEWAY")
+    pusher = PrometheusStore(pushgateway=push_url) if push_url else None
+
+    run_name = name if name is not None and not single else suite.name
+    run = SuiteRun(run_name, environment=collect_environment(suite.source))
+    if len(suite) == 0:
+        warnings.warn(
+            f"suite {suite.name!r} has no benchmarks; nothing was timed or recorded",
+            EmptySuiteWarning, stacklevel=2,
+        )  # fmt: skip
+        run.warnings.append("the suite has no benchmarks")
+        return run
+    timing = Timing(warmup, rounds, float(min_time), gc, None, timer_overhead())
+    with recording.span(names.span_benchmark(run.suite), {"suite": run.suite}) as suite_span:
+        run.canary = _measure_canary(timing) if canary else None
+        benches: list[Benchmark] = suite.benchmarks
+        for i, bench in enumerate(benches):
+            if progress is not None:
+                progress(i, len(benches), bench.name)
+            m = _run_one(bench, timing, isolate)
+            result = BenchmarkResult(bench.name, m.samples, m.loops, m.error,
+                                     started_ns=m.started_ns, ended_ns=m.ended_ns)  # fmt: skip
+            if run.canary and result.times:
+                result.normalized = [t / run.canary for t in result.times]
+            run.results[bench.name] = result
+        if progress is not None:
+            progress(len(benches), len(benches), "")
+        if target_store is not None:
+            _compare(run, target_store, alpha=alpha, min_effect=min_effect, normalize=normalize and canary)
+        suite_span.set_attribute("benchmarks", len(run.results))
+        suite_span.set_attribute("regressions", len(run.regressions))
+        suite_span.set_attribute("failed", len(run.failed))
+        _telemetry(run, suite_span)
+    record = _record(run)
+    if target_store is not None:
+        target_store.append(record)
+        run.store = target_store
+    if pusher is not None:
+        _push(pusher, record, run)
+    return run.results[suite.name] if single else run
+
+
+def _run_one(bench: Benchmark, timing: Timing, isolate: bool | int) -> Measurement:
+    try:
+        call = bench.prepare()
+    except Exception as exc:  # setup failed: the benchmark failed, nothing was timed
+        now = time.time_ns()
+        return Measurement([], 1, f"setup failed: {type(exc).__name__}: {exc}", now, now)
+    if isolate:
+        return measure_isolated(call, timing, int(isolate))
+    return measure(call, timing)
+
+
+def _push(pusher: PrometheusStore, record: RunRecord, run: SuiteRun) -> None:
+    regressions = {n: r.comparison.verdict.is_regression for n, r in run.results.items()
+                   if r.comparison is not None and r.comparison.verdict is not None}  # fmt: skip
+    ratios = {n: r.comparison.change + 1.0 for n, r in run.results.items()
+              if r.comparison is not None and r.comparison.change is not None}  # fmt: skip
+    try:
+        pusher.append(record, regressions=regressions, change_ratios=ratios)
+    except SeriesStoreError as exc:
+        # the run is already recorded locally; a push failure is reported, not fatal
+        run.warnings.append(f"push failed: {exc}")
+        warnings.warn(f"benchmark results were not pushed: {exc}", RuntimeWarning, stacklevel=3)
+

@@ -1,0 +1,158 @@
+"""How one benchmark is timed: calibration, warmup, samples, GC, worker processes.
+
+Like timeit and pyperf, a *sample* is the mean time of ``loops`` back-to-back calls, with
+``loops`` calibrated so that a sample lasts at least ``min_time`` and at least 100× the timer's
+own overhead (the overhead is then < 1 % of a sample). Warmup samples run first and are thrown
+away (caches, branch predictors, lazy imports). The garbage collector is disabled while a sample
+is timed unless ``gc=True``: a collection triggered by an earlier benchmark's garbage would
+otherwise land in a random sample. A benchmark that raises is reported as *failed* with the
+exception; it is never timed as if it had succeeded.
+
+    >>> from codomyrmex.performance.benchmarking._timing import Timing, measure
+    >>> m = measure(lambda: sum(range(100)), Timing(rounds=5, min_time=0.001))
+    >>> len(m.samples), m.error
+    (5, None)
+"""
+
+from __future__ import annotations
+
+import gc as _gc
+import math
+import multiprocessing
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import BenchmarkError
+
+__all__ = ["Measurement", "Timing", "calibrate", "measure", "measure_isolated"]
+
+#: a sample must last at least this many timer overheads (=> overhead < 1 % of a sample)
+_OVERHEAD_FACTOR = 100
+_MAX_LOOPS = 10**8
+
+
+@dataclass(frozen=True, slots=True)
+class Timing:
+    """Timing options. ``loops=None`` calibrates; ``timer_overhead`` is measured per run."""
+
+    warmup: int = 1
+    rounds: int = 20
+    min_time: float = 0.005
+    gc: bool = False
+    loops: int | None = None
+    timer_overhead: float = 1e-7
+
+
+@dataclass(slots=True)
+class Measurement:
+    """Samples (seconds per call) of one benchmark, or the error that stopped it."""
+
+    samples: list[float] = field(default_factory=list)
+    loops: int = 1
+    error: str | None = None
+    started_ns: int = 0
+    ended_ns: int = 0
+
+
+def _sample(call: Callable[[], Any], loops: int, gc_enabled: bool) -> float:
+    timer = time.perf_counter
+    was_enabled = _gc.isenabled()
+    if not gc_enabled:
+        _gc.disable()
+    try:
+        loop = range(loops)
+        t0 = timer()
+        for _ in loop:
+            call()
+        t1 = timer()
+    finally:
+        if was_enabled:
+            _gc.enable()
+    return t1 - t0
+
+
+def calibrate(call: Callable[[], Any], timing: Timing) -> int:
+    """Smallest power-of-ten-ish loop count whose sample lasts >= the target duration."""
+    target = max(timing.min_time, timing.timer_overhead * _OVERHEAD_FACTOR)
+    loops = 1
+    while True:
+        elapsed = _sample(call, loops, timing.gc)
+        if elapsed >= target or loops >= _MAX_LOOPS:
+            return loops
+        if elapsed <= 0:
+            loops *= 10
+            continue
+        # aim 20 % above the target so that noise does not leave half the samples short
+        loops = min(_MAX_LOOPS, max(loops * 2, math.ceil(loops * target * 1.2 / elapsed)))
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
+
+
+def measure(call: Callable[[], Any], timing: Timing, rounds: int | None = None) -> Measurement:
+    """Calibrate (unless ``timing.loops``), warm up, then take ``rounds`` samples of ``call``."""
+    m = Measurement(started_ns=time.time_ns())
+    try:
+        loops = timing.loops if timing.loops is not None else calibrate(call, timing)
+        m.loops = loops
+        for _ in range(timing.warmup):
+            _sample(call, loops, timing.gc)
+        for _ in range(timing.rounds if rounds is None else rounds):
+            m.samples.append(_sample(call, loops, timing.gc) / loops)
+    except Exception as exc:  # reported as a failed benchmark, never as a time
+        m.samples = []
+        m.error = _describe(exc)
+    m.ended_ns = time.time_ns()
+    return m
+
+
+def _worker(call: Callable[[], Any], timing: Timing, rounds: int, conn: Any) -> None:
+    try:
+        result = measure(call, timing, rounds)
+        conn.send((result.samples, result.loops, result.error))
+    except BaseException as exc:  # pragma: no cover - reported to the parent
+        conn.send(([], timing.loops or 1, _describe(exc)))
+    finally:
+        conn.close()
+        os._exit(0)  # no atexit handlers, no inherited exporter flushes in the child
+
+
+def measure_isolated(call: Callable[[], Any], timing: Timing, workers: int) -> Measurement:
+    """Like :func:`measure`, but samples are taken in ``workers`` fresh processes (forked, one
+    after the other) so that one process's state (allocator, caches, JIT-like warmups in
+    libraries) does not bias every sample. Loops are calibrated once, in this process."""
+    if "fork" not in multiprocessing.get_all_start_methods():
+        raise BenchmarkError("isolate=N needs the 'fork' start method, not available here")
+    ctx = multiprocessing.get_context("fork")
+    m = Measurement(started_ns=time.time_ns())
+    try:
+        loops = timing.loops if timing.loops is not None else calibrate(call, timing)
+    except Exception as exc:
+        m.error, m.ended_ns = _describe(exc), time.time_ns()
+        return m
+    m.loops = loops
+    fixed = Timing(timing.warmup, timing.rounds, timing.min_time, timing.gc, loops, timing.timer_overhead)
+    per_worker = [timing.rounds // workers + (1 if i < timing.rounds % workers else 0) for i in range(workers)]
+    for rounds in per_worker:
+        if rounds == 0:
+            continue
+        parent, child = ctx.Pipe(duplex=False)
+        proc = ctx.Process(target=_worker, args=(call, fixed, rounds, child), daemon=True)
+        proc.start()
+        child.close()
+        try:
+            samples, _, error = parent.recv()
+        except EOFError:
+            samples, error = [], f"worker process died (exit code {proc.exitcode})"
+        proc.join()
+        parent.close()
+        if error is not None:
+            m.samples, m.error = [], error
+            break
+        m.samples.extend(samples)
+    m.ended_ns = time.time_ns()
+    return m

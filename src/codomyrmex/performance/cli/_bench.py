@@ -1,0 +1,216 @@
+"""``codomyrmex-perf bench``: run suites, read their recorded history, export/import runs.
+
+    codomyrmex-perf bench run examples/agent_suite.py            # default store, report table
+    codomyrmex-perf bench run suite.py --fail-on-regression      # exit 1 on a regression (CI)
+    codomyrmex-perf bench history agent_performance tokenize     # one benchmark's series
+    codomyrmex-perf bench export -o runs.json && codomyrmex-perf bench import runs.json
+
+Exit codes: 0 fine; 1 a benchmark failed, or (with ``--fail-on-regression``) a regression or a
+comparison that could not be judged; 2 bad input (unknown file, empty suite, unusable store).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any, TextIO
+
+from ..errors import PerformanceError
+
+HELP = "run benchmark suites and read their recorded history"
+
+
+def register(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="bench_command", metavar="SUBCOMMAND", required=True)
+
+    run = sub.add_parser("run", help="run the suites of a Python file and compare with history")
+    run.add_argument("file", help="Python file defining one or more BenchmarkSuite objects")
+    run.add_argument("--store", help="SQLite store path (default: CODOMYRMEX_PERF_STORE or "
+                                     "~/.local/share/codomyrmex-perf/series.sqlite3)")  # fmt: skip
+    run.add_argument("--no-store", action="store_true", help="do not record or compare")
+    run.add_argument("--fail-on-regression", action="store_true", help="exit 1 on a regression")
+    run.add_argument("--pushgateway", help="push results to this Pushgateway URL")
+    run.add_argument("--json", action="store_true", help="print the runs as JSON, not a table")
+    run.add_argument("--suite", action="append", help="only the suite(s) with this name")
+    run.add_argument("--rounds", type=int, default=20, help="samples per benchmark (default 20)")
+    run.add_argument("--warmup", type=int, default=1, help="discarded samples first (default 1)")
+    run.add_argument("--min-time", type=float, default=0.005,
+                     help="minimum seconds per sample (default 0.005)")  # fmt: skip
+    run.add_argument("--isolate", type=int, default=0, help="take samples in N worker processes")
+    run.set_defaults(func=_run)
+
+    hist = sub.add_parser("history", help="print the recorded series of a suite or benchmark")
+    hist.add_argument("suite")
+    hist.add_argument("benchmark", nargs="?")
+    hist.add_argument("--store", help="SQLite store path")
+    hist.add_argument("--prometheus", help="read from this Prometheus instead of SQLite")
+    hist.add_argument("--json", action="store_true")
+    hist.add_argument("--limit", type=int, default=50, help="last N runs (default 50)")
+    hist.set_defaults(func=_history)
+
+    exp = sub.add_parser("export", help="write recorded runs as JSON")
+    exp.add_argument("--store", help="SQLite store path")
+    exp.add_argument("--suite", help="only this suite")
+    exp.add_argument("-o", "--output", help="file to write (default: stdout)")
+    exp.set_defaults(func=_export)
+
+    imp = sub.add_parser("import", help="append runs from a JSON export (known run ids skipped)")
+    imp.add_argument("file")
+    imp.add_argument("--store", help="SQLite store path")
+    imp.set_defaults(func=_import)
+
+
+def run(args: argparse.Namespace) -> int:  # the CLI contract; the subcommand sets func itself
+    return int(args.func(args))
+
+
+def _error(message: str) -> int:
+    print(f"codomyrmex-perf bench: error: {message}", file=sys.stderr)
+    return 2
+
+
+class _Progress:
+    """A one-line progress bar on stderr (a line per benchmark when stderr is not a terminal)."""
+
+    def __init__(self, suite: str, stream: TextIO) -> None:
+        self.suite, self.stream = suite, stream
+        self.tty = stream.isatty()
+
+    def __call__(self, done: int, total: int, name: str) -> None:
+        width = 24
+        filled = width * done // max(total, 1)
+        bar = "#" * filled + "." * (width - filled)
+        line = f"[{bar}] {done}/{total} {self.suite}" + (f" {name}" if name else " done")
+        if self.tty:
+            end = "\n" if done == total else ""
+            self.stream.write("\r" + line.ljust(79)[:79] + end)
+        else:
+            self.stream.write(line + "\n")
+        self.stream.flush()
+
+
+def _run(args: argparse.Namespace) -> int:
+    from ..benchmarking import load_suites, open_store, run_benchmark
+
+    try:
+        suites = load_suites(args.file)
+        if args.suite:
+            unknown = set(args.suite) - {s.name for s in suites}
+            if unknown:
+                return _error(f"no suite named {sorted(unknown)} in {args.file}; "
+                              f"found {[s.name for s in suites]}")  # fmt: skip
+            suites = [s for s in suites if s.name in args.suite]
+        empty = [s.name for s in suites if len(s) == 0]
+        if empty:
+            return _error(f"suite(s) {empty} in {args.file} have no benchmarks")
+        store = None if args.no_store else open_store(args.store if args.store else True)
+    except (PerformanceError, OSError) as exc:
+        return _error(str(exc))
+    runs = []
+    for suite in suites:
+        try:
+            result = run_benchmark(
+                suite, rounds=args.rounds, warmup=args.warmup, min_time=args.min_time,
+                isolate=args.isolate or False, store=store, pushgateway=args.pushgateway,
+                progress=_Progress(suite.name, sys.stderr),
+            )  # fmt: skip
+        except (PerformanceError, TypeError) as exc:
+            return _error(str(exc))
+        runs.append(result)
+        if not args.json:
+            print(result.report())
+            print()
+    if args.json:
+        print(json.dumps([r.to_dict() for r in runs], indent=2, default=str))
+    elif store is not None:
+        print(f"recorded in {getattr(store, 'path', store)}")
+    failed = any(r.failed for r in runs)
+    regressed = any(r.regressions or r.check_errors for r in runs)
+    return 1 if failed or (args.fail_on_regression and regressed) else 0
+
+
+def _fmt_time(ts: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts))
+
+
+def _history(args: argparse.Namespace) -> int:
+    from ..benchmarking import format_seconds
+    from ..regression import find_change_points
+    from ..series import PrometheusStore, SQLiteStore
+
+    try:
+        if args.prometheus:
+            store: Any = PrometheusStore(prometheus=args.prometheus)
+            benchmarks = [args.benchmark] if args.benchmark else []
+            if not benchmarks:
+                return _error("--prometheus needs a BENCHMARK name")
+        else:
+            store = SQLiteStore(args.store) if args.store else SQLiteStore()
+            if args.suite not in store.suites():
+                known = ", ".join(store.suites()) or "none"
+                return _error(f"no runs of suite {args.suite!r} in {store.path} (suites: {known})")
+            benchmarks = [args.benchmark] if args.benchmark else store.benchmarks(args.suite)
+        out: dict[str, Any] = {}
+        for bench in benchmarks:
+            points = store.history(args.suite, bench, limit=args.limit)
+            if not points and args.benchmark:
+                return _error(f"no successful runs of {args.suite}/{bench}")
+            changes = set(find_change_points([p.median for p in points])) if points else set()
+            out[bench] = (points, changes)
+    except PerformanceError as exc:
+        return _error(str(exc))
+    if args.json:
+        print(json.dumps({b: [{"timestamp": p.timestamp, "run_id": p.run_id, "median": p.median,
+                               "normalized_median": p.normalized_median, "change_point": i in ch}
+                              for i, p in enumerate(pts)]
+                          for b, (pts, ch) in out.items()}, indent=2))  # fmt: skip
+        return 0
+    for bench, (points, changes) in out.items():
+        print(f"{args.suite}/{bench}: {len(points)} runs, change points at {sorted(changes) or 'none'}")
+        print(f"  {'#':>3}  {'time':19}  {'run':12}  {'median':>10}  {'normalised':>10}")
+        for i, p in enumerate(points):
+            mark = "  <- new level" if i in changes else ""
+            norm = f"{p.normalized_median:.4f}" if p.normalized_median is not None else "-"
+            print(f"  {i:>3}  {_fmt_time(p.timestamp)}  {(p.run_id or '-')[:12]:12}  "
+                  f"{format_seconds(p.median):>10}  {norm:>10}{mark}")  # fmt: skip
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from ..series import SQLiteStore, dumps_runs
+
+    try:
+        with SQLiteStore(args.store) if args.store else SQLiteStore() as store:
+            text = dumps_runs(store.runs(args.suite))
+    except PerformanceError as exc:
+        return _error(str(exc))
+    if args.output:
+        Path(args.output).write_text(text + "\n", encoding="utf-8")
+    else:
+        print(text)
+    return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    from ..series import SQLiteStore, loads_runs
+
+    try:
+        text = Path(args.file).read_text(encoding="utf-8")
+    except OSError as exc:
+        return _error(f"cannot read {args.file!r}: {exc.strerror or exc}")
+    try:
+        runs = loads_runs(text)
+        with SQLiteStore(args.store) if args.store else SQLiteStore() as store:
+            known = {r.run_id for r in store.runs()}
+            added = 0
+            for r in runs:
+                if r.run_id not in known:
+                    store.append(r)
+                    added += 1
+    except PerformanceError as exc:
+        return _error(str(exc))
+    print(f"imported {added} run(s), skipped {len(runs) - added} already recorded")
+    return 0

@@ -1,0 +1,42 @@
+"""Regression detection: is a benchmark slower than before, and since when?
+
+Pure Python (no numpy/scipy): a rank test plus a practical threshold for two samples, and a
+robust change-point search over a benchmark's history of medians::
+
+    from codomyrmex.performance.regression import compare_samples, find_change_points
+
+    verdict = compare_samples(baseline_seconds, current_seconds, alpha=0.01, min_effect=0.02)
+    if verdict.is_regression:
+        print(f"{verdict.change:+.1%} (CI {verdict.ci_low:+.1%}..{verdict.ci_high:+.1%}), p={verdict.p_value:.2g}")
+
+    find_change_points(history_of_medians)   # -> [indices where a new level starts]
+
+Across a suite, :func:`compare_many` controls the false-alarm rate with Holm's method (or
+Benjamini–Hochberg); :func:`adjust_p_values` exposes the correction itself.
+"""
+
+from __future__ import annotations
+
+from ._changepoints import DEFAULT_PENALTY, find_change_points, noise_scale
+from ._compare import (
+    CORRECTIONS,
+    Verdict,
+    VerdictKind,
+    adjust_p_values,
+    compare_many,
+    compare_samples,
+)
+from ._history import baseline_start
+
+__all__ = [
+    "CORRECTIONS",
+    "DEFAULT_PENALTY",
+    "Verdict",
+    "VerdictKind",
+    "adjust_p_values",
+    "baseline_start",
+    "compare_many",
+    "compare_samples",
+    "find_change_points",
+    "noise_scale",
+]

@@ -1,0 +1,132 @@
+"""Change points in a benchmark's history of medians.
+
+Binary segmentation with a robust L1 cost (sum of absolute deviations from the segment median):
+a single +40 % spike moves a median by at most one rank, so it barely lowers the cost of any
+split and never becomes a change point on its own, while a persistent step of a few percent
+lowers it along its whole length. A split is kept when its gain exceeds a penalty measured in
+units of the series' own noise, estimated from the median absolute first difference (a step or a
+spike disturbs only one or two differences, so the noise estimate ignores them too).
+
+    >>> from codomyrmex.performance.regression import find_change_points
+    >>> level = [1.0, 1.01, 0.99, 1.0, 1.02, 0.98, 1.0, 1.01, 0.99, 1.0] * 3
+    >>> find_change_points(level + [v * 1.2 for v in level])
+    [30]
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections.abc import Sequence
+from itertools import pairwise
+
+from ..errors import RegressionError
+from ._stats import median
+
+__all__ = ["DEFAULT_PENALTY", "find_change_points", "noise_scale"]
+
+#: Penalty per change point, in units of noise × log(n). Chosen with benchmarks/bench_regression.py
+#: so that fewer than 1 % of 200-point histories without a change raise any change point while
+#: ±5 % steps in 3 %-CV noise are still found.
+DEFAULT_PENALTY = 2.0
+
+# σ of normal noise from the MAD of first differences: MAD × 1.4826 estimates σ(diff) = σ√2.
+_MAD_TO_SIGMA = 1.4826 / math.sqrt(2.0)
+
+
+def noise_scale(values: Sequence[float]) -> float:
+    """Robust σ of the noise of ``values``, from the MAD of their first differences."""
+    if len(values) < 3:
+        return 0.0
+    diffs = [b - a for a, b in pairwise(values)]
+    m = median(diffs)
+    return median([abs(d - m) for d in diffs]) * _MAD_TO_SIGMA
+
+
+def _prefix_costs(values: Sequence[float]) -> list[float]:
+    """``out[i]`` = L1 cost of ``values[:i]``, for every i, in O(n log n) with two heaps."""
+    low: list[float] = []  # max-heap (negated) holding the lower half, its top is the median
+    high: list[float] = []
+    sum_low = sum_high = 0.0
+    out = [0.0]
+    for v in values:
+        if not low or v <= -low[0]:
+            heapq.heappush(low, -v)
+            sum_low += v
+        else:
+            heapq.heappush(high, v)
+            sum_high += v
+        if len(low) > len(high) + 1:
+            moved = -heapq.heappop(low)
+            sum_low -= moved
+            heapq.heappush(high, moved)
+            sum_high += moved
+        elif len(high) > len(low):
+            moved = heapq.heappop(high)
+            sum_high -= moved
+            heapq.heappush(low, -moved)
+            sum_low += moved
+        med = -low[0]
+        out.append(med * len(low) - sum_low + sum_high - med * len(high))
+    return out
+
+
+def _best_split(values: Sequence[float], min_size: int) -> tuple[int, float]:
+    n = len(values)
+    left = _prefix_costs(values)
+    right = _prefix_costs(values[::-1])  # right[j] = cost of the last j values
+    total = left[n]
+    best_i, best_gain = -1, 0.0
+    for i in range(min_size, n - min_size + 1):
+        gain = total - left[i] - right[n - i]
+        if gain > best_gain:
+            best_i, best_gain = i, gain
+    return best_i, best_gain
+
+
+def find_change_points(
+    values: Sequence[float],
+    *,
+    penalty: float = DEFAULT_PENALTY,
+    min_size: int = 5,
+    scale: float | None = None,
+) -> list[int]:
+    """Indices where a new level starts in ``values`` (e.g. the medians of successive runs).
+
+    ``penalty`` is the gain a split must bring, in units of ``scale × log(n)``; ``scale`` defaults
+    to the noise of the series itself (:func:`noise_scale`). Segments are at least ``min_size``
+    points long, so a change in the last ``min_size - 1`` points is not reported yet.
+    """
+    if isinstance(values, str | bytes):
+        raise TypeError("values must be a sequence of numbers, got a string")
+    vals: list[float] = []
+    for v in values:
+        if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
+            raise RegressionError(f"values must be finite numbers, got {v!r}")
+        vals.append(float(v))
+    if isinstance(min_size, bool) or not isinstance(min_size, int) or min_size < 1:
+        raise RegressionError(f"min_size must be an integer >= 1, got {min_size!r}")
+    if isinstance(penalty, bool) or not isinstance(penalty, int | float) or not penalty > 0:
+        raise RegressionError(f"penalty must be a number > 0, got {penalty!r}")
+    n = len(vals)
+    if n < 2 * min_size:
+        return []
+    sigma = noise_scale(vals) if scale is None else float(scale)
+    if not math.isfinite(sigma) or sigma < 0:
+        raise RegressionError(f"scale must be a finite number >= 0, got {scale!r}")
+    if sigma == 0.0:
+        # a perfectly flat series: any persistent level shift is real, however small
+        sigma = max(abs(median(vals)) * 1e-12, 1e-300)
+    threshold = penalty * sigma * math.log(n)
+    found: list[int] = []
+    stack = [(0, n)]
+    while stack:
+        start, end = stack.pop()
+        if end - start < 2 * min_size:
+            continue
+        i, gain = _best_split(vals[start:end], min_size)
+        if i > 0 and gain > threshold:
+            found.append(start + i)
+            stack.append((start, start + i))
+            stack.append((start + i, end))
+    return sorted(found)

@@ -1,0 +1,37 @@
+"""Recorded benchmark series: every run of every suite, with its raw samples.
+
+Two stores speak the same :class:`SeriesStore` protocol, so the same regression detection runs
+on either: :class:`SQLiteStore` (embedded default, append-only, at
+``CODOMYRMEX_PERF_STORE`` or ``~/.local/share/codomyrmex-perf/series.sqlite3``) and
+:class:`PrometheusStore` (push to a Pushgateway, read back through ``query_range``)::
+
+    from codomyrmex.performance.series import SQLiteStore, dumps_runs
+
+    with SQLiteStore() as store:
+        for point in store.history("agent_performance", "tokenize"):
+            print(point.timestamp, point.median)
+        open("runs.json", "w").write(dumps_runs(store.runs()))
+"""
+
+from __future__ import annotations
+
+from ._json import FORMAT, FORMAT_VERSION, dumps_runs, loads_runs
+from ._prometheus import DEFAULT_JOB, PrometheusStore, run_stats
+from ._records import BenchmarkRecord, HistoryPoint, RunRecord, SeriesStore
+from ._sqlite import SCHEMA_VERSION, SQLiteStore
+
+__all__ = [
+    "DEFAULT_JOB",
+    "FORMAT",
+    "FORMAT_VERSION",
+    "SCHEMA_VERSION",
+    "BenchmarkRecord",
+    "HistoryPoint",
+    "PrometheusStore",
+    "RunRecord",
+    "SQLiteStore",
+    "SeriesStore",
+    "dumps_runs",
+    "loads_runs",
+    "run_stats",
+]

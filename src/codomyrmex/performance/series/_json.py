@@ -1,0 +1,73 @@
+"""Export and import recorded runs as JSON.
+
+Format (``version`` 1)::
+
+    {
+      "format": "codomyrmex-perf-runs",
+      "version": 1,
+      "runs": [
+        {"run_id": "9f1c…", "suite": "agent_performance", "timestamp": 1764150000.0,
+         "environment": {"python": "3.11.9", "hostname": "ci-1", …},
+         "canary": 0.00123,
+         "benchmarks": [{"name": "tokenize", "loops": 200, "failed": false, "error": null,
+                         "samples": [1.1e-05, …], "normalized": [0.0089, …]}]}
+      ]
+    }
+
+``samples`` are seconds per call; ``normalized`` the same samples divided by the run's canary
+time. Importing appends runs whose ``run_id`` the store does not hold yet and skips the others,
+so importing the same file twice records nothing twice.
+
+    >>> from codomyrmex.performance.series import dumps_runs, loads_runs
+    >>> loads_runs(dumps_runs([]))
+    []
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from ..errors import SeriesStoreError
+from ._records import RunRecord
+
+__all__ = ["FORMAT", "FORMAT_VERSION", "dumps_runs", "loads_runs"]
+
+FORMAT = "codomyrmex-perf-runs"
+FORMAT_VERSION = 1
+
+
+def dumps_runs(runs: Iterable[RunRecord], *, indent: int | None = 2) -> str:
+    """The JSON document for ``runs``."""
+    doc: dict[str, Any] = {
+        "format": FORMAT,
+        "version": FORMAT_VERSION,
+        "runs": [r.to_dict() for r in runs],
+    }
+    return json.dumps(doc, indent=indent, sort_keys=False)
+
+
+def loads_runs(text: str | bytes) -> list[RunRecord]:
+    """Parse a document written by :func:`dumps_runs`; raises SeriesStoreError on anything else."""
+    try:
+        doc = json.loads(text)
+    except ValueError as exc:
+        raise SeriesStoreError(f"not a JSON document: {exc}") from exc
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+        raise SeriesStoreError(f"not a {FORMAT!r} document (missing or wrong 'format' field)")
+    version = doc.get("version")
+    if version != FORMAT_VERSION:
+        raise SeriesStoreError(
+            f"unsupported {FORMAT!r} version {version!r}; this library reads version {FORMAT_VERSION}"
+        )
+    runs = doc.get("runs")
+    if not isinstance(runs, list):
+        raise SeriesStoreError("'runs' must be a list")
+    out: list[RunRecord] = []
+    for i, item in enumerate(runs):
+        try:
+            out.append(RunRecord.from_dict(item))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise SeriesStoreError(f"run #{i} is invalid: {exc!r}") from exc
+    return out

@@ -1,0 +1,190 @@
+"""Prometheus as the fleet store: push runs to a Pushgateway, read history with ``query_range``.
+
+A run is pushed as the library's benchmark gauges (``codomyrmex_benchmark_duration_seconds``
+with ``stat`` = min/p50/p90/p95/p99/mean, ``codomyrmex_benchmark_last_run_timestamp_seconds``, and
+when known the regression flag and change ratio), grouped by ``suite`` and ``host`` — never by run
+id, which would create a new series per run. Prometheus scrapes the Pushgateway (with
+``honor_labels: true``); :meth:`PrometheusStore.history` then reads the p50 series back through
+the HTTP API (``/api/v1/query_range``, which Thanos and Mimir also speak) and keeps one point per
+distinct ``last_run_timestamp``, i.e. one per run that a scrape saw. Two runs pushed within one
+scrape interval leave only the second one in Prometheus.
+
+    store = PrometheusStore(pushgateway="http://pushgateway:9091", prometheus="http://prometheus:9090")
+    store.append(run_record)
+    points = store.history("agent_performance", "tokenize")
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import socket
+import statistics
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Mapping
+from typing import Any
+
+from .. import env
+from ..errors import SeriesStoreError
+from ..telemetry import names
+from ..telemetry.stats import StatsRegistry
+from ._records import HistoryPoint, RunRecord
+
+__all__ = ["DEFAULT_JOB", "PrometheusStore", "run_stats"]
+
+DEFAULT_JOB = "codomyrmex_benchmarks"
+
+
+def run_stats(samples: tuple[float, ...]) -> dict[str, float]:
+    """min/p50/p90/p95/p99/mean of raw samples (linear interpolation, as numpy's default)."""
+    if len(samples) == 1:
+        v = samples[0]
+        return {"min": v, "p50": v, "p90": v, "p95": v, "p99": v, "mean": v}
+    q = statistics.quantiles(samples, n=100, method="inclusive")
+    return {
+        "min": min(samples), "p50": statistics.median(samples), "p90": q[89], "p95": q[94],
+        "p99": q[98], "mean": statistics.fmean(samples),
+    }  # fmt: skip
+
+
+def _check_url(name: str, value: str | None) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be an http(s) URL string, got {type(value).__name__}")
+    parsed = urllib.parse.urlparse(value if "://" in value else f"http://{value}")
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise SeriesStoreError(f"{name} must be an http(s) URL like http://host:9091, got {value!r}")
+    return parsed.geturl().rstrip("/")
+
+
+def _label(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"')
+
+
+class PrometheusStore:
+    """Push runs to ``pushgateway``; read history from ``prometheus`` (either may be omitted:
+    defaults ``CODOMYRMEX_PERF_PUSHGATEWAY`` and ``CODOMYRMEX_PERF_PROMETHEUS_URL``)."""
+
+    def __init__(
+        self,
+        pushgateway: str | None = None,
+        prometheus: str | None = None,
+        *,
+        job: str = DEFAULT_JOB,
+        host: str | None = None,
+        timeout: float = 10.0,
+        lookback: float = 30 * 86400.0,
+    ) -> None:
+        self.pushgateway = _check_url("pushgateway", pushgateway or env.get("CODOMYRMEX_PERF_PUSHGATEWAY"))
+        self.prometheus = _check_url(
+            "prometheus", prometheus or env.get("CODOMYRMEX_PERF_PROMETHEUS_URL")
+        )
+        if not isinstance(job, str) or not job.strip():
+            raise SeriesStoreError(f"job must be a non-empty string, got {job!r}")
+        self.job, self.host, self.timeout, self.lookback = job, host, timeout, lookback
+
+    # -- push --------------------------------------------------------------------------------
+    def append(
+        self,
+        run: RunRecord,
+        *,
+        regressions: Mapping[str, bool] | None = None,
+        change_ratios: Mapping[str, float] | None = None,
+    ) -> None:
+        """Push ``run`` to the Pushgateway (replacing the previous run of the suite on this host)."""
+        if self.pushgateway is None:
+            raise SeriesStoreError(
+                "no Pushgateway configured: pass pushgateway= or set CODOMYRMEX_PERF_PUSHGATEWAY"
+            )
+        stats = StatsRegistry()
+        for b in run.benchmarks:
+            if b.failed or not b.samples:
+                continue
+            stats.set_benchmark(
+                run.suite, b.name, run_stats(b.samples),
+                regression=None if regressions is None else regressions.get(b.name),
+                change_ratio=None if change_ratios is None else change_ratios.get(b.name),
+            )  # fmt: skip
+        stats.set_suite_run(run.suite, run.timestamp)
+        host = self.host or str(run.environment.get("hostname") or socket.gethostname())
+        try:
+            from ..telemetry._push import push_benchmark_stats
+
+            push_benchmark_stats(
+                self.pushgateway, stats, job=self.job,
+                grouping_key={"suite": run.suite, "host": host}, timeout=self.timeout,
+            )  # fmt: skip
+        except ImportError as exc:  # pragma: no cover - prometheus_client is a dependency
+            raise SeriesStoreError(
+                "pushing needs prometheus_client: pip install codomyrmex-performance"
+            ) from exc
+        except (OSError, urllib.error.URLError) as exc:
+            raise SeriesStoreError(f"cannot push to {self.pushgateway}: {exc}") from exc
+
+    # -- read back ---------------------------------------------------------------------------
+    def _query_range(self, query: str, start: float, end: float, step: float) -> list[dict[str, Any]]:
+        if self.prometheus is None:
+            raise SeriesStoreError(
+                "no Prometheus URL configured: pass prometheus= or set CODOMYRMEX_PERF_PROMETHEUS_URL"
+            )
+        params = urllib.parse.urlencode({"query": query, "start": f"{start:.3f}", "end": f"{end:.3f}",
+                                         "step": f"{step:.3f}"})  # fmt: skip
+        url = f"{self.prometheus}/api/v1/query_range?{params}"
+        try:
+            with urllib.request.urlopen(url, timeout=self.timeout) as resp:
+                body = json.loads(resp.read())
+        except urllib.error.HTTPError as exc:
+            detail = exc.read().decode("utf-8", "replace")[:300]
+            raise SeriesStoreError(f"Prometheus rejected {query!r}: HTTP {exc.code} {detail}") from exc
+        except (OSError, ValueError) as exc:
+            raise SeriesStoreError(f"cannot query {self.prometheus}: {exc}") from exc
+        if body.get("status") != "success":
+            raise SeriesStoreError(f"Prometheus query {query!r} failed: {body.get('error')}")
+        result: list[dict[str, Any]] = body["data"]["result"]
+        return result
+
+    def history(
+        self,
+        suite: str,
+        benchmark: str,
+        *,
+        limit: int | None = None,
+        start: float | None = None,
+        end: float | None = None,
+        step: float | None = None,
+    ) -> list[HistoryPoint]:
+        """One point per recorded run of ``benchmark`` (its p50), oldest first."""
+        end = time.time() if end is None else end
+        start = end - self.lookback if start is None else start
+        # Prometheus returns at most 11,000 points per series; stay under it.
+        step = step if step is not None else max(1.0, (end - start) / 10_000)
+        host = f',host="{_label(self.host)}"' if self.host else ""
+        sel = f'suite="{_label(suite)}"{host}'
+        medians = self._query_range(
+            f'{names.BENCHMARK_DURATION.prometheus_name}{{{sel},benchmark="{_label(benchmark)}",stat="p50"}}', start, end, step
+        )
+        runs = self._query_range(f"{names.BENCHMARK_LAST_RUN.prometheus_name}{{{sel}}}", start, end, step)
+        run_at: dict[tuple[str, float], float] = {}  # (host, sample time) -> run timestamp
+        for series in runs:
+            h = series["metric"].get("host", "")
+            for t, v in series["values"]:
+                run_at[(h, float(t))] = float(v)
+        seen: dict[tuple[str, float], HistoryPoint] = {}
+        for series in medians:
+            h = series["metric"].get("host", "")
+            for t, v in series["values"]:
+                run_ts = run_at.get((h, float(t)))
+                value = float(v)
+                if run_ts is None or not math.isfinite(value) or (h, run_ts) in seen:
+                    continue
+                seen[(h, run_ts)] = HistoryPoint(timestamp=run_ts, median=value)
+        points = sorted(seen.values(), key=lambda p: p.timestamp)
+        return points[-limit:] if limit else points
+
+    def __repr__(self) -> str:
+        return f"PrometheusStore(pushgateway={self.pushgateway!r}, prometheus={self.prometheus!r})"
+

@@ -1,0 +1,151 @@
+"""What a store keeps: one :class:`RunRecord` per suite run, holding every benchmark's raw samples.
+
+Records are plain frozen dataclasses (no dependency on the benchmarking layer), so any store can
+hold them and any reader can judge them::
+
+    >>> from codomyrmex.performance.series import BenchmarkRecord, RunRecord
+    >>> rec = RunRecord.new("demo", [BenchmarkRecord("parse", (0.0011, 0.0010, 0.0012), loops=100)])
+    >>> rec.benchmark("parse").median
+    0.0011
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from statistics import median
+from typing import Any, Protocol, runtime_checkable
+
+__all__ = ["BenchmarkRecord", "HistoryPoint", "RunRecord", "SeriesStore"]
+
+
+@dataclass(frozen=True, slots=True)
+class BenchmarkRecord:
+    """One benchmark of one run: raw samples in seconds per call (each averaged over ``loops``
+    calls), and the same samples divided by the run's canary time (``normalized``, unitless)."""
+
+    name: str
+    samples: tuple[float, ...]
+    loops: int = 1
+    failed: bool = False
+    error: str | None = None
+    normalized: tuple[float, ...] = ()
+
+    @property
+    def median(self) -> float | None:
+        return median(self.samples) if self.samples else None
+
+    @property
+    def normalized_median(self) -> float | None:
+        return median(self.normalized) if self.normalized else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "loops": self.loops,
+            "failed": self.failed,
+            "error": self.error,
+            "samples": list(self.samples),
+            "normalized": list(self.normalized),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> BenchmarkRecord:
+        samples = tuple(float(v) for v in data.get("samples", ()))
+        if any(not math.isfinite(v) or v < 0 for v in samples):
+            raise ValueError(f"benchmark {data.get('name')!r}: samples must be finite and >= 0")
+        return cls(
+            name=str(data["name"]),
+            samples=samples,
+            loops=int(data.get("loops", 1)),
+            failed=bool(data.get("failed", False)),
+            error=None if data.get("error") is None else str(data["error"]),
+            normalized=tuple(float(v) for v in data.get("normalized", ())),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RunRecord:
+    """One run of a suite as stored: id, time, environment, canary and every benchmark."""
+
+    run_id: str
+    suite: str
+    timestamp: float
+    benchmarks: tuple[BenchmarkRecord, ...]
+    environment: Mapping[str, Any] = field(default_factory=dict)
+    canary: float | None = None  # median seconds of the canary workload in this run
+
+    @classmethod
+    def new(
+        cls,
+        suite: str,
+        benchmarks: Iterable[BenchmarkRecord],
+        *,
+        environment: Mapping[str, Any] | None = None,
+        canary: float | None = None,
+        timestamp: float | None = None,
+    ) -> RunRecord:
+        return cls(
+            run_id=uuid.uuid4().hex,
+            suite=suite,
+            timestamp=time.time() if timestamp is None else timestamp,
+            benchmarks=tuple(benchmarks),
+            environment=dict(environment or {}),
+            canary=canary,
+        )
+
+    def benchmark(self, name: str) -> BenchmarkRecord:
+        for b in self.benchmarks:
+            if b.name == name:
+                return b
+        raise KeyError(name)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "suite": self.suite,
+            "timestamp": self.timestamp,
+            "environment": dict(self.environment),
+            "canary": self.canary,
+            "benchmarks": [b.to_dict() for b in self.benchmarks],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RunRecord:
+        canary = data.get("canary")
+        return cls(
+            run_id=str(data["run_id"]),
+            suite=str(data["suite"]),
+            timestamp=float(data["timestamp"]),
+            benchmarks=tuple(BenchmarkRecord.from_dict(b) for b in data.get("benchmarks", ())),
+            environment=dict(data.get("environment") or {}),
+            canary=None if canary is None else float(canary),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryPoint:
+    """One run of one benchmark as a store can give it back. The SQLite store has the raw
+    samples; the Prometheus store only the statistics it pushed (``samples`` is empty)."""
+
+    timestamp: float
+    median: float
+    run_id: str | None = None
+    normalized_median: float | None = None
+    samples: tuple[float, ...] = ()
+
+
+@runtime_checkable
+class SeriesStore(Protocol):
+    """What the runner and the regression check need from a store (SQLite, Prometheus, …)."""
+
+    def append(self, run: RunRecord) -> None:
+        """Record ``run``; never rewrites a recorded run."""
+        ...
+
+    def history(self, suite: str, benchmark: str, *, limit: int | None = None) -> list[HistoryPoint]:
+        """Successful runs of ``benchmark`` in ``suite``, oldest first (the last ``limit``)."""
+        ...

@@ -1,0 +1,308 @@
+"""The embedded series store: one SQLite file, append-only.
+
+WAL mode lets readers run while a writer appends; a busy timeout plus ``BEGIN IMMEDIATE`` makes
+concurrent writers queue instead of failing, so eight processes appending at once lose no run.
+Recorded rows are never updated or deleted: triggers make SQLite itself refuse it. The schema
+version is kept in ``schema_version`` and migrated forward on open; a store written by a newer
+version, or a file that is not a store, raises :class:`SeriesStoreError` without being touched.
+
+    >>> import tempfile, pathlib
+    >>> from codomyrmex.performance.series import SQLiteStore, RunRecord, BenchmarkRecord
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "series.sqlite3"
+    >>> with SQLiteStore(path) as store:
+    ...     store.append(RunRecord.new("demo", [BenchmarkRecord("parse", (0.002, 0.001, 0.003))]))
+    ...     [p.median for p in store.history("demo", "parse")]
+    [0.002]
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from statistics import median
+from types import TracebackType
+from typing import Any
+
+from .. import env
+from ..errors import SeriesStoreError
+from ._records import BenchmarkRecord, HistoryPoint, RunRecord
+
+__all__ = ["SCHEMA_VERSION", "SQLiteStore"]
+
+#: Current schema. History:
+#: 1 - runs and results tables
+#: 2 - index on results(name) and triggers that make recorded rows immutable (append-only)
+SCHEMA_VERSION = 2
+
+_MIGRATIONS: dict[int, tuple[str, ...]] = {
+    1: (
+        """CREATE TABLE IF NOT EXISTS runs (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            run_id TEXT NOT NULL UNIQUE,
+            suite TEXT NOT NULL,
+            timestamp REAL NOT NULL,
+            environment TEXT NOT NULL,
+            canary REAL
+        )""",
+        "CREATE INDEX IF NOT EXISTS runs_suite_time ON runs(suite, timestamp)",
+        """CREATE TABLE IF NOT EXISTS results (
+            run INTEGER NOT NULL REFERENCES runs(id),
+            name TEXT NOT NULL,
+            loops INTEGER NOT NULL,
+            failed INTEGER NOT NULL,
+            error TEXT,
+            median REAL,
+            samples TEXT NOT NULL,
+            normalized TEXT NOT NULL,
+            PRIMARY KEY (run, name)
+        )""",
+    ),
+    2: (
+        "CREATE INDEX IF NOT EXISTS results_name ON results(name)",
+        *(
+            f"CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()} BEFORE {op} ON {table} "
+            f"BEGIN SELECT RAISE(ABORT, 'the series store is append-only'); END"
+            for table in ("runs", "results")
+            for op in ("UPDATE", "DELETE")
+        ),
+    ),
+}
+
+_BUSY_TIMEOUT_S = 60.0
+
+
+class SQLiteStore:
+    """Append-only series store in a SQLite file (default :func:`env.default_store_path`).
+
+    Safe to share between threads (one connection, one lock) and between processes (WAL, busy
+    timeout). Use as a context manager or call :meth:`close`.
+    """
+
+    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
+        if path is not None and not isinstance(path, str | os.PathLike):
+            raise TypeError(f"path must be a filesystem path, got {path!r} ({type(path).__name__})")
+        self.path = Path(path).expanduser() if path is not None else env.default_store_path()
+        self._lock = threading.Lock()
+        self._conn = self._open()
+
+    # -- opening -----------------------------------------------------------------------------
+    def _open(self) -> sqlite3.Connection:
+        if self.path.is_dir():
+            raise SeriesStoreError(f"store path {str(self.path)!r} is a directory, not a file")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise SeriesStoreError(
+                f"cannot create the directory of the store {str(self.path)!r}: {exc.strerror or exc}"
+            ) from exc
+        if not os.access(self.path.parent, os.W_OK) or (
+            self.path.exists() and not os.access(self.path, os.W_OK)
+        ):
+            raise SeriesStoreError(f"store path {str(self.path)!r} is not writable")
+        try:
+            # isolation_level=None: we issue BEGIN IMMEDIATE ourselves, so a writer takes the
+            # write lock up front and waits (busy timeout) instead of failing on upgrade.
+            conn = sqlite3.connect(
+                self.path, timeout=_BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
+            )
+        except sqlite3.Error as exc:
+            raise SeriesStoreError(f"cannot open the store {str(self.path)!r}: {exc}") from exc
+        try:
+            # Read first: a file that is not a database fails here, before anything is written.
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            conn.execute(f"PRAGMA busy_timeout = {int(_BUSY_TIMEOUT_S * 1000)}")
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")  # durable in WAL mode across app crashes
+            self._migrate(conn)
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise SeriesStoreError(
+                f"{str(self.path)!r} is not a readable codomyrmex series store ({exc}); "
+                "it was left untouched"
+            ) from exc
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def _migrate(self, conn: sqlite3.Connection) -> None:
+        if self._version(conn) == SCHEMA_VERSION:
+            return
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            # re-read under the write lock: another process may have migrated meanwhile
+            version = self._version(conn)
+            if version > SCHEMA_VERSION:
+                raise SeriesStoreError(
+                    f"store {str(self.path)!r} has schema version {version}, newer than this "
+                    f"library's {SCHEMA_VERSION}; upgrade codomyrmex-performance to read it"
+                )
+            if version == 0 and self._has_foreign_tables(conn):
+                raise SeriesStoreError(
+                    f"{str(self.path)!r} is an SQLite database but not a codomyrmex series store"
+                )
+            conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+            for target in range(version + 1, SCHEMA_VERSION + 1):
+                for statement in _MIGRATIONS[target]:
+                    conn.execute(statement)
+            conn.execute("DELETE FROM schema_version")
+            conn.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    @staticmethod
+    def _version(conn: sqlite3.Connection) -> int:
+        row = conn.execute(
+            "SELECT name FROM sqlite_master WHERE type='table' AND name='schema_version'"
+        ).fetchone()
+        if row is None:
+            return 0
+        found = conn.execute("SELECT max(version) FROM schema_version").fetchone()
+        return int(found[0] or 0)
+
+    @staticmethod
+    def _has_foreign_tables(conn: sqlite3.Connection) -> bool:
+        names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        return bool(names - {"schema_version", "runs", "results", "sqlite_sequence"})
+
+    @property
+    def schema_version(self) -> int:
+        with self._lock:
+            return self._version(self._conn)
+
+    # -- writing -----------------------------------------------------------------------------
+    def append(self, run: RunRecord) -> None:
+        """Append ``run`` (one transaction). A run id already present raises, it is not replaced."""
+        if not isinstance(run, RunRecord):
+            raise TypeError(f"run must be a RunRecord, got {type(run).__name__}")
+        env_json = json.dumps(dict(run.environment), sort_keys=True, default=str)
+        with self._lock:
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+                try:
+                    cur = self._conn.execute(
+                        "INSERT INTO runs (run_id, suite, timestamp, environment, canary) "
+                        "VALUES (?, ?, ?, ?, ?)",
+                        (run.run_id, run.suite, run.timestamp, env_json, run.canary),
+                    )
+                    pk = cur.lastrowid
+                    self._conn.executemany(
+                        "INSERT INTO results (run, name, loops, failed, error, median, samples, "
+                        "normalized) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        [
+                            (pk, b.name, b.loops, int(b.failed), b.error, b.median,
+                             json.dumps(list(b.samples)), json.dumps(list(b.normalized)))
+                            for b in run.benchmarks
+                        ],
+                    )  # fmt: skip
+                    self._conn.execute("COMMIT")
+                except BaseException:
+                    self._conn.execute("ROLLBACK")
+                    raise
+            except sqlite3.IntegrityError as exc:
+                raise SeriesStoreError(f"run {run.run_id!r} could not be appended: {exc}") from exc
+            except sqlite3.Error as exc:
+                raise SeriesStoreError(
+                    f"cannot write to the store {str(self.path)!r}: {exc}; no run was changed"
+                ) from exc
+
+    # -- reading -----------------------------------------------------------------------------
+    def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        with self._lock:
+            try:
+                return list(self._conn.execute(sql, params))
+            except sqlite3.Error as exc:
+                raise SeriesStoreError(f"cannot read the store {str(self.path)!r}: {exc}") from exc
+
+    def suites(self) -> list[str]:
+        return [r[0] for r in self._query("SELECT DISTINCT suite FROM runs ORDER BY suite")]
+
+    def benchmarks(self, suite: str) -> list[str]:
+        rows = self._query(
+            "SELECT DISTINCT r.name FROM results r JOIN runs u ON u.id = r.run "
+            "WHERE u.suite = ? ORDER BY r.name",
+            (suite,),
+        )
+        return [r[0] for r in rows]
+
+    def count_runs(self, suite: str | None = None) -> int:
+        if suite is None:
+            return int(self._query("SELECT count(*) FROM runs")[0][0])
+        return int(self._query("SELECT count(*) FROM runs WHERE suite = ?", (suite,))[0][0])
+
+    def runs(self, suite: str | None = None, *, limit: int | None = None) -> list[RunRecord]:
+        """Recorded runs (of ``suite``, or all), oldest first; the last ``limit`` if given."""
+        where, params = ("WHERE suite = ?", (suite,)) if suite is not None else ("", ())
+        sql = f"SELECT id, run_id, suite, timestamp, environment, canary FROM runs {where} ORDER BY timestamp DESC, id DESC"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        heads = self._query(sql, params)[::-1]
+        out: list[RunRecord] = []
+        for pk, run_id, suite_name, ts, env_json, canary in heads:
+            rows = self._query(
+                "SELECT name, loops, failed, error, samples, normalized FROM results "
+                "WHERE run = ? ORDER BY rowid",
+                (pk,),
+            )
+            try:
+                benches = tuple(
+                    BenchmarkRecord(name, tuple(json.loads(s)), int(loops), bool(failed), error,
+                                    tuple(json.loads(nz)))
+                    for name, loops, failed, error, s, nz in rows
+                )  # fmt: skip
+                environment = json.loads(env_json)
+            except (ValueError, TypeError) as exc:
+                raise SeriesStoreError(
+                    f"run {run_id!r} in {str(self.path)!r} has a corrupt row: {exc}"
+                ) from exc
+            out.append(RunRecord(run_id, suite_name, ts, benches, environment, canary))
+        return out
+
+    def history(self, suite: str, benchmark: str, *, limit: int | None = None) -> list[HistoryPoint]:
+        sql = (
+            "SELECT u.timestamp, r.median, u.run_id, r.samples, r.normalized FROM results r "
+            "JOIN runs u ON u.id = r.run WHERE u.suite = ? AND r.name = ? AND r.failed = 0 "
+            "AND r.median IS NOT NULL ORDER BY u.timestamp DESC, u.id DESC"
+        )
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        out: list[HistoryPoint] = []
+        for ts, med, run_id, samples, normalized in self._query(sql, (suite, benchmark))[::-1]:
+            try:
+                nz = tuple(float(v) for v in json.loads(normalized))
+                point = HistoryPoint(
+                    float(ts), float(med), run_id,
+                    median(nz) if nz else None,
+                    tuple(float(v) for v in json.loads(samples)),
+                )  # fmt: skip
+            except (ValueError, TypeError) as exc:
+                raise SeriesStoreError(
+                    f"run {run_id!r} in {str(self.path)!r} has a corrupt row: {exc}"
+                ) from exc
+            out.append(point)
+        return out
+
+    def __iter__(self) -> Iterator[RunRecord]:
+        return iter(self.runs())
+
+    # -- lifetime ----------------------------------------------------------------------------
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> SQLiteStore:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"SQLiteStore({str(self.path)!r})"
