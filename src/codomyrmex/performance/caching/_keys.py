@@ -1,0 +1,167 @@
+"""Cache keys: the fast in-process key and the stable, hashed cross-process key.
+
+Two keys, built at different times (DESIGN.md: an L1 hit must not pay for the second one):
+
+- The **L1 key** is what cachetools itself uses: the argument tuple (plus sorted keyword items),
+  hashed natively by ``dict``. Unhashable arguments (dicts, lists) fall back to
+  :func:`encoded_key`, a canonical *typed* encoding wrapped in :class:`EncodedKey`, never a
+  lossy ``str()``.
+- The **stable key** (:func:`stable_key`) names an entry in SQLite or Redis. It must be equal in
+  every process and on every host, so it is the cache name plus a BLAKE2b digest of the same
+  canonical encoding. It is built only after an L1 miss.
+
+    >>> from codomyrmex.performance.caching._keys import canonical
+    >>> canonical((1,), {}) != canonical(("1",), {})
+    True
+    >>> canonical(("a b",), {}) != canonical(("a", "b"), {})
+    True
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import hashlib
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = [
+    "KWMARK",
+    "EncodedKey",
+    "KeyEncodingError",
+    "canonical",
+    "encoded_key",
+    "l1_key",
+    "stable_key",
+]
+
+
+class _KwMark:
+    """Separates positional from keyword arguments in an L1 key (like cachetools' ``_kwmark``).
+
+    A private class: no caller can pass an argument equal to it, so ``f(1, a=2)`` and
+    ``f(1, ("a", 2))`` can never share a key.
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<kwargs>"
+
+    def __reduce__(self) -> str:
+        return "KWMARK"
+
+
+KWMARK: tuple[Any, ...] = (_KwMark(),)
+
+
+class EncodedKey(str):
+    """An L1 key made from unhashable arguments. A ``str`` subclass, so it hashes fast; never
+    equal to an argument tuple, so it cannot collide with a hashable call's key."""
+
+    __slots__ = ()
+
+
+class KeyEncodingError(TypeError):
+    """An argument has no canonical encoding (an arbitrary object without a stable identity)."""
+
+
+def l1_key(args: tuple[Any, ...], kwargs: Mapping[str, Any], typed: bool) -> Any:
+    """The in-process key of a call, exactly as the decorator's hit path builds it inline.
+
+    ``typed`` adds the argument types, so ``f(1)`` and ``f(1.0)`` are separate entries (as in
+    :func:`functools.lru_cache`). ``f(1)`` and ``f("1")`` are always separate.
+    """
+    key = args + KWMARK + tuple(sorted(kwargs.items())) if kwargs else args
+    if typed:
+        key = key + tuple(map(type, args)) + tuple(map(type, kwargs.values()))
+    return key
+
+
+def encoded_key(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> EncodedKey:
+    """The L1 key of a call with unhashable arguments: its canonical typed encoding."""
+    return EncodedKey(canonical(args, kwargs))
+
+
+def canonical(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> str:
+    """A canonical, typed, injective text encoding of a call's arguments.
+
+    Every value carries a type tag and strings a length prefix, so ``1``/``"1"``/``1.0``/``True``
+    differ and ``("a b",)`` differs from ``("a", "b")``. Dict and set items are sorted by their
+    own encoding, so insertion order does not matter. Raises :class:`KeyEncodingError` for objects
+    without a canonical form.
+    """
+    out: list[str] = []
+    _encode(args, out)
+    if kwargs:
+        out.append("K")
+        _encode(dict(kwargs), out)
+    return "".join(out)
+
+
+def stable_key(namespace: str, encoding: str) -> str:
+    """``<namespace>:<digest>``: the same in every process for the same call."""
+    digest = hashlib.blake2b(encoding.encode("utf-8", "surrogatepass"), digest_size=16)
+    return f"{namespace}:{digest.hexdigest()}"
+
+
+def _encode(value: Any, out: list[str]) -> None:
+    # The order of checks matters: bool before int (bool is an int), enums before their mixed-in
+    # base types (an IntEnum is an int), exact containers before their subclasses' fallback.
+    if value is None:
+        out.append("N")
+    elif value is True:
+        out.append("T")
+    elif value is False:
+        out.append("F")
+    elif isinstance(value, enum.Enum):
+        cls = type(value)
+        name = f"{cls.__module__}.{cls.__qualname__}"
+        out.append(f"E{len(name)}:{name}")
+        _encode(value.value, out)
+    elif isinstance(value, int):
+        out.append(f"i{value};")
+    elif isinstance(value, float):
+        out.append(f"f{value.hex()};")  # hex is exact and round-trips, repr may not across versions
+    elif isinstance(value, str):
+        out.append(f"s{len(value)}:{value}")
+    elif isinstance(value, bytes | bytearray):
+        out.append(f"b{len(value)}:{bytes(value).hex()}")
+    elif isinstance(value, tuple):
+        out.append("(")
+        for item in value:
+            _encode(item, out)
+        out.append(")")
+    elif isinstance(value, list):
+        out.append("[")
+        for item in value:
+            _encode(item, out)
+        out.append("]")
+    elif isinstance(value, Mapping):
+        items = sorted((_text(k), _text(v)) for k, v in value.items())
+        out.append("{")
+        for k, v in items:
+            out.append(k)
+            out.append(v)
+        out.append("}")
+    elif isinstance(value, set | frozenset):
+        out.append("<" if isinstance(value, set) else "Z<")
+        out.extend(sorted(_text(item) for item in value))
+        out.append(">")
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        dcls = type(value)
+        name = f"{dcls.__module__}.{dcls.__qualname__}"
+        out.append(f"D{len(name)}:{name}")
+        _encode({f.name: getattr(value, f.name) for f in dataclasses.fields(value)}, out)
+    else:
+        raise KeyEncodingError(
+            f"cannot build a canonical cache key from {type(value).__qualname__} value "
+            f"{value!r:.80}; accepted: None, bool, int, float, str, bytes, tuple, list, dict, "
+            "set, frozenset, Enum and dataclass instances of those (or pass key=...)"
+        )
+
+
+def _text(value: Any) -> str:
+    out: list[str] = []
+    _encode(value, out)
+    return "".join(out)

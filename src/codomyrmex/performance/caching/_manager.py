@@ -1,0 +1,288 @@
+"""``CacheManager``: named caches over shared tiers, with TTLs per entry and tag invalidation.
+
+    >>> from codomyrmex.performance import CacheManager
+    >>> manager = CacheManager()
+    >>> manager.set("answer", 42, ttl=60, tags=["demo"])
+    >>> manager.get("answer")
+    42
+    >>> manager.invalidate_tags("demo")
+    1
+    >>> manager.get("answer") is None
+    True
+
+``CacheManager(persist="cache.sqlite3", redis="redis://host:6379/0")`` adds the shared tiers;
+every named cache (:meth:`get_cache`) and every function decorated with
+``cached_function(cache_manager=manager)`` uses them. Lookups go memory -> SQLite -> Redis and
+writes go through all of them.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from ..errors import CacheError
+from ._core import TieredCache
+from ._keys import EncodedKey, KeyEncodingError, canonical
+from ._options import (
+    check_bool,
+    check_max_size,
+    check_name,
+    check_policy,
+    check_ttl,
+    make_disk,
+    make_redis,
+    make_serializer,
+)
+from ._stats import snapshot
+
+__all__ = ["CacheManager", "NamedCache"]
+
+_MISSING: Any = object()
+
+
+def _l1(key: Any) -> Any:
+    try:
+        hash(key)
+    except TypeError:
+        try:
+            return EncodedKey(canonical((key,), {}))
+        except KeyEncodingError as exc:
+            raise TypeError(f"key must be hashable or canonically encodable: {exc}") from None
+    return key
+
+
+def _src(key: Any) -> Callable[[], str]:
+    return lambda: canonical((key,), {})
+
+
+class NamedCache:
+    """One named cache of a :class:`CacheManager` (``manager.get_cache(name)``)."""
+
+    def __init__(self, core: TieredCache, default_ttl: float | None) -> None:
+        self._core = core
+        self.name = core.name
+        self.default_ttl = default_ttl
+        self._tags: dict[str, dict[Any, Any]] = {}
+        self._tags_lock = threading.Lock()
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        """The value stored under ``key`` (memory, then disk, then Redis), else ``default``."""
+        return self._core.get(_l1(key), _src(key), default)
+
+    def __contains__(self, key: Any) -> bool:
+        return self._core.get(_l1(key), _src(key), _MISSING) is not _MISSING
+
+    def set(
+        self, key: Any, value: Any, ttl: float | None = None, tags: Iterable[str] | None = None
+    ) -> None:
+        """Store ``value`` in every tier for ``ttl`` seconds (default: the manager's
+        ``default_ttl``; ``None`` there too: no expiry), remembering its ``tags``."""
+        check_ttl("ttl", ttl, allow_callable=False)
+        tag_list = _check_tags(tags)
+        k = _l1(key)
+        self._core.set(k, value, _src(key), ttl if ttl is not None else self.default_ttl)
+        if tag_list:
+            with self._tags_lock:
+                for tag in tag_list:
+                    self._tags.setdefault(tag, {})[k] = key
+
+    def get_or_set(self, key: Any, factory: Callable[[], Any], ttl: float | None = None) -> Any:
+        """The cached value, or ``factory()`` computed once (single-flight) and stored."""
+        check_ttl("ttl", ttl, allow_callable=False)
+        if not callable(factory):
+            raise TypeError(f"factory must be callable, got {factory!r}")
+        ttl = ttl if ttl is not None else self.default_ttl
+        return self._core.call(_l1(key), factory, (), {}, _src(key), fixed_ttl=ttl)
+
+    def delete(self, key: Any) -> bool:
+        """Remove ``key`` from every tier; ``True`` if memory held it."""
+        return self._core.delete(_l1(key), _src(key))
+
+    def clear(self) -> None:
+        """Remove every entry of this cache from every tier."""
+        self._core.clear()
+        with self._tags_lock:
+            self._tags.clear()
+
+    def invalidate_tags(self, *tags: str) -> int:
+        """Delete every entry set with any of ``tags``; returns how many memory held."""
+        tag_list = _check_tags(tags)
+        with self._tags_lock:
+            victims: dict[Any, Any] = {}
+            for tag in tag_list:
+                victims.update(self._tags.pop(tag, {}))
+        return sum(self._core.delete(k, _src(orig)) for k, orig in victims.items())
+
+    def stats(self) -> dict[str, Any]:
+        return snapshot(self._core.stats, self._core.store.maxsize).as_dict()
+
+    def __len__(self) -> int:
+        return self._core.size()
+
+
+def _check_tags(tags: Iterable[str] | None) -> list[str]:
+    if tags is None:
+        return []
+    if isinstance(tags, str):
+        return [tags]
+    out = list(tags)
+    for tag in out:
+        if not isinstance(tag, str) or not tag:
+            raise TypeError(f"tags must be non-empty strings, got {tag!r} in {out!r}")
+    return out
+
+
+class CacheManager:
+    """Named caches and their lifecycle. ``CacheManager()`` works with no argument (memory only).
+
+    - ``cache_dir``: directory for the SQLite tier (``cache.sqlite3`` in it) — the seed's name;
+      ``persist``: an explicit SQLite file (or ``True`` for the default location).
+    - ``max_memory_items``: entries kept in memory per named cache; ``policy``: lru, lfu, fifo, rr.
+    - ``default_ttl``: seconds an entry lives unless ``set(..., ttl=)`` says otherwise.
+    - ``redis``: a ``redis://`` URL or a redis-py client; ``strict=True`` checks it now and
+      raises :class:`CacheError` when it is unreachable (default: fail open, count, log once).
+    - ``signing_key``: HMAC key; enables signed pickle for values JSON cannot carry.
+    """
+
+    def __init__(
+        self,
+        cache_dir: str | Path | None = None,
+        max_memory_items: int = 1000,
+        default_ttl: float | None = None,
+        *,
+        name: str = "default",
+        policy: str = "lru",
+        persist: Any = None,
+        redis: Any = None,
+        signing_key: bytes | str | None = None,
+        strict: bool = False,
+        key_prefix: str = "codomyrmex:",
+        timer: Callable[[], float] = time.monotonic,
+        lease_timeout: float = 30.0,
+        lease_wait: float = 30.0,
+        retry_after: float = 1.0,
+    ) -> None:
+        check_max_size("max_memory_items", max_memory_items)
+        check_ttl("default_ttl", default_ttl, allow_callable=False)
+        check_name("name", name)
+        self.policy = check_policy(policy)
+        check_bool("strict", strict)
+        if not isinstance(key_prefix, str):
+            raise TypeError(f"key_prefix must be a string, got {key_prefix!r}")
+        if cache_dir is not None and not isinstance(cache_dir, str | Path):
+            raise TypeError(f"cache_dir must be a directory path or None, got {cache_dir!r}")
+        if persist is None and cache_dir is not None:
+            persist = Path(cache_dir).expanduser() / "cache.sqlite3"
+        self.cache_dir = cache_dir
+        self.max_memory_items = max_memory_items
+        self.default_ttl = default_ttl
+        self.name = name
+        self.key_prefix = key_prefix
+        self._timer = timer
+        self._lease = (int(check_ttl("lease_timeout", lease_timeout) * 1000), lease_wait)
+        self._retry_after = retry_after
+        self._serializer = make_serializer(signing_key)
+        self._disk = make_disk(persist, cache_dir=cache_dir)
+        self._redis = make_redis(redis, strict=strict)
+        self._lock = threading.Lock()
+        self._caches: dict[str, NamedCache] = {}
+        self._functions: dict[str, tuple[TieredCache, Callable[[], None]]] = {}
+        self._default = self.get_cache(name)
+
+    # -- the default cache ------------------------------------------------------------------
+    def get(self, key: Any, default: Any = None) -> Any:
+        return self._default.get(key, default)
+
+    def set(
+        self, key: Any, value: Any, ttl: float | None = None, tags: Iterable[str] | None = None
+    ) -> None:
+        self._default.set(key, value, ttl, tags)
+
+    def delete(self, key: Any) -> bool:
+        return self._default.delete(key)
+
+    def clear(self) -> None:
+        """Clear the default cache (``clear_cache()`` clears every cache)."""
+        self._default.clear()
+
+    def __contains__(self, key: Any) -> bool:
+        return key in self._default
+
+    # -- named caches -----------------------------------------------------------------------
+    def get_cache(self, name: str) -> NamedCache:
+        """The named cache ``name``, created on first use with this manager's settings."""
+        check_name("name", name)
+        with self._lock:
+            cache = self._caches.get(name)
+            if cache is None:
+                core = TieredCache(
+                    name, policy=self.policy, max_size=self.max_memory_items, ttl=None,
+                    per_entry=True, timer=self._timer, disk=self._disk, redis=self._redis,
+                    serializer=self._serializer, namespace=f"{self.key_prefix}{name}",
+                    lease_ms=self._lease[0], lease_wait=self._lease[1],
+                    retry_after=self._retry_after,
+                )  # fmt: skip
+                core.stats.entries_fn = core.size
+                cache = self._caches[name] = NamedCache(core, self.default_ttl)
+            return cache
+
+    def clear_cache(self, name: str | None = None) -> None:
+        """Clear cache ``name`` (a named cache or a registered function), or all with ``None``."""
+        with self._lock:
+            caches = dict(self._caches)
+            functions = dict(self._functions)
+        if name is None:
+            for cache in caches.values():
+                cache.clear()
+            for _, clear in functions.values():
+                clear()
+            return
+        if name in caches:
+            caches[name].clear()
+        elif name in functions:
+            functions[name][1]()
+        else:
+            known = ", ".join(sorted({*caches, *functions})) or "none"
+            raise CacheError(f"clear_cache: no cache named {name!r}; known: {known}")
+
+    def invalidate_tags(self, *tags: str) -> int:
+        """Delete the entries set with any of ``tags`` in every named cache."""
+        with self._lock:
+            caches = list(self._caches.values())
+        return sum(cache.invalidate_tags(*tags) for cache in caches)
+
+    def get_stats(self) -> dict[str, Any]:
+        """Totals plus one entry per cache: ``{"hits", "misses", "hit_ratio", "caches": {...}}``."""
+        with self._lock:
+            cores = {n: c._core for n, c in self._caches.items()}
+            cores.update({n: core for n, (core, _) in self._functions.items()})
+        per = {n: snapshot(c.stats, c.store.maxsize).as_dict() for n, c in sorted(cores.items())}
+        hits = sum(s["hits"] for s in per.values())
+        misses = sum(s["misses"] for s in per.values())
+        return {
+            "hits": hits,
+            "misses": misses,
+            "hit_ratio": hits / (hits + misses) if hits + misses else 0.0,
+            "entries": sum(s["entries"] for s in per.values()),
+            "caches": per,
+        }
+
+    def _register(self, name: str, core: TieredCache, clear: Callable[[], None]) -> None:
+        with self._lock:
+            self._functions[name] = (core, clear)
+
+    def close(self) -> None:
+        """Close the shared tiers' connections (the manager is unusable afterwards)."""
+        for tier in (self._disk, self._redis):
+            if tier is not None:
+                tier.close()
+
+    def __enter__(self) -> CacheManager:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

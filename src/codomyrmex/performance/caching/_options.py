@@ -1,0 +1,133 @@
+"""Argument checks and tier construction shared by :func:`cached_function` and :class:`CacheManager`.
+
+Every message names the argument, the bad value and what is accepted::
+
+    >>> check_ttl("ttl", -1)
+    Traceback (most recent call last):
+    ...
+    codomyrmex.performance.errors.CacheError: ttl must be a positive number of seconds or a callable, got -1
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from .. import env
+from .._validation import check_choice, check_non_empty_str, check_positive_int
+from ..errors import CacheError
+from ._policies import POLICIES
+from ._redis_tier import RedisTier
+from ._serialize import Serializer
+from ._sqlite_tier import SQLiteTier
+
+__all__ = [
+    "check_bool",
+    "check_exceptions",
+    "check_max_size",
+    "check_name",
+    "check_optional_callable",
+    "check_policy",
+    "check_ttl",
+    "make_disk",
+    "make_redis",
+    "make_serializer",
+]
+
+
+def check_ttl(name: str, value: Any, *, allow_callable: bool = True) -> Any:
+    """``None``, a finite number > 0, or (if allowed) a callable of the value."""
+    if value is None or (allow_callable and callable(value)):
+        return value
+    what = "a positive number of seconds" + (" or a callable" if allow_callable else "")
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"{name} must be {what}, got {value!r} ({type(value).__name__})")
+    if not math.isfinite(value) or value <= 0:
+        raise CacheError(f"{name} must be {what}, got {value!r}")
+    return value
+
+
+def check_max_size(name: str, value: Any) -> int:
+    return check_positive_int(name, value, error=CacheError)
+
+
+def check_policy(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"policy must be a string, got {value!r} ({type(value).__name__})")
+    return check_choice("policy", value.lower(), POLICIES, error=CacheError)
+
+
+def check_name(name: str, value: Any) -> str:
+    return check_non_empty_str(name, value, error=CacheError)
+
+
+def check_exceptions(value: Any) -> tuple[type[BaseException], ...]:
+    if isinstance(value, type) and issubclass(value, BaseException):
+        return (value,)
+    if not isinstance(value, tuple) or not all(
+        isinstance(t, type) and issubclass(t, BaseException) for t in value
+    ):
+        raise TypeError(
+            f"cache_exceptions must be an exception class or a tuple of them, got {value!r}"
+        )
+    return value
+
+
+def make_serializer(signing_key: Any) -> Serializer:
+    key = signing_key if signing_key is not None else env.get("CODOMYRMEX_PERF_CACHE_SIGNING_KEY")
+    return Serializer(key)
+
+
+def make_disk(persist: Any, *, cache_dir: Any = None) -> SQLiteTier | None:
+    """``persist``: a file path, ``True`` (default file), or ``None``/``False`` (no disk tier).
+
+    A relative path is placed under ``cache_dir`` or ``CODOMYRMEX_PERF_CACHE_DIR`` when set.
+    """
+    if persist is None or persist is False:
+        return None
+    base = cache_dir or env.get("CODOMYRMEX_PERF_CACHE_DIR")
+    if persist is True:
+        root = Path(base) if base else Path.home() / ".cache" / "codomyrmex-perf"
+        path = root / "cache.sqlite3"
+    elif isinstance(persist, str | os.PathLike):
+        path = Path(persist).expanduser()
+        if str(path).strip() in ("", "."):
+            raise CacheError(f"persist must be a file path, True or None, got {persist!r}")
+        if not path.is_absolute() and base:
+            path = Path(base) / path
+    else:
+        raise TypeError(
+            f"persist must be a file path, True or None, got {persist!r} ({type(persist).__name__})"
+        )
+    try:
+        return SQLiteTier(path)
+    except Exception as exc:
+        raise CacheError(f"persist={str(path)!r} cannot be opened as SQLite: {exc}") from exc
+
+
+def make_redis(redis: Any, *, strict: bool) -> RedisTier | None:
+    """``redis``: a URL, a redis-py client, ``True`` (``CODOMYRMEX_PERF_CACHE_REDIS_URL``), or
+    ``None``/``False``."""
+    if redis is None or redis is False:
+        return None
+    if redis is True:
+        url = env.get("CODOMYRMEX_PERF_CACHE_REDIS_URL")
+        if not url:
+            raise CacheError("redis=True needs CODOMYRMEX_PERF_CACHE_REDIS_URL to be set")
+        redis = url
+    return RedisTier(redis, strict=strict)
+
+
+def check_bool(name: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return value
+
+
+def check_optional_callable(name: str, value: Any) -> Callable[..., Any] | None:
+    if value is not None and not callable(value):
+        raise TypeError(f"{name} must be callable or None, got {value!r} ({type(value).__name__})")
+    return value  # type: ignore[no-any-return]

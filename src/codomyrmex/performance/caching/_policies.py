@@ -1,0 +1,188 @@
+"""The in-process (L1) store: a cachetools cache with exact policy semantics, counting evictions.
+
+- ``policy`` is one of ``lru``, ``lfu``, ``fifo``, ``rr`` (cachetools' classes, unchanged).
+- A fixed ``ttl`` with ``lru`` is :class:`cachetools.TTLCache` (LRU with expiry), so the hit path
+  is exactly cachetools'. A fixed ``ttl`` with another policy, a callable ``ttl`` (per-entry TTL
+  computed from the value) or per-call TTLs (``CacheManager.set(..., ttl=)``) use
+  :func:`expiring`, which adds an expiry map and a heap to the policy's own class.
+- Evictions are counted by cause into the cache's :class:`CacheStats`: ``size`` when the policy
+  evicts to make room (``popitem``), ``expired`` when an entry's time ran out, ``explicit`` is
+  counted by the callers of ``delete``/``clear``.
+
+Only the miss path (``__setitem__``, ``popitem``, ``expire``) is overridden; ``__getitem__`` of
+the LRU/TTL stores is cachetools' own, which is what the hit benchmark compares against.
+
+    >>> from codomyrmex.performance.telemetry.stats import CacheStats
+    >>> store = make_store("lru", 2, None, CacheStats("doc"))
+    >>> for k in "abc":
+    ...     store[k] = k
+    >>> store.stats.evictions_size
+    1
+"""
+
+from __future__ import annotations
+
+import heapq
+import time
+from collections.abc import Callable
+from typing import Any
+
+import cachetools
+
+from ..telemetry.stats import CacheStats
+
+__all__ = ["POLICIES", "EntryTTL", "Store", "make_store"]
+
+POLICIES: dict[str, type[cachetools.Cache[Any, Any]]] = {
+    "lru": cachetools.LRUCache,
+    "lfu": cachetools.LFUCache,
+    "fifo": cachetools.FIFOCache,
+    "rr": cachetools.RRCache,
+}
+
+#: Per-entry TTL: ``(key, value) -> seconds`` or ``None`` for "never expires".
+EntryTTL = Callable[[Any, Any], float | None]
+
+Store = Any  # a cachetools cache from make_store(); typed loosely because the classes are dynamic
+
+
+def _counting(base: type[Any]) -> type[Any]:
+    """``base`` plus eviction counting. ``popitem`` is only called by cachetools to make room."""
+
+    class Counting(base):  # type: ignore[misc]
+        stats: CacheStats
+
+        def popitem(self) -> tuple[Any, Any]:
+            item: tuple[Any, Any] = super().popitem()
+            self.stats.evictions_size += 1
+            return item
+
+        def expire(self, time: float | None = None) -> list[tuple[Any, Any]]:
+            # TTLCache calls this before every insert and from len(); count what it removed.
+            expired: list[tuple[Any, Any]] = super().expire(time)
+            if expired:
+                self.stats.evictions_expired += len(expired)
+            return expired
+
+    Counting.__name__ = Counting.__qualname__ = f"Counting{base.__name__}"
+    return Counting
+
+
+def expiring(base: type[Any]) -> type[Any]:
+    """``base`` (any cachetools policy) plus a per-entry expiry time.
+
+    Expired entries are dropped when read (counted ``expired``) and, before every insert, all
+    entries whose time has passed are purged first (heap ordered by expiry), so the policy only
+    ever evicts live entries for room.
+    """
+
+    class Expiring(base):  # type: ignore[misc]
+        stats: CacheStats
+        entry_ttl: EntryTTL
+        timer: Callable[[], float]
+
+        def __init__(self, maxsize: int, **kwargs: Any) -> None:
+            super().__init__(maxsize, **kwargs)
+            self.expires: dict[Any, float] = {}
+            self.heap: list[tuple[float, int, Any]] = []
+            self.seq = 0
+
+        def __getitem__(self, key: Any) -> Any:
+            exp = self.expires.get(key)
+            if exp is not None and exp <= self.timer():
+                self._drop(key)
+                raise KeyError(key)
+            return super().__getitem__(key)
+
+        def __contains__(self, key: object) -> bool:
+            exp = self.expires.get(key)
+            if exp is not None and exp <= self.timer():
+                return False
+            return bool(super().__contains__(key))
+
+        def __setitem__(self, key: Any, value: Any) -> None:
+            now = self.timer()
+            self.expire(now)
+            ttl = self.entry_ttl(key, value)
+            super().__setitem__(key, value)
+            if ttl is None:
+                self.expires.pop(key, None)
+            else:
+                exp = now + ttl
+                self.expires[key] = exp
+                self.seq += 1
+                heapq.heappush(self.heap, (exp, self.seq, key))
+
+        def __delitem__(self, key: Any) -> None:
+            super().__delitem__(key)
+            self.expires.pop(key, None)
+
+        def __len__(self) -> int:
+            self.expire()
+            return int(super().__len__())
+
+        def popitem(self) -> tuple[Any, Any]:
+            item: tuple[Any, Any] = super().popitem()  # calls our __delitem__
+            self.stats.evictions_size += 1
+            return item
+
+        def clear(self) -> None:
+            super().clear()
+            self.expires.clear()
+            self.heap.clear()
+
+        def expire(self, now: float | None = None) -> list[tuple[Any, Any]]:
+            now = self.timer() if now is None else now
+            heap, expires = self.heap, self.expires
+            out: list[tuple[Any, Any]] = []
+            while heap and heap[0][0] <= now:
+                exp, _, key = heapq.heappop(heap)
+                if expires.get(key) == exp:  # else: stale heap record of a rewritten entry
+                    out.append((key, self._drop(key)))
+            return out
+
+        def _drop(self, key: Any) -> Any:
+            value = base.__getitem__(self, key) if super().__contains__(key) else None
+            super().__delitem__(key)
+            self.expires.pop(key, None)
+            self.stats.evictions_expired += 1
+            return value
+
+    Expiring.__name__ = Expiring.__qualname__ = f"Expiring{base.__name__}"
+    return Expiring
+
+
+_COUNTING = {name: _counting(cls) for name, cls in POLICIES.items()}
+_COUNTING_TTL = _counting(cachetools.TTLCache)
+_EXPIRING = {name: expiring(cls) for name, cls in POLICIES.items()}
+
+
+def make_store(
+    policy: str,
+    max_size: int,
+    ttl: float | Callable[..., float | None] | None,
+    stats: CacheStats,
+    *,
+    timer: Callable[[], float] = time.monotonic,
+    per_entry: bool = False,
+) -> Store:
+    """The L1 store for ``policy`` and ``ttl`` (seconds, or an :data:`EntryTTL`, or ``None``).
+
+    ``per_entry=True`` forces the expiring variant even for a fixed ``ttl`` (callers that pass a
+    TTL per write, like :class:`CacheManager`). Arguments are validated by the public callers.
+    """
+    store: Store
+    if ttl is None and not per_entry:
+        store = _COUNTING[policy](max_size)
+    elif policy == "lru" and not per_entry and not callable(ttl):
+        store = _COUNTING_TTL(max_size, ttl, timer=timer)
+    else:
+        store = _EXPIRING[policy](max_size)
+        if callable(ttl):
+            store.entry_ttl = ttl
+        else:
+            fixed = ttl
+            store.entry_ttl = lambda _k, _v: fixed
+        store.timer = timer
+    store.stats = stats
+    return store

@@ -1,0 +1,125 @@
+"""The shared tier: Redis through redis-py, imported only when a cache is given ``redis=``.
+
+Values are plain ``SET key value PX ttl``. Cross-process stampede protection uses a lease:
+``SET <key>:lease <token> NX PX <lease_ms>``. Only the owner of the token releases it (a
+compare-and-delete script), and ``PX`` means a holder that dies leaves nothing behind for longer
+than ``lease_ms``.
+
+Errors are raised to the caller (:class:`~._core.TieredCache`), which counts them, logs once and
+falls back to computing. redis-py's connection pool reconnects on the next command, so when the
+server comes back the tier is simply used again.
+
+    >>> tier = RedisTier("redis://127.0.0.1:6379/0")  # doctest: +SKIP
+    >>> tier.set("k", b"J1", 10.0); tier.get("k")     # doctest: +SKIP
+    b'J1'
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import CacheError
+
+__all__ = ["RedisTier"]
+
+# Delete the lease only if we still own it: after our PX ran out another process may hold it.
+_RELEASE = """
+if redis.call('get', KEYS[1]) == ARGV[1] then
+    return redis.call('del', KEYS[1])
+end
+return 0
+"""
+
+
+def _import_redis() -> Any:
+    try:
+        import redis
+    except ImportError as exc:  # pragma: no cover - redis is in the test extra
+        raise CacheError(
+            "redis= needs redis-py; install it with `pip install codomyrmex-performance[redis]`"
+        ) from exc
+    return redis
+
+
+def _glob_escape(text: str) -> str:
+    return "".join("\\" + c if c in "*?[]\\" else c for c in text)
+
+
+class RedisTier:
+    """Bytes by stable key in Redis. ``target`` is a ``redis://`` URL or a redis-py client."""
+
+    name = "redis"
+
+    def __init__(
+        self,
+        target: Any,
+        *,
+        strict: bool = False,
+        socket_timeout: float = 1.0,
+    ) -> None:
+        redis = _import_redis()
+        if isinstance(target, str):
+            if not target.startswith(("redis://", "rediss://", "unix://")):
+                raise CacheError(
+                    f"redis must be a redis://, rediss:// or unix:// URL or a redis-py client, "
+                    f"got {target!r}"
+                )
+            # Short timeouts: a cache that waits 30 s for a dead server is worse than no cache.
+            self.client = redis.Redis.from_url(
+                target, socket_timeout=socket_timeout, socket_connect_timeout=socket_timeout
+            )
+            self.owned = True
+        elif all(hasattr(target, m) for m in ("get", "set", "delete", "eval")):
+            self.client = target
+            self.owned = False
+        else:
+            raise TypeError(
+                f"redis must be a redis:// URL or a redis-py client, got {target!r} "
+                f"({type(target).__name__})"
+            )
+        self.url = target if isinstance(target, str) else None
+        if strict:
+            try:
+                self.client.ping()
+            except Exception as exc:
+                shown = self.url or repr(target)
+                raise CacheError(
+                    f"redis {shown} is unreachable ({type(exc).__name__}: {exc}); "
+                    "pass strict=False to start anyway and fall back to computing"
+                ) from exc
+
+    def get(self, key: str) -> bytes | None:
+        value = self.client.get(key)
+        return None if value is None else bytes(value)
+
+    def set(self, key: str, value: bytes, ttl: float | None) -> None:
+        if ttl is None:
+            self.client.set(key, value)
+        else:
+            self.client.set(key, value, px=max(1, int(ttl * 1000)))
+
+    def delete(self, key: str) -> bool:
+        return bool(self.client.delete(key))
+
+    def clear(self, prefix: str) -> int:
+        """Delete every key starting with ``prefix`` (SCAN, never KEYS: it does not block)."""
+        removed = 0
+        batch: list[Any] = []
+        for key in self.client.scan_iter(match=_glob_escape(prefix) + "*", count=500):
+            batch.append(key)
+            if len(batch) >= 500:
+                removed += int(self.client.delete(*batch))
+                batch.clear()
+        if batch:
+            removed += int(self.client.delete(*batch))
+        return removed
+
+    def acquire(self, lease_key: str, token: str, lease_ms: int) -> bool:
+        return bool(self.client.set(lease_key, token, nx=True, px=lease_ms))
+
+    def release(self, lease_key: str, token: str) -> None:
+        self.client.eval(_RELEASE, 1, lease_key, token)
+
+    def close(self) -> None:
+        if self.owned:
+            self.client.close()

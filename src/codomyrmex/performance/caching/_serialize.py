@@ -1,0 +1,114 @@
+"""How values are stored in the shared tiers (SQLite, Redis): JSON by default, signed pickle opt-in.
+
+Wire format, one leading byte says which:
+
+- ``J`` + UTF-8 JSON: the default. Only JSON-safe values (dict with str keys, list, str, int,
+  float, bool, None) are written; anything else stays in the in-process tier only.
+- ``S`` + 32-byte HMAC-SHA256 + ``J``/``P`` payload: written when a signing key is configured
+  (``signing_key=`` or ``CODOMYRMEX_PERF_CACHE_SIGNING_KEY``). With a key, pickle (``P``) is used
+  for values JSON cannot carry. The MAC is verified (constant time) *before* anything is parsed,
+  so a tampered or unsigned value is never unpickled.
+
+Values from shared or persistent tiers are never unpickled unless signed (DESIGN.md).
+
+    >>> s = Serializer()
+    >>> s.loads(s.dumps({"a": [1, 2.5, None]}))
+    {'a': [1, 2.5, None]}
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import pickle
+from typing import Any
+
+__all__ = ["DecodeError", "NotSerializable", "Serializer"]
+
+_MAC_LEN = 32
+
+
+class DecodeError(ValueError):
+    """A stored value is corrupt, tampered, unsigned where a signature is required, or of a
+    format this configuration refuses (pickle without a key)."""
+
+
+class NotSerializable(TypeError):
+    """The value cannot be written to a shared tier with this configuration."""
+
+
+class Serializer:
+    """Encode/decode values for the shared tiers; ``signing_key`` enables HMAC and pickle."""
+
+    __slots__ = ("_key",)
+
+    def __init__(self, signing_key: bytes | str | None = None) -> None:
+        if signing_key is not None and not isinstance(signing_key, bytes | str):
+            raise TypeError(
+                f"signing_key must be bytes or str, got {signing_key!r} ({type(signing_key).__name__})"
+            )
+        if isinstance(signing_key, str):
+            signing_key = signing_key.encode()
+        if signing_key is not None and len(signing_key) < 16:
+            from ..errors import CacheError
+
+            raise CacheError(
+                f"signing_key must be at least 16 bytes, got {len(signing_key)} bytes"
+            )
+        self._key = signing_key
+
+    @property
+    def signed(self) -> bool:
+        return self._key is not None
+
+    def dumps(self, value: Any) -> bytes:
+        try:
+            text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+            # JSON silently turns tuples into lists and int dict keys into strings; a value that
+            # would not read back equal is not JSON-safe (checked on the miss path only).
+            if json.loads(text) != value:
+                raise ValueError("value does not round-trip through JSON")
+            payload = b"J" + text.encode("utf-8", "surrogatepass")
+        except (TypeError, ValueError, RecursionError) as exc:
+            if self._key is None:
+                raise NotSerializable(
+                    f"{type(value).__qualname__} value is not JSON-safe; configure a signing_key "
+                    "to store it as signed pickle, or keep it in memory only"
+                ) from exc
+            payload = b"P" + pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        if self._key is None:
+            return payload
+        mac = hmac.new(self._key, payload, hashlib.sha256).digest()
+        return b"S" + mac + payload
+
+    def loads(self, data: bytes) -> Any:
+        if not data:
+            raise DecodeError("empty value")
+        tag = data[:1]
+        if tag == b"S":
+            if self._key is None:
+                raise DecodeError("signed value but no signing_key is configured")
+            mac, payload = data[1 : 1 + _MAC_LEN], data[1 + _MAC_LEN :]
+            expected = hmac.new(self._key, payload, hashlib.sha256).digest()
+            if not hmac.compare_digest(mac, expected):
+                raise DecodeError("HMAC signature mismatch (tampered value or another key)")
+        elif self._key is not None:
+            # With a key configured every value must be signed: an unsigned one was written by
+            # someone without the key, so it is not trusted.
+            raise DecodeError("unsigned value but a signing_key is configured")
+        else:
+            payload = data
+        kind = payload[:1]
+        if kind == b"J":
+            try:
+                return json.loads(payload[1:].decode("utf-8", "surrogatepass"))
+            except (UnicodeDecodeError, ValueError) as exc:
+                raise DecodeError(f"corrupt JSON value: {exc}") from exc
+        if kind == b"P" and self._key is not None:
+            # Only reached after the MAC check above: the bytes were written with our key.
+            try:
+                return pickle.loads(payload[1:])  # HMAC verified above
+            except Exception as exc:
+                raise DecodeError(f"corrupt pickle value: {exc}") from exc
+        raise DecodeError(f"unknown value format {kind!r}")

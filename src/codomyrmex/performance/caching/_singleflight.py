@@ -1,0 +1,91 @@
+"""Single-flight: one computation per key at a time, in threads and in asyncio tasks.
+
+The cache keeps a ``key -> flight`` map under its own lock. The first caller that misses becomes
+the leader and computes; later callers for the *same* key wait on that flight only (one
+``Event`` / ``Future`` per flight, so waiters for other keys are never woken). A re-entrant call of
+the same key from inside the computation would wait for itself forever, so it is detected and
+rejected with :class:`~codomyrmex.performance.errors.CacheError` instead:
+
+- threads: the flight remembers the leader's thread id;
+- asyncio: a context variable holds the keys being computed in this context, which child tasks
+  inherit (a task that awaits a child task calling the same key is caught too).
+
+    >>> f = Flight(owner=1)
+    >>> f.done(42); f.wait()
+    42
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import threading
+from typing import Any
+
+__all__ = ["ACTIVE", "AsyncFlight", "Flight", "reentrant_error"]
+
+#: (id(cache), key) pairs being computed in the current context (asyncio re-entrancy).
+ACTIVE: contextvars.ContextVar[frozenset[tuple[int, Any]]] = contextvars.ContextVar(
+    "codomyrmex_cache_active", default=frozenset()
+)
+
+
+def reentrant_error(cache: str) -> Exception:
+    from ..errors import CacheError
+
+    return CacheError(
+        f"re-entrant call: cache {cache!r} was called with the same key from inside the "
+        "computation of that key, which would wait for itself forever; call the undecorated "
+        "function (fn.__wrapped__) or use a different key"
+    )
+
+
+class Flight:
+    """One in-progress computation for threads. The leader calls :meth:`done` or :meth:`fail`."""
+
+    __slots__ = ("error", "event", "owner", "value")
+
+    def __init__(self, owner: int) -> None:
+        self.owner = owner
+        self.event = threading.Event()
+        self.value: Any = None
+        self.error: BaseException | None = None
+
+    def done(self, value: Any) -> None:
+        self.value = value
+        self.event.set()
+
+    def fail(self, error: BaseException) -> None:
+        self.error = error
+        self.event.set()
+
+    def wait(self) -> Any:
+        """Block until the leader finishes; its exception is re-raised to every waiter."""
+        self.event.wait()
+        if self.error is not None:
+            raise self.error
+        return self.value
+
+
+class AsyncFlight:
+    """One in-progress computation for asyncio tasks, bound to the leader's event loop."""
+
+    __slots__ = ("future", "loop")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.future: asyncio.Future[Any] = loop.create_future()
+
+    def done(self, value: Any) -> None:
+        if not self.future.done():
+            self.future.set_result(value)
+
+    def fail(self, error: BaseException) -> None:
+        fut = self.future
+        if fut.done():
+            return
+        if isinstance(error, asyncio.CancelledError):
+            fut.cancel()  # waiters see a cancelled flight and retry; they were not cancelled
+        else:
+            fut.set_exception(error)
+            fut.exception()  # mark retrieved: no "exception was never retrieved" without waiters

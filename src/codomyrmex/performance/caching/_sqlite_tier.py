@@ -1,0 +1,118 @@
+"""The persistent L2 tier: one SQLite file, shared safely by several processes.
+
+WAL journal (readers never block the writer), a busy timeout (a second process waits for the
+lock instead of failing), one connection per thread (``sqlite3`` connections are not shared
+across threads). Each row carries its absolute expiry in Unix seconds, because monotonic clocks
+mean nothing to another process; expired rows read as misses and are deleted lazily.
+
+Errors are raised to the caller (:class:`~._core.TieredCache`), which counts them, logs once and
+falls back to computing: this module never decides policy.
+
+    >>> import tempfile, os
+    >>> tier = SQLiteTier(os.path.join(tempfile.mkdtemp(), "c.sqlite3"))
+    >>> tier.set("k", b"J1", None)
+    >>> tier.get("k")
+    b'J1'
+    >>> tier.close()
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+__all__ = ["SQLiteTier"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS cache_entries (
+    key        TEXT PRIMARY KEY,
+    value      BLOB NOT NULL,
+    expires_at REAL
+)
+"""
+
+
+class SQLiteTier:
+    """Bytes by stable key in ``path``; ``get`` returns ``None`` for a missing or expired row."""
+
+    name = "disk"
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        busy_timeout: float = 5.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.path = Path(path).expanduser()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.busy_timeout = busy_timeout
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._all: list[sqlite3.Connection] = []
+        self._closed = False
+        self._now = clock
+        self._conn()  # open now so that a bad path fails at construction, not on first miss
+
+    def _conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is not None:
+            return conn
+        # isolation_level=None: autocommit; each statement is its own short transaction, so a
+        # write lock is never held across a (slow) user computation.
+        conn = sqlite3.connect(
+            self.path, timeout=self.busy_timeout, isolation_level=None, check_same_thread=False
+        )
+        conn.execute(f"PRAGMA busy_timeout={int(self.busy_timeout * 1000)}")
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable across app crashes
+        conn.execute(_SCHEMA)
+        self._local.conn = conn
+        with self._lock:
+            self._all.append(conn)
+        return conn
+
+    def get(self, key: str) -> bytes | None:
+        row = self._conn().execute(
+            "SELECT value, expires_at FROM cache_entries WHERE key = ?", (key,)
+        ).fetchone()
+        if row is None:
+            return None
+        value, expires_at = row
+        if expires_at is not None and expires_at <= self._now():
+            self._conn().execute(
+                "DELETE FROM cache_entries WHERE key = ? AND expires_at <= ?", (key, self._now())
+            )
+            return None
+        if not isinstance(value, bytes):
+            raise sqlite3.DatabaseError(f"row {key!r} holds {type(value).__name__}, not bytes")
+        return value
+
+    def set(self, key: str, value: bytes, ttl: float | None) -> None:
+        expires_at = None if ttl is None else self._now() + ttl
+        self._conn().execute(
+            "INSERT OR REPLACE INTO cache_entries (key, value, expires_at) VALUES (?, ?, ?)",
+            (key, value, expires_at),
+        )
+
+    def delete(self, key: str) -> bool:
+        cur = self._conn().execute("DELETE FROM cache_entries WHERE key = ?", (key,))
+        return cur.rowcount > 0
+
+    def clear(self, prefix: str) -> int:
+        """Delete every row whose key starts with ``prefix`` (one cache's namespace)."""
+        cur = self._conn().execute(
+            "DELETE FROM cache_entries WHERE substr(key, 1, ?) = ?", (len(prefix), prefix)
+        )
+        return cur.rowcount
+
+    def close(self) -> None:
+        with self._lock:
+            conns, self._all = self._all, []
+        for conn in conns:
+            conn.close()
+        self._local = threading.local()
