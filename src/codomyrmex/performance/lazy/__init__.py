@@ -19,7 +19,7 @@ and appear in the import profiler with ``trigger="first_use"``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import typing as _typing
 
 from ..errors import LazyImportError
 from ._attach import attach
@@ -27,7 +27,7 @@ from ._eager import is_eager
 from ._loader import LazyFunction, LazyLoader, get_lazy_loader, lazy_function, lazy_import
 from ._proxy import LazyModule
 
-if TYPE_CHECKING:
+if _typing.TYPE_CHECKING:
     from ._verify import LazyTarget, verify
 
 # The verifier needs ast/dataclasses/pathlib: resolved on first use so that importing this

@@ -1,0 +1,3 @@
+from tests.lazy._modgen import modgen
+
+__all__ = ["modgen"]

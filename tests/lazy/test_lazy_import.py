@@ -1,0 +1,221 @@
+"""lazy_import: real modules generated on disk, real threads, real stdlib packages."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import inspect
+import sys
+import threading
+import types
+from typing import Any
+
+import pytest
+
+from codomyrmex.performance import LazyImportError, lazy_import
+from codomyrmex.performance.lazy import LazyModule
+from tests.lazy._modgen import ModuleFactory
+
+
+class _CountingFinder:
+    """A real meta-path finder that only counts lookups (and finds nothing itself)."""
+
+    def __init__(self) -> None:
+        self.lookups: list[str] = []
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
+        self.lookups.append(name)
+        return None
+
+
+def test_seed_form_torch_does_not_fail_until_used() -> None:
+    assert importlib.util.find_spec("torch") is None  # the environment has no torch
+    from codomyrmex.performance import LazyLoader, lazy_import
+
+    torch = lazy_import("torch")  # only loaded when accessed
+    assert isinstance(LazyLoader("torch"), LazyLoader)
+    with pytest.raises(LazyImportError, match="torch"):
+        torch.zeros(3)
+
+
+def test_declaration_is_a_module_outside_sys_modules_and_looks_nothing_up(modgen: ModuleFactory) -> None:
+    name = modgen.module("decl", "VALUE = 1\n")
+    finder = _CountingFinder()
+    sys.meta_path.insert(0, finder)
+    try:
+        proxy = lazy_import(name)
+    finally:
+        sys.meta_path.remove(finder)
+    assert isinstance(proxy, types.ModuleType)
+    assert name not in sys.modules
+    assert finder.lookups == []
+    assert modgen.executions(name) == 0
+
+
+def test_first_attribute_access_imports_once_and_the_proxy_becomes_the_module(modgen: ModuleFactory) -> None:
+    name = modgen.module("first", "VALUE = 41 + 1\n")
+    proxy = lazy_import(name)
+    assert proxy.VALUE == 42
+    assert proxy.VALUE == 42
+    assert modgen.executions(name) == 1
+    assert sys.modules[name] is proxy
+    assert type(proxy) is types.ModuleType
+    assert proxy.__file__.endswith(f"{name}.py")
+
+
+def test_no_module_level_getattr_or_state_left_in_the_real_module(modgen: ModuleFactory) -> None:
+    name = modgen.module("clean", "VALUE = 1\n")
+    proxy = lazy_import(name)
+    assert proxy.VALUE == 1
+    real = sys.modules[name]
+    assert "__getattr__" not in real.__dict__
+    assert "__lazy_state__" not in real.__dict__
+
+
+def test_module_own_pep562_getattr_keeps_working(modgen: ModuleFactory) -> None:
+    name = modgen.module("pep562", "def __getattr__(name):\n    return 'dyn:' + name\n")
+    proxy = lazy_import(name)
+    assert proxy.anything == "dyn:anything"
+
+
+def test_racing_threads_run_the_body_once_and_all_get_the_attribute(modgen: ModuleFactory) -> None:
+    name = modgen.module("slow", "import time\ntime.sleep(0.3)\nVALUE = 'ready'\n")
+    proxy = lazy_import(name)
+    n = 8
+    barrier = threading.Barrier(n)
+    results: list[Any] = [None] * n
+
+    def worker(i: int) -> None:
+        barrier.wait()
+        try:
+            results[i] = proxy.VALUE
+        except BaseException as exc:  # report, don't hide, a failure in a thread
+            results[i] = exc
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == ["ready"] * n
+    assert modgen.executions(name) == 1
+
+
+def test_repr_dir_inspect_stack_and_isinstance_do_not_import(modgen: ModuleFactory) -> None:
+    name = modgen.module("introspect", "VALUE = 1\n")
+    proxy = lazy_import(name)
+
+    def look(local_proxy: types.ModuleType) -> None:
+        inspect.stack()
+        assert isinstance(local_proxy, types.ModuleType)
+        assert name in repr(local_proxy)
+        assert "__name__" in dir(local_proxy)
+        assert not hasattr(local_proxy, "__wrapped__")
+        assert local_proxy.__name__ == name
+
+    look(proxy)
+    assert modgen.executions(name) == 0
+    assert name not in sys.modules
+    assert "not loaded" in repr(proxy)
+
+
+def test_submodule_chain_of_a_real_package_is_bound_on_its_parent() -> None:
+    minidom = lazy_import("xml.dom.minidom")
+    doc = minidom.parseString("<root><a/></root>")
+    assert doc.documentElement.tagName == "root"
+    real = sys.modules["xml.dom.minidom"]
+    assert sys.modules["xml.dom"].minidom is real
+    assert minidom.parseString is real.parseString
+
+
+def test_generated_package_submodule_is_bound_on_its_parent_and_parents_run_once(modgen: ModuleFactory) -> None:
+    pkg = modgen.package("pkg", {"__init__.py": "", "sub/__init__.py": "", "sub/leaf.py": "VALUE = 'leaf'\n"})
+    leaf = lazy_import(f"{pkg}.sub.leaf")
+    assert pkg not in sys.modules
+    assert leaf.VALUE == "leaf"
+    assert sys.modules[f"{pkg}.sub"].leaf is leaf
+    assert sys.modules[f"{pkg}.sub.leaf"] is leaf
+    assert [modgen.executions(n) for n in (pkg, f"{pkg}.sub", f"{pkg}.sub.leaf")] == [1, 1, 1]
+
+
+def test_relative_name_is_resolved_against_package(modgen: ModuleFactory) -> None:
+    pkg = modgen.package("rel", {"__init__.py": "", "child.py": "VALUE = 7\n"})
+    child = lazy_import(".child", package=pkg)
+    assert child.VALUE == 7
+    assert child.__name__ == f"{pkg}.child"
+
+
+def test_failed_import_names_module_declaration_and_first_use_then_retries(modgen: ModuleFactory) -> None:
+    name = modgen.module("fails", "raise RuntimeError('boom at import')\n")
+    here = inspect.currentframe()
+    base = here.f_lineno if here is not None else 0
+    proxy = lazy_import(name)  # base + 1
+    with pytest.raises(LazyImportError) as info:
+        proxy.VALUE  # base + 3  # noqa: B018
+    declared_line, used_line = base + 1, base + 3
+    message = str(info.value)
+    assert isinstance(info.value, ImportError)
+    assert name in message and "boom at import" in message
+    assert f"{__file__}:{declared_line}" in message
+    assert f"{__file__}:{used_line}" in message
+    assert isinstance(info.value.__cause__, RuntimeError)
+    assert name not in sys.modules
+    # Fix the module on disk: the next use retries and succeeds.
+    modgen.write(f"{name}.py", modgen.mark(name) + "VALUE = 'fixed and longer than before'\n")
+    assert proxy.VALUE == "fixed and longer than before"
+    assert modgen.executions(name) == 2
+
+
+def test_check_true_raises_at_declaration_for_a_missing_module() -> None:
+    with pytest.raises(LazyImportError, match="definitely_missing_mod_xyz"):
+        lazy_import("definitely_missing_mod_xyz", check=True)
+
+
+def test_check_true_finds_a_submodule_without_executing_anything(modgen: ModuleFactory) -> None:
+    pkg = modgen.package("chk", {"__init__.py": "", "leaf.py": "VALUE = 1\n"})
+    proxy = lazy_import(f"{pkg}.leaf", check=True)
+    assert modgen.executions(pkg) == 0 and modgen.executions(f"{pkg}.leaf") == 0
+    with pytest.raises(LazyImportError, match="nope"):
+        lazy_import(f"{pkg}.nope", check=True)
+    assert modgen.executions(pkg) == 0
+    assert proxy.VALUE == 1
+
+
+def test_already_imported_module_is_aliased_and_the_declaring_global_rebound(modgen: ModuleFactory) -> None:
+    dep = modgen.module("dep", "VALUE = 'dep'\n")
+    importlib.import_module(dep)
+    user = modgen.module(
+        "user",
+        f"from codomyrmex.performance import lazy_import\ndep = lazy_import({dep!r})\n"
+        "def use():\n    return dep.VALUE\n",
+    )
+    user_module = importlib.import_module(user)
+    proxy = user_module.dep
+    assert user_module.use() == "dep"
+    assert user_module.dep is sys.modules[dep]  # rebound to the real module
+    assert proxy.VALUE == "dep"  # other references to the proxy keep working
+    proxy.EXTRA = 1  # writes go through to the real module
+    assert sys.modules[dep].EXTRA == 1
+    assert modgen.executions(dep) == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs", "error"),
+    [
+        (("",), {}, LazyImportError),
+        ((3,), {}, TypeError),
+        ((".child",), {}, LazyImportError),
+        (("a..b",), {}, LazyImportError),
+        (("has space",), {}, LazyImportError),
+        (("x",), {"package": ""}, LazyImportError),
+    ],
+)
+def test_bad_arguments_are_rejected_with_a_clear_error(args: tuple[Any, ...], kwargs: dict[str, Any], error: type[Exception]) -> None:
+    with pytest.raises(error) as info:
+        lazy_import(*args, **kwargs)
+    assert repr(args[0]) in str(info.value) or "package" in str(info.value)
+
+
+def test_lazy_module_class_is_exported_and_unloaded_proxy_is_one() -> None:
+    proxy = lazy_import("json")
+    assert isinstance(proxy, LazyModule) or type(proxy) is types.ModuleType

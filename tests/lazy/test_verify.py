@@ -1,0 +1,64 @@
+"""codomyrmex-perf lazy verify: declared targets are checked without executing anything."""
+
+from __future__ import annotations
+
+import pytest
+
+from codomyrmex.performance.cli import main
+from codomyrmex.performance.lazy import verify
+from tests.lazy._modgen import ModuleFactory
+
+
+def _app(modgen: ModuleFactory, broken: bool) -> str:
+    pkg = modgen.package("app", {
+        "__init__.py": (
+            "from codomyrmex.performance.lazy import attach, lazy_import, LazyLoader, lazy_function\n"
+            "json = lazy_import('json')\n"
+            "minidom = lazy_import('xml.dom.minidom')\n"
+            "helper = lazy_import('.helper', __name__)\n"
+            "loader = LazyLoader(module_name='email.message')\n"
+            "dumps = lazy_function('json', 'dumps')\n"
+            "__getattr__, __dir__, __all__ = attach(__name__, submodules=['helper'], submod_attrs={'models': ['M']})\n"
+            + ("torch = lazy_import('torch_missing_for_test')\nghost = lazy_import('.ghost', __name__)\n" if broken else "")
+        ),
+        "helper.py": "VALUE = 1\n",
+        "models.py": "M = 1\n",
+    })  # fmt: skip
+    return pkg
+
+
+def test_verify_finds_every_declared_target_without_executing(modgen: ModuleFactory) -> None:
+    pkg = _app(modgen, broken=False)
+    results = verify([pkg])
+    assert sorted(r.target for r in results if r.target) == sorted([
+        "json", "xml.dom.minidom", f"{pkg}.helper", "email.message", "json",
+        f"{pkg}.helper", f"{pkg}.models",
+    ])  # fmt: skip
+    assert all(r.ok for r in results)
+    assert modgen.executions(pkg) == 0
+    assert modgen.executions(f"{pkg}.helper") == 0
+
+
+def test_cli_exits_zero_when_all_targets_resolve(modgen: ModuleFactory, capsys: pytest.CaptureFixture[str]) -> None:
+    pkg = _app(modgen, broken=False)
+    assert main(["lazy", "verify", pkg]) == 0
+    assert "0 broken" in capsys.readouterr().out
+
+
+def test_cli_exits_non_zero_naming_the_broken_targets(modgen: ModuleFactory, capsys: pytest.CaptureFixture[str]) -> None:
+    pkg = _app(modgen, broken=True)
+    assert main(["lazy", "verify", pkg]) == 1
+    err = capsys.readouterr().err
+    assert "torch_missing_for_test" in err
+    assert f"{pkg}.ghost" in err
+    assert "2 broken" in err
+    assert modgen.executions(pkg) == 0
+
+
+def test_cli_reports_a_module_that_cannot_be_found(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["lazy", "verify", "no_such_module_for_verify"]) == 1
+    assert "no_such_module_for_verify" in capsys.readouterr().err
+
+
+def test_cli_without_action_prints_usage(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["lazy"]) == 2
