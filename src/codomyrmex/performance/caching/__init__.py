@@ -19,7 +19,9 @@ from __future__ import annotations
 from ._decorator import CacheInfo, cached_function
 from ._manager import CacheManager, NamedCache
 from ._policies import POLICIES
+from ._redis_tier import RedisTier
 from ._serialize import Serializer
+from ._sqlite_tier import SQLiteTier
 from ._stats import CacheSnapshot
 
 __all__ = [
@@ -28,6 +30,8 @@ __all__ = [
     "CacheManager",
     "CacheSnapshot",
     "NamedCache",
+    "RedisTier",
+    "SQLiteTier",
     "Serializer",
     "cached_function",
 ]

@@ -82,12 +82,15 @@ def make_serializer(signing_key: Any) -> Serializer:
 
 
 def make_disk(persist: Any, *, cache_dir: Any = None) -> SQLiteTier | None:
-    """``persist``: a file path, ``True`` (default file), or ``None``/``False`` (no disk tier).
+    """``persist``: a file path, ``True`` (default file), an :class:`SQLiteTier`, or
+    ``None``/``False`` (no disk tier).
 
     A relative path is placed under ``cache_dir`` or ``CODOMYRMEX_PERF_CACHE_DIR`` when set.
     """
     if persist is None or persist is False:
         return None
+    if isinstance(persist, SQLiteTier):  # a tier built by the caller (custom busy timeout, clock)
+        return persist
     base = cache_dir or env.get("CODOMYRMEX_PERF_CACHE_DIR")
     if persist is True:
         root = Path(base) if base else Path.home() / ".cache" / "codomyrmex-perf"

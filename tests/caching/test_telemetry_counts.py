@@ -1,0 +1,123 @@
+"""Exact counts after a scripted sequence: Prometheus exposition, promtool, OTel reader, spans."""
+
+from __future__ import annotations
+
+import subprocess
+from typing import Any
+
+import pytest
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.parser import text_string_to_metric_families
+
+from codomyrmex.performance import cached_function, telemetry
+
+
+def samples(registry: CollectorRegistry, cache: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    text = generate_latest(registry).decode()
+    out: dict[tuple[str, tuple[tuple[str, str], ...]], float] = {}
+    for family in text_string_to_metric_families(text):
+        for s in family.samples:
+            if s.labels.get("cache") == cache:
+                labels = tuple(sorted((k, v) for k, v in s.labels.items() if k != "cache"))
+                out[(s.name, labels)] = s.value
+    return out
+
+
+def scripted(name: str) -> Any:
+    @cached_function(name=name, max_size=2)
+    def f(x: int) -> int:
+        if x < 0:
+            raise ValueError(x)
+        return x
+
+    for x in [1, 1, 2, 1, 2, 3]:  # miss hit miss hit hit miss(+1 size eviction)
+        f(x)
+    with pytest.raises(ValueError):
+        f(-1)  # a failed load: miss, not stored
+    f.invalidate(3)  # type: ignore[attr-defined]
+    return f
+
+
+EXPECTED_GETS = {
+    ("hit", "memory"): 3.0, ("miss", "memory"): 4.0,
+    ("hit", "disk"): 0.0, ("miss", "disk"): 0.0, ("hit", "redis"): 0.0, ("miss", "redis"): 0.0,
+}  # fmt: skip
+
+
+def test_prometheus_exposition_shows_the_exact_numbers(unique_name: str, otel: Any) -> None:
+    registry = CollectorRegistry()
+    telemetry.register_collector(registry)
+    scripted(unique_name)
+    got = samples(registry, unique_name)
+    for (result, tier), value in EXPECTED_GETS.items():
+        assert got[("codomyrmex_cache_gets_total", (("result", result), ("tier", tier)))] == value
+    assert got[("codomyrmex_cache_puts_total", ())] == 3.0
+    assert got[("codomyrmex_cache_evictions_total", (("cause", "size"),))] == 1.0
+    assert got[("codomyrmex_cache_evictions_total", (("cause", "explicit"),))] == 1.0
+    assert got[("codomyrmex_cache_evictions_total", (("cause", "expired"),))] == 0.0
+    assert got[("codomyrmex_cache_entries", ())] == 1.0
+    assert got[("codomyrmex_cache_load_duration_seconds_count", (("result", "success"),))] == 3.0
+    assert got[("codomyrmex_cache_load_duration_seconds_count", (("result", "failure"),))] == 1.0
+
+
+def test_promtool_accepts_the_exposition(unique_name: str, promtool: str) -> None:
+    registry = CollectorRegistry()
+    telemetry.register_collector(registry)
+    scripted(unique_name)
+    exposition = generate_latest(registry)
+    proc = subprocess.run(
+        [promtool, "check", "metrics"], input=exposition, capture_output=True, check=False
+    )
+    assert proc.returncode == 0, proc.stdout.decode() + proc.stderr.decode()
+
+
+def test_otel_reader_shows_the_same_numbers(unique_name: str, otel: Any) -> None:
+    scripted(unique_name)
+    for (result, tier), value in EXPECTED_GETS.items():
+        got = otel.value("codomyrmex.cache.gets", cache=unique_name, result=result, tier=tier)
+        assert got == value, (result, tier)
+    assert otel.value("codomyrmex.cache.puts", cache=unique_name) == 3
+    assert otel.value("codomyrmex.cache.evictions", cache=unique_name, cause="size") == 1
+    assert otel.value("codomyrmex.cache.evictions", cache=unique_name, cause="explicit") == 1
+    assert otel.value("codomyrmex.cache.entries", cache=unique_name) == 1
+    ok = otel.value("codomyrmex.cache.load_duration", cache=unique_name, result="success")
+    failed = otel.value("codomyrmex.cache.load_duration", cache=unique_name, result="failure")
+    assert (ok.count, failed.count) == (3, 1)
+
+
+def test_cache_load_spans_only_for_misses(unique_name: str, otel: Any) -> None:
+    scripted(unique_name)
+    loads = [s for s in otel.spans() if s.name == "cache.load"]
+    assert len(loads) == 4  # 4 misses (one failed), no span for the 3 hits
+    assert {s.attributes["cache"] for s in loads} == {unique_name}
+    assert sum(1 for s in loads if not s.status.is_ok) == 1
+
+
+def test_hits_make_no_telemetry_call(unique_name: str, otel: Any) -> None:
+    @cached_function(name=unique_name)
+    def f(x: int) -> int:
+        return x
+
+    f(1)
+    spans_before = len(otel.spans())
+    for _ in range(50):
+        f(1)
+    assert len(otel.spans()) == spans_before
+    ok = otel.value("codomyrmex.cache.load_duration", cache=unique_name, result="success")
+    assert ok.count == 1
+    assert otel.value("codomyrmex.cache.gets", cache=unique_name, result="hit", tier="memory") == 50
+
+
+def test_series_exist_with_zero_from_creation(unique_name: str) -> None:
+    registry = CollectorRegistry()
+    telemetry.register_collector(registry)
+
+    @cached_function(name=unique_name)
+    def f(x: int) -> int:
+        return x
+
+    got = samples(registry, unique_name)
+    for (result, tier) in EXPECTED_GETS:
+        assert got[("codomyrmex_cache_gets_total", (("result", result), ("tier", tier)))] == 0.0
+    assert got[("codomyrmex_cache_puts_total", ())] == 0.0
+    assert got[("codomyrmex_cache_entries", ())] == 0.0
