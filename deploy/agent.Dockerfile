@@ -1,0 +1,10 @@
+# The example agent of docker-compose.yml: this project installed into python:3.11-slim.
+# Build context is the repository root (docker-compose.yml sets context: ..).
+FROM python:3.11-slim
+WORKDIR /src
+COPY pyproject.toml README.md ./
+COPY src ./src
+RUN pip install --no-cache-dir ".[redis]"
+EXPOSE 9464
+# Serves /metrics on 9464 and, with OTEL_EXPORTER_OTLP_ENDPOINT set, exports OTLP.
+CMD ["codomyrmex-perf", "serve", "--port", "9464", "--addr", "0.0.0.0"]
