@@ -35,7 +35,7 @@ _perf = time.perf_counter_ns
 
 
 class _Raw:
-    __slots__ = ("end", "error", "name", "parent", "site", "start", "tid", "trigger")
+    __slots__ = ("end", "error", "name", "parent", "site", "start", "thread", "tid", "trigger")
 
     def __init__(self, name: str, parent: _Raw | None, tid: int, trigger: str, site: str | None) -> None:
         self.name = name
@@ -44,6 +44,7 @@ class _Raw:
         self.trigger = trigger
         self.site = site
         self.error: str | None = None
+        self.thread: str | None = parent.thread if parent is not None else _thread_name()
         self.start = 0
         self.end = 0
 
@@ -140,16 +141,15 @@ def _deactivate() -> None:
             _stacks.clear()
 
 
-def _thread_names() -> dict[int, str]:
-    threading = sys.modules.get("threading")  # never imported by us: only read if present
-    if threading is None:
-        return {}
-    return {t.ident: t.name for t in threading.enumerate() if t.ident is not None}
+def _thread_name() -> str | None:
+    # Read when a thread's outermost import starts (the thread may be gone when the profile is
+    # built). threading is never imported by us: without it there are no named threads anyway.
+    threading = sys.modules.get("threading")
+    return None if threading is None else threading.current_thread().name
 
 
 def _build(raws: list[_Raw], now: int) -> list[ImportRecord]:
     wall0, perf0 = _anchor
-    names = _thread_names()
     out: dict[int, ImportRecord] = {}
     records: list[ImportRecord] = []
     for raw in raws:
@@ -160,7 +160,7 @@ def _build(raws: list[_Raw], now: int) -> list[ImportRecord]:
             raw.name, parent=parent, cumulative_ns=end - raw.start,
             start_ns=raw.start, end_ns=end,
             start_time_ns=wall0 + (raw.start - perf0), end_time_ns=wall0 + (end - perf0),
-            thread_id=raw.tid, thread_name=names.get(raw.tid), error=raw.error,
+            thread_id=raw.tid, thread_name=raw.thread, error=raw.error,
             trigger="first_use" if raw.trigger == "first_use" else "startup",
             site=raw.site, complete=complete,
         )  # fmt: skip

@@ -100,6 +100,11 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigurationError as exc:
         print(exc, file=sys.stderr)
         return 2
+    # What running the program needs is imported before recording starts, so that the profile
+    # shows the program's imports and not the runner's (run_path imports pkgutil).
+    import pkgutil  # noqa: F401
+    import runpy  # noqa: F401
+
     profile = install()
     code = 0
     try:

@@ -1,0 +1,126 @@
+"""`codomyrmex-perf importtime` and `python -m codomyrmex.performance.importtime`."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import codomyrmex.performance.importtime as importtime
+from codomyrmex.performance.cli import main
+from tests.importtime.test_parse import SAMPLE
+from tests.lazy._modgen import ModuleFactory
+
+
+@pytest.fixture
+def pythonpath(modgen: ModuleFactory, monkeypatch: pytest.MonkeyPatch) -> ModuleFactory:
+    """Generated modules visible to child interpreters too."""
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(modgen.root), os.environ.get("PYTHONPATH", "")]))
+    return modgen
+
+
+def _pkg(modgen: ModuleFactory) -> str:
+    return modgen.package("cli", {"__init__.py": "from . import part\n", "part.py": "X = 1\n"})
+
+
+def test_cli_runs_a_program_and_prints_slowest_and_tree(pythonpath: ModuleFactory, capsys: pytest.CaptureFixture[str]) -> None:
+    pkg = _pkg(pythonpath)
+    assert main(["importtime", "--top", "3", "--tree", "--", "-c", f"import {pkg}"]) == 0
+    out = capsys.readouterr().out
+    assert "Slowest 3 by cumulative time:" in out and "Import tree" in out
+    tree = out.split("Import tree")[1]
+    assert f"  {pkg}\n" in tree and f"    {pkg}.part" in tree
+
+
+def test_cli_json_output_is_a_loadable_profile(pythonpath: ModuleFactory, capsys: pytest.CaptureFixture[str]) -> None:
+    pkg = _pkg(pythonpath)
+    assert main(["importtime", "--json", "--", "-c", f"import {pkg}"]) == 0
+    prof = importtime.ImportProfile.from_json(capsys.readouterr().out)
+    part = prof.find(f"{pkg}.part")
+    assert part is not None and part.parent is prof.find(pkg)
+
+
+def test_cli_propagates_the_program_exit_code(pythonpath: ModuleFactory, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["importtime", "--", "-c", "import sys; sys.exit(3)"]) == 3
+
+
+def test_cli_reads_x_importtime_output_from_a_file_and_stdin(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    f = tmp_path / "it.txt"
+    f.write_text(SAMPLE)
+    assert main(["importtime", "--from-file", str(f), "--top", "1"]) == 0
+    from_file = capsys.readouterr().out
+    assert "7 imports" in from_file and "re\n" in from_file
+    monkeypatch.setattr(sys, "stdin", io.StringIO(SAMPLE))
+    assert main(["importtime", "--from-file", "-", "--top", "1"]) == 0
+    assert capsys.readouterr().out == from_file
+
+
+@pytest.mark.parametrize("argv", [
+    ["importtime"], ["importtime", "--top", "0", "--", "-c", "pass"],
+    ["importtime", "--min-ms", "-1", "--from-file", "x"],
+    ["importtime", "--from-file", "x", "--", "-c", "pass"],
+    ["importtime", "--from-file", "/nonexistent/file"],
+])  # fmt: skip
+def test_cli_bad_usage_exits_2_with_a_message(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(argv) == 2
+    assert "codomyrmex-perf importtime:" in capsys.readouterr().err
+
+
+def test_python_m_runs_a_module_and_a_script(pythonpath: ModuleFactory, tmp_path: Path) -> None:
+    pkg = _pkg(pythonpath)
+    main_mod = pythonpath.module("main", f"import {pkg}\nimport sys\nprint('args', sys.argv[1:])\n")
+    out = tmp_path / "p.json"
+    run = subprocess.run(
+        [sys.executable, "-m", "codomyrmex.performance.importtime", "--json", "--output", str(out),
+         "-m", main_mod, "a1", "a2"], capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert "args ['a1', 'a2']" in run.stdout
+    prof = importtime.ImportProfile.from_json(out.read_text())
+    assert prof.find(pkg) is not None and prof.find(f"{pkg}.part") is not None
+    script = tmp_path / "script.py"
+    script.write_text(f"import {pkg}\nraise SystemExit(4)\n")
+    run = subprocess.run([sys.executable, "-m", "codomyrmex.performance.importtime", "--top", "2", str(script)],
+                         capture_output=True, text=True)  # fmt: skip
+    assert run.returncode == 4
+    assert "2 imports" in run.stderr  # the package and its submodule, not the runner's imports
+    assert f"  {pkg}\n" in run.stderr and f"  {pkg}.part\n" in run.stderr
+
+
+def test_python_m_rejects_bad_usage() -> None:
+    run = subprocess.run([sys.executable, "-m", "codomyrmex.performance.importtime", "--bogus"],
+                         capture_output=True, text=True)  # fmt: skip
+    assert run.returncode == 2 and "--bogus" in run.stderr
+
+
+def test_all_lists_exactly_the_public_names() -> None:
+    public = {n for n in dir(importtime) if not n.startswith("_") and n != "annotations"}
+    assert set(importtime.__all__) == public
+
+
+def test_profile_imports_is_exported_from_the_package() -> None:
+    from codomyrmex.performance import profile_imports
+
+    assert profile_imports is importtime.profile_imports
+
+
+def test_startup_path_imports_no_telemetry_backend() -> None:
+    code = (
+        "import sys\n"
+        "from codomyrmex.performance.importtime import install\n"
+        "prof = install()\n"
+        "import json\n"
+        "prof.stop()\n"
+        "print(sorted({'opentelemetry', 'prometheus_client', 'numpy'} & set(sys.modules)))\n"
+        "print(json.dumps([r.module for r in prof.records]))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    lines = out.stdout.splitlines()
+    assert lines[0] == "[]"
+    assert "json" in json.loads(lines[1])
