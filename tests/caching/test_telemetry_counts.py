@@ -12,7 +12,9 @@ from prometheus_client.parser import text_string_to_metric_families
 from codomyrmex.performance import cached_function, telemetry
 
 
-def samples(registry: CollectorRegistry, cache: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+def samples(
+    registry: CollectorRegistry, cache: str
+) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
     text = generate_latest(registry).decode()
     out: dict[tuple[str, tuple[tuple[str, str], ...]], float] = {}
     for family in text_string_to_metric_families(text):
@@ -117,7 +119,7 @@ def test_series_exist_with_zero_from_creation(unique_name: str) -> None:
         return x
 
     got = samples(registry, unique_name)
-    for (result, tier) in EXPECTED_GETS:
+    for result, tier in EXPECTED_GETS:
         assert got[("codomyrmex_cache_gets_total", (("result", result), ("tier", tier)))] == 0.0
     assert got[("codomyrmex_cache_puts_total", ())] == 0.0
     assert got[("codomyrmex_cache_entries", ())] == 0.0

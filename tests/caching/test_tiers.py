@@ -149,7 +149,11 @@ def test_manager_tags_invalidate_every_tier(tier: Tier, unique_name: str) -> Non
     manager.set("c", 3, tags=["t2"])
     assert manager.invalidate_tags("t1") == 2
     fresh = CacheManager(name=unique_name, **opts)
-    assert (fresh.get("a"), fresh.get("b"), fresh.get("c")) == (None, None, 3 if tier.shared else None)
+    assert (fresh.get("a"), fresh.get("b"), fresh.get("c")) == (
+        None,
+        None,
+        3 if tier.shared else None,
+    )
 
 
 def test_named_caches_are_separate(tier: Tier, unique_name: str) -> None:
@@ -197,7 +201,9 @@ def test_sqlite_tier_honours_ttl_with_an_injected_clock(tmp_path: Path) -> None:
     now[0] += 10.5
     assert tier.get("k") is None
     assert tier.get("forever") == b"J2"
-    rows = sqlite3.connect(tmp_path / "c.sqlite3").execute("SELECT key FROM cache_entries").fetchall()
+    rows = (
+        sqlite3.connect(tmp_path / "c.sqlite3").execute("SELECT key FROM cache_entries").fetchall()
+    )
     assert rows == [("forever",)]  # the expired row was deleted when read
     tier.close()
 

@@ -269,20 +269,26 @@ class TieredCache:
         redis, lease = self.redis, skey + ":lease"
         token = secrets.token_hex(16)
         deadline = time.monotonic() + self.lease_wait
-        pause = 0.005
+        pause, waited = 0.005, False
         while True:
             got = self._call(redis, "lease", redis.acquire, lease, token, self.lease_ms)
             if got is MISSING:
                 return MISSING, None  # Redis is failing: compute without a lease
-            if got:
+            if got and not waited:
                 return MISSING, token
-            # Another process is computing: wait for its value, bounded.
+            # Someone else holds the lease, or held it while we waited and released it: their
+            # value may be there now (a holder writes the value before releasing).
             value = self.tier_get(redis, skey, count=False)
             if value is not MISSING:
+                if got:
+                    self._release(skey, token)
                 self._count(redis, True)
                 if self.disk is not None:
                     self._write(self.disk, skey, value, self.value_ttl(value))
                 return value, None
+            if got:
+                return MISSING, token  # the holder failed or died: we compute
+            waited = True
             if time.monotonic() >= deadline:
                 return MISSING, None  # holder is too slow: compute ourselves
             yield pause
@@ -366,7 +372,9 @@ class TieredCache:
         flight.done(value)
         return value
 
-    def _compute(self, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    def _compute(
+        self, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Any:
         start = time.perf_counter()
         with recording.span(names.SPAN_CACHE_LOAD, self._load_attrs()):
             try:
@@ -498,7 +506,9 @@ class TieredCache:
             self.put_locked(key, value, self.value_ttl(value))  # a copy from a shared tier
         return value
 
-    def set(self, key: Any, value: Any, keysrc: Callable[[], str] | None, ttl: float | None) -> None:
+    def set(
+        self, key: Any, value: Any, keysrc: Callable[[], str] | None, ttl: float | None
+    ) -> None:
         with self.lock:
             self.put_locked(key, value, ttl)
         skey = self.stable(keysrc)

@@ -37,6 +37,8 @@ from ._options import (
     make_redis,
     make_serializer,
 )
+from ._redis_tier import RedisTier
+from ._sqlite_tier import SQLiteTier
 from ._stats import CacheSnapshot, snapshot
 
 if TYPE_CHECKING:
@@ -155,7 +157,9 @@ def cached_function(
     if ttl_seconds is not None:
         check_ttl("ttl_seconds", ttl_seconds, allow_callable=False)
         if ttl is not None and ttl != ttl_seconds:
-            raise CacheError(f"pass ttl or ttl_seconds, not both (got ttl={ttl!r}, ttl_seconds={ttl_seconds!r})")
+            raise CacheError(
+                f"pass ttl or ttl_seconds, not both (got ttl={ttl!r}, ttl_seconds={ttl_seconds!r})"
+            )
         ttl = ttl_seconds
     check_ttl("ttl", ttl)
     check_ttl("exception_ttl", exception_ttl, allow_callable=False)
@@ -176,11 +180,14 @@ def cached_function(
         raise TypeError(f"cache_key_prefix must be a string, got {cache_key_prefix!r}")
     if cache_manager is not None and not hasattr(cache_manager, "_register"):
         raise TypeError(f"cache_manager must be a CacheManager, got {cache_manager!r}")
-    options = dict(
+    # Tiers are built now, so a bad path or an unreachable Redis (strict=True) fails here.
+    disk = make_disk(persist)
+    rtier = make_redis(redis, strict=strict)
+    options: dict[str, Any] = dict(
         ttl=ttl, max_size=max_size, policy=policy, typed=typed, key=key,
         prefix=cache_key_prefix, manager=cache_manager, cache_none=cache_none, excs=excs,
-        exception_ttl=exception_ttl, name=name, persist=persist, redis=redis,
-        signing_key=signing_key, strict=strict, lease_ms=int(lease_timeout * 1000),
+        exception_ttl=exception_ttl, name=name, disk=disk, rtier=rtier,
+        signing_key=signing_key, lease_ms=int(lease_timeout * 1000),
         lease_wait=lease_wait, retry_after=retry_after, timer=timer,
     )  # fmt: skip
 
@@ -200,15 +207,14 @@ def _build(
     fn: Callable[..., Any], *, ttl: Any, max_size: int, policy: str, typed: bool,
     key: Callable[..., Any] | None, prefix: str | None, manager: CacheManager | None,
     cache_none: bool, excs: tuple[type[BaseException], ...], exception_ttl: float | None,
-    name: str | None, persist: Any, redis: Any, signing_key: Any, strict: bool, lease_ms: int,
+    name: str | None, disk: SQLiteTier | None, rtier: RedisTier | None, signing_key: Any,
+    lease_ms: int,
     lease_wait: float, retry_after: float, timer: Callable[[], float],
 ) -> Any:  # fmt: skip
     qualname = getattr(fn, "__qualname__", type(fn).__name__)
     cache_name = name or f"{getattr(fn, '__module__', None) or '?'}.{qualname}"
     is_async = inspect.iscoroutinefunction(fn)
     is_method = _is_method(fn)
-    disk = make_disk(persist) if persist is not None else None
-    rtier = make_redis(redis, strict=strict) if redis is not None else None
     serializer = make_serializer(signing_key)
     if manager is not None:
         disk = disk or manager._disk
@@ -280,7 +286,12 @@ def _build(
     wrapper.invalidate = invalidate
     wrapper.cache_stats = cache_stats
     wrapper.cache_name = cache_name
-    wrapper.cache_parameters = lambda: {"maxsize": max_size, "typed": typed, "ttl": ttl, "policy": policy}
+    wrapper.cache_parameters = lambda: {
+        "maxsize": max_size,
+        "typed": typed,
+        "ttl": ttl,
+        "policy": policy,
+    }
     if manager is not None:
         manager._register(cache_name, first, cache_clear)
     return wrapper

@@ -53,9 +53,7 @@ class Serializer:
         if signing_key is not None and len(signing_key) < 16:
             from ..errors import CacheError
 
-            raise CacheError(
-                f"signing_key must be at least 16 bytes, got {len(signing_key)} bytes"
-            )
+            raise CacheError(f"signing_key must be at least 16 bytes, got {len(signing_key)} bytes")
         self._key = signing_key
 
     @property

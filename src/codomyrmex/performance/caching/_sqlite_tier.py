@@ -77,9 +77,11 @@ class SQLiteTier:
         return conn
 
     def get(self, key: str) -> bytes | None:
-        row = self._conn().execute(
-            "SELECT value, expires_at FROM cache_entries WHERE key = ?", (key,)
-        ).fetchone()
+        row = (
+            self._conn()
+            .execute("SELECT value, expires_at FROM cache_entries WHERE key = ?", (key,))
+            .fetchone()
+        )
         if row is None:
             return None
         value, expires_at = row

@@ -1,9 +1,9 @@
 """A read-only snapshot of one cache's counters, for ``cache_stats()`` and ``get_stats()``.
 
-    >>> from codomyrmex.performance.telemetry.stats import CacheStats
-    >>> s = CacheStats("doc"); s.hits, s.misses = 3, 1
-    >>> snapshot(s, 10).hit_ratio
-    0.75
+>>> from codomyrmex.performance.telemetry.stats import CacheStats
+>>> s = CacheStats("doc"); s.hits, s.misses = 3, 1
+>>> snapshot(s, 10).hit_ratio
+0.75
 """
 
 from __future__ import annotations
