@@ -196,6 +196,9 @@ def test_already_imported_module_is_aliased_and_the_declaring_global_rebound(mod
     assert proxy.VALUE == "dep"  # other references to the proxy keep working
     proxy.EXTRA = 1  # writes go through to the real module
     assert sys.modules[dep].EXTRA == 1
+    sys.modules[dep].LATER = 5  # names the real module gains later are seen through the proxy
+    assert proxy.LATER == 5
+    assert "__getattr__" not in sys.modules[dep].__dict__
     assert modgen.executions(dep) == 1
 
 

@@ -111,13 +111,13 @@ class LazyModule(types.ModuleType):
 
 
 class _AliasModule(types.ModuleType):
-    """The proxy of a module that lives in another object: reads fall back to it and writes go
+    """The proxy of a module that lives in another object (see :func:`_finish`): writes go
     through to it. Only used when the module could not be executed into the proxy."""
 
     __slots__ = ()
 
-    def __getattr__(self, attr: str) -> Any:
-        return getattr(self.__dict__["__lazy_target__"], attr)
+    # No class-level __getattr__: it would route every lookup through a slow Python hook.
+    # Misses are forwarded by a PEP 562 __getattr__ in the proxy's own namespace instead.
 
     def __setattr__(self, attr: str, value: Any) -> None:
         setattr(self.__dict__["__lazy_target__"], attr, value)
@@ -132,6 +132,13 @@ class _AliasModule(types.ModuleType):
 
     def __repr__(self) -> str:
         return repr(self.__dict__["__lazy_target__"])
+
+
+def _forwarder(module: types.ModuleType) -> Any:
+    def __getattr__(attr: str) -> Any:
+        return getattr(module, attr)
+
+    return __getattr__
 
 
 def _plain_getattr(module: types.ModuleType, attr: str) -> Any:
@@ -280,10 +287,13 @@ def _finish(
         state.target = proxy
         _set_class(proxy, types.ModuleType)  # plain module: specialised attribute lookups apply
         return
-    # Alias: share what the module has now, forward the rest.
+    # Alias: copy what the module has now and forward misses (names the module gains later, and
+    # its own PEP 562 hook) to it. This __getattr__ lives in the proxy's namespace only, never in
+    # the real module's.
     state.target = module
     d.update(module.__dict__)
     d["__lazy_target__"] = module
+    d["__getattr__"] = _forwarder(module)
     _set_class(proxy, _AliasModule)
     # Rebind the names that still hold the proxy in the declaring and the first-using module,
     # so that their later accesses hit the real module directly.
