@@ -152,7 +152,8 @@ def _evidence(baseline: list[float], current: list[float], alpha: float) -> _Evi
     try:
         lb = [math.log(v) for v in baseline]
         lc = [math.log(v) for v in current]
-        mb, mc = median(lb), median(lc)
+        # log of the medians (not median of the logs): ``change`` is exactly the medians' ratio
+        mb, mc = math.log(median(baseline)), math.log(median(current))
         test = mann_whitney_u(lb, lc)
         _, low, high = shift_confidence_interval(lb, lc, alpha=alpha)
     except (ArithmeticError, ValueError) as exc:  # never a silent pass nor a false alarm

@@ -6,8 +6,9 @@ when known the regression flag and change ratio), grouped by ``suite`` and ``hos
 id, which would create a new series per run. Prometheus scrapes the Pushgateway (with
 ``honor_labels: true``); :meth:`PrometheusStore.history` then reads the p50 series back through
 the HTTP API (``/api/v1/query_range``, which Thanos and Mimir also speak) and keeps one point per
-distinct ``last_run_timestamp``, i.e. one per run that a scrape saw. Two runs pushed within one
-scrape interval leave only the second one in Prometheus.
+distinct ``last_run_timestamp``, i.e. one per run that a scrape saw. The range is evaluated every
+``lookback / 10,000`` seconds (at least 1 s; 30 days -> ~4 min), so two runs pushed closer together
+than that step, or within one scrape interval, leave only the second one in the history.
 
     store = PrometheusStore(pushgateway="http://pushgateway:9091", prometheus="http://prometheus:9090")
     store.append(run_record)

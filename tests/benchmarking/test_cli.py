@@ -1,0 +1,135 @@
+"""``codomyrmex-perf bench``: run, history, export/import, and their exit codes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from codomyrmex.performance.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+FAST = ["--rounds", "8", "--min-time", "0.002", "--warmup", "0"]
+
+SUITE = """
+import os
+from codomyrmex.performance.benchmarking import BenchmarkSuite
+
+N = int(os.environ.get("BENCH_SIZE", "300"))
+suite = BenchmarkSuite("cli_suite")
+
+@suite.benchmark
+def work():
+    total = 0
+    for i in range(N):
+        total += i * i
+"""
+
+
+@pytest.fixture
+def suite_file(tmp_path: Path) -> Path:
+    path = tmp_path / "suite.py"
+    path.write_text(SUITE)
+    return path
+
+
+def test_run_prints_a_table_and_a_progress_bar_and_records(suite_file: Path, tmp_path: Path,
+                                                           capsys: Any) -> None:  # fmt: skip
+    store = tmp_path / "s.sqlite3"
+    assert main(["bench", "run", str(suite_file), "--store", str(store), *FAST]) == 0
+    out, err = capsys.readouterr()
+    assert "suite cli_suite" in out and "work" in out and "new" in out
+    assert f"recorded in {store}" in out
+    assert "[########################] 1/1 cli_suite done" in err
+
+
+def test_fail_on_regression_exits_1_only_when_asked(suite_file: Path, tmp_path: Path, capsys: Any,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    for flag, expected in (([], 0), (["--fail-on-regression"], 1)):
+        store = ["--store", str(tmp_path / f"s{expected}.sqlite3")]
+        monkeypatch.setenv("BENCH_SIZE", "300")
+        assert main(["bench", "run", str(suite_file), *store, *FAST]) == 0
+        monkeypatch.setenv("BENCH_SIZE", "1200")  # four times the work
+        assert main(["bench", "run", str(suite_file), *store, *FAST, *flag]) == expected
+        assert "1 regressions" in capsys.readouterr().out
+
+
+def test_json_output_is_machine_readable(suite_file: Path, tmp_path: Path, capsys: Any) -> None:
+    assert main(["bench", "run", str(suite_file), "--no-store", "--json", *FAST]) == 0
+    (run,) = json.loads(capsys.readouterr().out)
+    assert run["suite"] == "cli_suite"
+    assert run["benchmarks"][0]["name"] == "work" and len(run["benchmarks"][0]["times"]) == 8
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "does not exist"),
+        ("from codomyrmex.performance.benchmarking import BenchmarkSuite\ns = BenchmarkSuite('e')\n",
+         "suite(s) ['e'] in"),
+        ("x = 1\n", "defines no BenchmarkSuite"),
+    ],
+)
+def test_bad_suite_files_exit_2_with_the_reason(tmp_path: Path, capsys: Any, content: str | None,
+                                                message: str) -> None:  # fmt: skip
+    path = tmp_path / "bad.py"
+    if content is not None:
+        path.write_text(content)
+    assert main(["bench", "run", str(path), "--no-store"]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_a_failing_benchmark_exits_1(tmp_path: Path, capsys: Any) -> None:
+    path = tmp_path / "fail.py"
+    path.write_text("from codomyrmex.performance.benchmarking import BenchmarkSuite\n"
+                    "s = BenchmarkSuite('f')\ns.add('boom', lambda: 1 / 0)\n")  # fmt: skip
+    assert main(["bench", "run", str(path), "--no-store", *FAST]) == 1
+    assert "FAILED: ZeroDivisionError" in capsys.readouterr().out
+
+
+def test_an_unusable_store_exits_2(suite_file: Path, tmp_path: Path, capsys: Any) -> None:
+    garbage = tmp_path / "garbage.sqlite3"
+    garbage.write_bytes(b"x" * 4096)
+    assert main(["bench", "run", str(suite_file), "--store", str(garbage), *FAST]) == 2
+    assert "not a readable codomyrmex series store" in capsys.readouterr().err
+    assert garbage.read_bytes() == b"x" * 4096
+
+
+def test_history_prints_the_series(suite_file: Path, tmp_path: Path, capsys: Any) -> None:
+    store = ["--store", str(tmp_path / "s.sqlite3")]
+    for _ in range(2):
+        main(["bench", "run", str(suite_file), *store, *FAST])
+    capsys.readouterr()
+    assert main(["bench", "history", "cli_suite", "work", *store]) == 0
+    out = capsys.readouterr().out
+    assert "cli_suite/work: 2 runs" in out
+    assert main(["bench", "history", "cli_suite", *store, "--json"]) == 0
+    assert len(json.loads(capsys.readouterr().out)["work"]) == 2
+    assert main(["bench", "history", "nope", *store]) == 2
+    assert "no runs of suite 'nope'" in capsys.readouterr().err
+
+
+def test_export_then_import_into_another_store(suite_file: Path, tmp_path: Path, capsys: Any) -> None:
+    src, dst = tmp_path / "a.sqlite3", tmp_path / "b.sqlite3"
+    main(["bench", "run", str(suite_file), "--store", str(src), *FAST])
+    exported = tmp_path / "runs.json"
+    assert main(["bench", "export", "--store", str(src), "-o", str(exported)]) == 0
+    assert json.loads(exported.read_text())["version"] == 1
+    assert main(["bench", "import", str(exported), "--store", str(dst)]) == 0
+    assert main(["bench", "import", str(exported), "--store", str(dst)]) == 0
+    out = capsys.readouterr().out
+    assert "imported 1 run(s), skipped 0" in out and "imported 0 run(s), skipped 1" in out
+    bad = tmp_path / "bad.json"
+    bad.write_text("{}")
+    assert main(["bench", "import", str(bad), "--store", str(dst)]) == 2
+
+
+def test_the_example_suite_runs_on_the_default_store(tmp_path: Path, capsys: Any,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    monkeypatch.setenv("CODOMYRMEX_PERF_STORE", str(tmp_path / "default.sqlite3"))
+    assert main(["bench", "run", str(ROOT / "examples" / "agent_suite.py"), *FAST]) == 0
+    out = capsys.readouterr().out
+    assert "suite agent_performance" in out and "tokenize_prompt" in out
+    assert (tmp_path / "default.sqlite3").is_file()

@@ -1,0 +1,246 @@
+"""run_benchmark: suites, timing rules, failures, stores and comparisons."""
+
+from __future__ import annotations
+
+import gc
+import os
+import warnings
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from codomyrmex.performance import BenchmarkError, SeriesStoreError
+from codomyrmex.performance.benchmarking import (
+    BenchmarkResult,
+    BenchmarkSuite,
+    EmptySuiteWarning,
+    SuiteRun,
+    compare_variants,
+    load_suites,
+    run_benchmark,
+)
+from codomyrmex.performance.series import SQLiteStore
+
+FAST: dict[str, Any] = {"rounds": 5, "min_time": 0.001, "warmup": 0}
+
+
+def _work(n: int) -> int:
+    total = 0
+    for i in range(n):
+        total += i * i
+    return total
+
+
+def test_seed_snippet_returns_an_empty_run_with_a_warning(tmp_path: Path) -> None:
+    from codomyrmex.performance.profiling.benchmark import BenchmarkSuite, BenchmarkResult, run_benchmark  # noqa: I001 - the seed, verbatim
+    suite = BenchmarkSuite(name="agent_performance")
+    with pytest.warns(EmptySuiteWarning, match="'agent_performance' has no benchmarks"):
+        result = run_benchmark(suite)
+    assert BenchmarkResult is not None
+    assert isinstance(result, SuiteRun) and len(result) == 0
+    assert result.warnings == ["the suite has no benchmarks"]
+
+
+def test_an_empty_suite_records_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite3"
+    with pytest.warns(EmptySuiteWarning):
+        run_benchmark(BenchmarkSuite("empty"), store=path)
+    with SQLiteStore(path) as store:
+        assert store.count_runs() == 0
+
+
+def test_a_plain_callable_with_iterations_returns_its_result() -> None:
+    result = run_benchmark(lambda: _work(100), iterations=5, min_time=0.001, canary=False)
+    assert isinstance(result, BenchmarkResult)
+    assert result.iterations == 5 and len(result.times) == 5
+    assert result.min_time <= result.median <= result.max_time
+
+
+def test_suite_add_decorator_params_and_setup() -> None:
+    suite = BenchmarkSuite("s")
+    calls: list[Any] = []
+    suite.add("plain", lambda: None)
+
+    @suite.benchmark
+    def decorated() -> None:
+        pass
+
+    def make_state(size: int) -> list[int]:
+        calls.append(("setup", size))
+        return list(range(size))
+
+    @suite.benchmark(params={"size": [3, 30]}, setup=make_state)
+    def summed(state: list[int], size: int) -> None:
+        assert len(state) == size
+
+    assert [b.name for b in suite] == ["plain", "decorated", "summed[size=3]", "summed[size=30]"]
+    run = run_benchmark(suite, canary=False, **FAST)
+    assert list(run) == ["plain", "decorated", "summed[size=3]", "summed[size=30]"]
+    assert run.ok
+    assert calls == [("setup", 3), ("setup", 30)]  # once per benchmark, before timing
+
+
+def test_a_failing_benchmark_is_reported_failed_not_timed() -> None:
+    suite = BenchmarkSuite("s")
+    suite.add("ok", lambda: _work(10))
+    suite.add("boom", lambda: 1 / 0)
+    suite.add("bad_setup", lambda x: x, setup=lambda: [][1])
+    run = run_benchmark(suite, canary=False, **FAST)
+    assert run.failed == ["boom", "bad_setup"]
+    assert run["boom"].times == [] and run["boom"].error == "ZeroDivisionError: division by zero"
+    assert run["bad_setup"].error == "setup failed: IndexError: list index out of range"
+    assert run["ok"].iterations == 5 and not run.ok
+    assert "FAILED: ZeroDivisionError" in run.report()
+
+
+def test_a_benchmark_failing_after_some_samples_keeps_no_samples() -> None:
+    state = {"n": 0}
+
+    def flaky() -> None:
+        state["n"] += 1
+        if state["n"] > 50:
+            raise RuntimeError("gave up")
+
+    result = run_benchmark(flaky, rounds=50, min_time=0, warmup=0, canary=False)
+    assert result.failed and result.times == []
+
+
+def test_samples_last_long_enough_for_the_timer_overhead_to_stay_under_one_percent() -> None:
+    suite = BenchmarkSuite("s")
+    suite.add("tiny", lambda: None)
+    run = run_benchmark(suite, rounds=5, min_time=0, warmup=0, canary=False)
+    r = run["tiny"]
+    overhead = run.environment["timer_overhead"]
+    assert r.loops > 1
+    assert r.loops * r.min_time >= 100 * overhead * 0.5  # calibrated against the overhead, with slack for noise
+
+
+def test_gc_is_off_while_timing_unless_asked() -> None:
+    seen: list[bool] = []
+    run_benchmark(lambda: seen.append(gc.isenabled()), rounds=2, min_time=0, canary=False)
+    assert seen and not any(seen)
+    seen.clear()
+    run_benchmark(lambda: seen.append(gc.isenabled()), rounds=2, min_time=0, canary=False, gc=True)
+    assert seen and all(seen)
+    assert gc.isenabled()
+
+
+def test_isolate_takes_samples_in_worker_processes(tmp_path: Path) -> None:
+    marker = tmp_path / "pids"
+
+    def record_pid() -> None:
+        with open(marker, "a") as fh:
+            fh.write(f"{os.getpid()}\n")
+
+    result = run_benchmark(record_pid, rounds=4, min_time=0, warmup=0, isolate=2, canary=False)
+    assert result.iterations == 4
+    pids = set(marker.read_text().split())
+    workers = pids - {str(os.getpid())}
+    assert len(workers) == 2  # calibration ran here, the samples in two other processes
+
+
+def test_canary_normalised_samples_are_stored_alongside_raw(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite3"
+    run = run_benchmark(lambda: _work(200), name="norm", store=path, **FAST)
+    assert run.failed is False
+    with SQLiteStore(path) as store:
+        (record,) = store.runs()
+    assert record.canary is not None and record.canary > 0
+    bench = record.benchmarks[0]
+    assert bench.normalized == pytest.approx(tuple(t / record.canary for t in bench.samples))
+    assert record.environment["hostname"] and "timer_overhead" in record.environment
+
+
+def test_history_gives_a_baseline_and_a_slowdown_is_a_regression(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite3"
+    size = {"n": 300}
+    suite = BenchmarkSuite("hist", store=path)
+    suite.add("work", lambda: _work(size["n"]))
+    first = run_benchmark(suite, rounds=15, min_time=0.002, canary=False)
+    assert first["work"].comparison is not None and first["work"].comparison.verdict_name == "new"
+    size["n"] = 900  # three times the work
+    slow = run_benchmark(suite, rounds=15, min_time=0.002, canary=False)
+    c = slow["work"].comparison
+    assert c is not None and c.verdict is not None
+    assert slow.regressions == ["work"] and c.verdict.is_regression
+    assert c.change is not None and c.change > 1.0
+    assert c.baseline == pytest.approx(first["work"].median)
+    assert "regression" in slow.report()
+    with SQLiteStore(path) as store:
+        assert store.count_runs("hist") == 2
+
+
+def test_bad_input_is_named(tmp_path: Path) -> None:
+    suite = BenchmarkSuite("s")
+    suite.add("x", lambda: None)
+    with pytest.raises(BenchmarkError, match="rounds must be an integer >= 1, got -1"):
+        run_benchmark(suite, rounds=-1)
+    with pytest.raises(BenchmarkError, match="warmup must be an integer >= 0, got -2"):
+        run_benchmark(suite, warmup=-2)
+    with pytest.raises(BenchmarkError, match="isolate must be False or a number of worker processes"):
+        run_benchmark(suite, isolate=-1)
+    with pytest.raises(TypeError, match="needs a BenchmarkSuite or a callable, got 42"):
+        run_benchmark(42)  # type: ignore[call-overload]
+    with pytest.raises(TypeError, match="func must be callable, got 'nope'"):
+        suite.add("y", "nope")  # type: ignore[arg-type]
+    with pytest.raises(BenchmarkError, match="already has a benchmark named 'x'"):
+        suite.add("x", lambda: None)
+    with pytest.raises(BenchmarkError, match="name must be a non-empty string"):
+        BenchmarkSuite("  ")
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with pytest.raises(SeriesStoreError, match="cannot create the directory of the store"):
+        run_benchmark(suite, store=blocker / "x" / "s.sqlite3")
+
+
+def test_compare_variants_interleaves_a_b_and_control() -> None:
+    same = compare_variants(lambda: _work(300), lambda: _work(300), rounds=8, min_time=0.001, seed=3)
+    assert not same.verdict.is_regression
+    slower = compare_variants(lambda: _work(300), lambda: _work(900), rounds=8, min_time=0.001, seed=3)
+    assert slower.verdict.is_regression
+    blocks = [slower.order[i:i + 3] for i in range(0, len(slower.order), 3)]
+    assert all(sorted(b) == ["A", "A'", "B"] for b in blocks)
+    assert len({tuple(b) for b in blocks}) > 1  # random order, not a fixed sequence
+    assert len(slower.a.times) == len(slower.b.times) == len(slower.control.times) == 8
+
+
+SUITE_FILE = """
+from codomyrmex.performance.benchmarking import BenchmarkSuite
+first = BenchmarkSuite("first")
+first.add("a", lambda: None)
+second = BenchmarkSuite("second")
+alias = first
+"""
+
+
+def test_load_suites_from_a_file(tmp_path: Path) -> None:
+    path = tmp_path / "suites.py"
+    path.write_text(SUITE_FILE)
+    suites = load_suites(path)
+    assert [s.name for s in suites] == ["first", "second"]
+    assert suites[0].source == str(path.resolve())
+
+
+@pytest.mark.parametrize(
+    ("content", "match"),
+    [
+        (None, "does not exist"),
+        ("raise RuntimeError('broken import')", "raised RuntimeError: broken import"),
+        ("x = 1", "defines no BenchmarkSuite"),
+    ],
+)
+def test_load_suites_errors(tmp_path: Path, content: str | None, match: str) -> None:
+    path = tmp_path / "suites.py"
+    if content is not None:
+        path.write_text(content)
+    with pytest.raises(BenchmarkError, match=match):
+        load_suites(path)
+
+
+def test_no_warning_for_a_normal_suite() -> None:
+    suite = BenchmarkSuite("s")
+    suite.add("x", lambda: None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        run_benchmark(suite, canary=False, **FAST)

@@ -1,0 +1,82 @@
+"""find_change_points: steps are found where they start; spikes and flat noise are not."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import codomyrmex.performance as perf
+from codomyrmex.performance.errors import RegressionError
+from codomyrmex.performance.regression import baseline_start, find_change_points, noise_scale
+
+
+def _noise(seed: int, n: int, cv: float = 0.03) -> np.ndarray:
+    return np.exp(np.random.default_rng(seed).normal(0.0, cv, n))
+
+
+def test_exported_from_the_package_root() -> None:
+    assert perf.find_change_points is find_change_points
+
+
+@pytest.mark.parametrize("step", [1.10, 0.90, 1.05])
+def test_a_persistent_step_is_found_where_it_starts(step: float) -> None:
+    values = _noise(1, 200)
+    values[120:] *= step
+    points = find_change_points(list(values))
+    assert len(points) == 1
+    assert abs(points[0] - 120) <= 5
+
+
+def test_two_steps_are_both_found() -> None:
+    values = _noise(2, 200)
+    values[60:] *= 1.10
+    values[140:] *= 0.90
+    points = find_change_points(list(values))
+    assert len(points) == 2
+    assert abs(points[0] - 60) <= 5 and abs(points[1] - 140) <= 5
+
+
+def test_single_spikes_are_not_change_points() -> None:
+    values = _noise(3, 200)
+    for i in (10, 50, 51, 99, 150, 199):
+        values[i] *= 1.5
+    assert find_change_points(list(values)) == []
+
+
+def test_flat_noise_has_no_change_point() -> None:
+    assert find_change_points(list(_noise(4, 200))) == []
+
+
+def test_a_constant_series_with_a_step_is_exact() -> None:
+    assert find_change_points([1.0] * 20 + [1.001] * 20) == [20]
+    assert find_change_points([1.0] * 40) == []
+
+
+def test_too_short_series_have_no_change_points() -> None:
+    assert find_change_points([1.0, 2.0, 3.0]) == []
+    assert find_change_points([]) == []
+
+
+def test_noise_scale_estimates_sigma_despite_a_step() -> None:
+    rng = np.random.default_rng(5)
+    values = rng.normal(10.0, 0.2, 2000)
+    values[1000:] += 5.0
+    assert noise_scale(list(values)) == pytest.approx(0.2, rel=0.1)
+
+
+def test_baseline_start_is_the_last_change_point() -> None:
+    values = list(_noise(6, 60))
+    assert baseline_start(values) == 0
+    stepped = values[:40] + [v * 1.2 for v in values[40:]]
+    assert abs(baseline_start(stepped) - 40) <= 2
+
+
+def test_bad_input_is_named() -> None:
+    with pytest.raises(RegressionError, match="values must be finite numbers, got nan"):
+        find_change_points([1.0, float("nan")])
+    with pytest.raises(RegressionError, match="min_size must be an integer >= 1, got 0"):
+        find_change_points([1.0] * 10, min_size=0)
+    with pytest.raises(RegressionError, match="penalty must be a number > 0, got -1"):
+        find_change_points([1.0] * 10, penalty=-1)
+    with pytest.raises(TypeError, match="got a string"):
+        find_change_points("12345")  # type: ignore[arg-type]

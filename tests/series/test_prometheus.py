@@ -1,0 +1,104 @@
+"""Prometheus as the fleet store: push to a real Pushgateway, read back from a real Prometheus."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from codomyrmex.performance.errors import SeriesStoreError
+from codomyrmex.performance.series import (
+    BenchmarkRecord,
+    PrometheusStore,
+    RunRecord,
+    SeriesStore,
+    run_stats,
+)
+
+
+def _wait_for(check: Callable[[], Any], what: str, timeout: float = 60.0) -> Any:
+    # polling with a deadline: Prometheus scrapes every second; the deadline only bounds a failure
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.25)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _query(prom_url: str, q: str) -> list[dict[str, Any]]:
+    url = f"{prom_url}/api/v1/query?{urllib.parse.urlencode({'query': q})}"
+    with urllib.request.urlopen(url, timeout=5) as resp:
+        result: list[dict[str, Any]] = json.loads(resp.read())["data"]["result"]
+        return result
+
+
+def _run(suite: str, samples: tuple[float, ...], ts: float) -> RunRecord:
+    return RunRecord.new(suite, [BenchmarkRecord("tokenize", samples, loops=5)],
+                         environment={"hostname": "ci-host"}, timestamp=ts)  # fmt: skip
+
+
+def test_push_and_read_history_back_through_query_range(
+    pushgateway: Any, prometheus_factory: Any, unique_name: str
+) -> None:
+    prom = prometheus_factory(targets=[f"127.0.0.1:{pushgateway.port}"], honor_labels=True)
+    # a short lookback gives 1 s resolution (the step is lookback / 10,000, at least 1 s)
+    store = PrometheusStore(pushgateway=pushgateway.url, prometheus=prom.url, lookback=600)
+    assert isinstance(store, SeriesStore)
+    first = _run(unique_name, (0.010, 0.011, 0.012, 0.013), time.time() - 5)
+    second = _run(unique_name, (0.020, 0.021, 0.022, 0.030), time.time())
+    last_run = f'codomyrmex_benchmark_last_run_timestamp_seconds{{suite="{unique_name}"}}'
+
+    store.append(first, regressions={"tokenize": False}, change_ratios={"tokenize": 1.0})
+    _wait_for(lambda: any(float(r["value"][1]) == first.timestamp for r in _query(prom.url, last_run)),
+              "the first run to be scraped")  # fmt: skip
+    store.append(second, regressions={"tokenize": True}, change_ratios={"tokenize": 2.0})
+    points = _wait_for(lambda: (lambda p: p if len(p) == 2 else None)(store.history(unique_name, "tokenize")),
+                       "two runs in the history")  # fmt: skip
+
+    assert [p.timestamp for p in points] == pytest.approx([first.timestamp, second.timestamp])
+    assert [p.median for p in points] == pytest.approx([0.0115, 0.0215])
+    assert all(p.samples == () for p in points)  # Prometheus keeps statistics, not raw samples
+
+    # grouped by suite and host, never by run id
+    series = _query(prom.url, f'codomyrmex_benchmark_duration_seconds{{suite="{unique_name}"}}')
+    assert {r["metric"]["stat"] for r in series} == {"min", "p50", "p90", "p95", "p99", "mean"}
+    for r in series:
+        assert r["metric"]["host"] == "ci-host"
+        assert not any(second.run_id in v or first.run_id in v for v in r["metric"].values())
+    p99 = next(r for r in series if r["metric"]["stat"] == "p99")
+    assert float(p99["value"][1]) == pytest.approx(run_stats(second.benchmarks[0].samples)["p99"])
+    flag = _query(prom.url, f'codomyrmex_benchmark_regression{{suite="{unique_name}"}}')
+    assert [float(r["value"][1]) for r in flag] == [1.0]
+    ratio = _query(prom.url, f'codomyrmex_benchmark_change_ratio{{suite="{unique_name}"}}')
+    assert [float(r["value"][1]) for r in ratio] == [2.0]
+
+
+def test_unreachable_or_unconfigured_endpoints_are_store_errors(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CODOMYRMEX_PERF_PUSHGATEWAY", raising=False)
+    monkeypatch.delenv("CODOMYRMEX_PERF_PROMETHEUS_URL", raising=False)
+    run = _run("s", (0.1, 0.2), 1.0)
+    with pytest.raises(SeriesStoreError, match="no Pushgateway configured"):
+        PrometheusStore().append(run)
+    with pytest.raises(SeriesStoreError, match="no Prometheus URL configured"):
+        PrometheusStore().history("s", "b")
+    with pytest.raises(SeriesStoreError, match="cannot push to http://127.0.0.1:9"):
+        PrometheusStore(pushgateway="http://127.0.0.1:9", timeout=2).append(run)
+    with pytest.raises(SeriesStoreError, match="pushgateway must be an http"):
+        PrometheusStore(pushgateway="ftp://example")
+
+
+def test_run_stats_match_numpy() -> None:
+    import numpy as np
+
+    samples = (0.3, 0.1, 0.2, 0.5, 0.4, 0.9)
+    stats = run_stats(samples)
+    for stat, q in (("p50", 50), ("p90", 90), ("p95", 95), ("p99", 99)):
+        assert stats[stat] == pytest.approx(float(np.percentile(samples, q)))
+    assert stats["min"] == 0.1 and stats["mean"] == pytest.approx(np.mean(samples))
