@@ -222,3 +222,22 @@ def test_bad_arguments_are_rejected_with_a_clear_error(args: tuple[Any, ...], kw
 def test_lazy_module_class_is_exported_and_unloaded_proxy_is_one() -> None:
     proxy = lazy_import("json")
     assert isinstance(proxy, LazyModule) or type(proxy) is types.ModuleType
+
+
+def test_pytest_collecting_a_module_with_a_lazy_global_does_not_import_it(modgen: ModuleFactory) -> None:
+    import os
+    import subprocess
+
+    target = modgen.module("collected", "VALUE = 1\n")
+    test_file = modgen.write(
+        f"test_{modgen.prefix}.py",
+        f"from codomyrmex.performance import lazy_import\nheavy = lazy_import({target!r})\n"
+        "def test_passes():\n    assert True\n",
+    )
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(modgen.root), os.environ.get("PYTHONPATH", "")]))
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(test_file)],
+        capture_output=True, text=True, env=env, cwd=modgen.root,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert modgen.executions(target) == 0

@@ -67,6 +67,8 @@ def _stack() -> list[_Raw]:
 
 
 def _hook(name: str, import_: Any) -> Any:
+    if _users <= 0:  # still chained by a tool that wrapped us after we started: pass through
+        return _original(name, import_)
     stack = _stack()
     parent = stack[-1] if stack else None
     if parent is None:

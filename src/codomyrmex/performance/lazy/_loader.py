@@ -165,8 +165,10 @@ class LazyLoader(Generic[T]):
         return proxy is not None and "__lazy_state__" not in proxy.__dict__
 
     def __getattr__(self, attr: str) -> Any:
-        if attr.startswith("__") and attr.endswith("__"):
-            raise AttributeError(attr)  # keep copy/pickle/inspect probes away from load()
+        if attr.startswith("_"):
+            # dunder probes (copy, pickle, inspect) and our own slots before __init__ finished
+            # must not start a load
+            raise AttributeError(attr)
         return getattr(self.load(), attr)
 
     def __repr__(self) -> str:
