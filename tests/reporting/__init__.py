@@ -1,0 +1,1 @@
+"""Tests of the LEARN HTML trend report (reporting/, codomyrmex-perf report)."""
