@@ -11,7 +11,8 @@ Rows (medians of interleaved repeats; ratio = ours / reference):
   package if it is installed; plus the alias case (module already imported by someone else);
 - recorder overhead: CPU time of ``import numpy`` in fresh processes with and without the
   recorder, >= 15 interleaved pairs (target <= 3 %);
-- span conversion: exporting a recorded import as a span, per import, vs one bare SDK span.
+- span conversion: exporting a recorded import as a span, per import, vs one bare SDK span;
+- accuracy: the recorder's top-10 numpy modules by cumulative time vs ``-X importtime``'s.
 """
 
 from __future__ import annotations
@@ -183,6 +184,37 @@ def bench_span_conversion(rows: list[tuple[str, ...]], root: Path) -> None:
                  f"{times['ours'] / times['bare']:.2f}x", "report"))  # fmt: skip
 
 
+ACCURACY = """
+import json
+from codomyrmex.performance.importtime import profile_imports
+with profile_imports() as prof:
+    import numpy
+print(json.dumps([r.module for r in sorted(prof.subtree("numpy"), key=lambda r: -r.cumulative_ns)[:10]]))
+"""
+
+
+def bench_accuracy(rows: list[tuple[str, ...]]) -> None:
+    """Top-10 modules by cumulative time under numpy: the recorder vs ``-X importtime``, in the
+    same process (same import events) and in separate processes (different runs)."""
+    import json
+
+    from codomyrmex.performance.importtime import parse_importtime
+
+    def top10(text: str) -> set[str]:
+        prof = parse_importtime(text)
+        return {r.module for r in sorted(prof.subtree("numpy"), key=lambda r: -r.cumulative_ns)[:10]}
+
+    same = subprocess.run([sys.executable, "-X", "importtime", "-c", ACCURACY], capture_output=True,
+                          text=True, check=True)  # fmt: skip
+    ours = set(json.loads(same.stdout))
+    other = subprocess.run([sys.executable, "-X", "importtime", "-c", "import numpy"], capture_output=True,
+                           text=True, check=True)  # fmt: skip
+    rows.append(("accuracy: numpy top-10 by cumulative shared with -X importtime (same process)",
+                 f"{len(ours & top10(same.stderr))}/10", "-", "-", ">= 8/10"))  # fmt: skip
+    rows.append(("accuracy: numpy top-10 by cumulative shared with -X importtime (other process)",
+                 f"{len(ours & top10(other.stderr))}/10", "-", "-", ">= 8/10"))  # fmt: skip
+
+
 def main() -> None:
     rows: list[tuple[str, ...]] = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -192,6 +224,7 @@ def main() -> None:
         bench_attribute_access(rows, root)
         bench_span_conversion(rows, root)
         bench_recorder_overhead(rows)
+        bench_accuracy(rows)
     header = ("measurement", "ours", "reference", "ratio", "target")
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     line = "| " + " | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)) + " |"
