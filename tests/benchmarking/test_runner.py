@@ -244,3 +244,50 @@ def test_no_warning_for_a_normal_suite() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         run_benchmark(suite, canary=False, **FAST)
+
+
+class MediansOnlyStore:
+    """A store that, like Prometheus, gives back run medians but no raw samples."""
+
+    def __init__(self, medians: list[float]) -> None:
+        self.medians = medians
+        self.appended: list[Any] = []
+
+    def append(self, run: Any) -> None:
+        self.appended.append(run)
+
+    def history(self, suite: str, benchmark: str, *, limit: int | None = None) -> list[Any]:
+        from codomyrmex.performance.series import HistoryPoint
+
+        return [HistoryPoint(timestamp=float(i), median=m) for i, m in enumerate(self.medians)]
+
+
+def test_detection_runs_on_a_store_that_keeps_only_medians() -> None:
+    from codomyrmex.performance.series import SeriesStore
+
+    probe = run_benchmark(lambda: _work(300), rounds=9, min_time=0.002, canary=False)
+    level = probe.median
+    # ten runs of history at a third of today's time, with a change point after the fifth
+    store = MediansOnlyStore([level * 0.5] * 5 + [level / 3 * f for f in (1.0, 1.01, 0.99, 1.0, 1.02)])
+    assert isinstance(store, SeriesStore)
+    result = run_benchmark(lambda: _work(300), rounds=9, min_time=0.002, canary=False, store=store)
+    c = result.comparison
+    assert c is not None and c.verdict is not None
+    assert c.baseline_runs == 5  # only the runs since the change point
+    assert c.verdict.is_regression and c.change is not None and c.change > 1.0
+    assert len(store.appended) == 1
+
+
+def test_a_history_of_one_median_is_not_enough_to_judge() -> None:
+    result = run_benchmark(lambda: None, rounds=3, min_time=0, canary=False, store=MediansOnlyStore([1e-6]))
+    assert result.comparison is not None and result.comparison.verdict_name == "new"
+
+
+def test_a_comparison_that_cannot_be_computed_is_an_error_not_a_verdict() -> None:
+    suite = BenchmarkSuite("s")
+    suite.add("b", lambda: None)
+    run = run_benchmark(suite, rounds=3, min_time=0, canary=False, store=MediansOnlyStore([0.0, 0.0, 0.0]))
+    c = run["b"].comparison
+    assert c is not None and c.verdict is None and c.verdict_name == "error"
+    assert "baseline must contain finite numbers > 0" in (c.note or "")
+    assert run.check_errors == ["b"] and run.regressions == [] and not run.ok

@@ -20,7 +20,11 @@ from typing import Any
 from ..regression import Verdict
 from ._result import BenchmarkResult
 
-__all__ = ["Comparison", "EmptySuiteWarning", "SuiteRun", "format_seconds"]
+__all__ = ["NO_HISTORY", "Comparison", "EmptySuiteWarning", "SuiteRun", "format_seconds"]
+
+#: note of a comparison without enough recorded history (no run yet, or a store that keeps only
+#: run medians and has fewer than two of them)
+NO_HISTORY = "no history"
 
 
 class EmptySuiteWarning(UserWarning):
@@ -31,7 +35,7 @@ class EmptySuiteWarning(UserWarning):
 class Comparison:
     """How one benchmark compares with its recorded baseline.
 
-    ``verdict`` is None when there is no history yet (``note="no history"``) or when the
+    ``verdict`` is None when there is no usable history yet (``note=NO_HISTORY``) or when the
     statistics could not judge the data (``note`` says why): neither a regression nor a pass.
     """
 
@@ -47,7 +51,7 @@ class Comparison:
     def verdict_name(self) -> str:
         if self.verdict is not None:
             return self.verdict.verdict.value
-        return "new" if self.note == "no history" else "error"
+        return "new" if self.note == NO_HISTORY else "error"
 
     def to_dict(self) -> dict[str, Any]:
         return {

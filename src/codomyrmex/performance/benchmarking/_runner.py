@@ -34,7 +34,7 @@ from ..telemetry.stats import default_registry
 from ._canary import canary_workload
 from ._environment import collect_environment, timer_overhead
 from ._result import BenchmarkResult
-from ._run import Comparison, EmptySuiteWarning, SuiteRun
+from ._run import NO_HISTORY, Comparison, EmptySuiteWarning, SuiteRun
 from ._suite import Benchmark, BenchmarkSuite
 from ._timing import Measurement, Timing, measure, measure_isolated
 
@@ -82,6 +82,8 @@ def _baseline(store: SeriesStore, suite: str, bench: str, normalize: bool) -> tu
         pooled = [v for p in level for v in p.samples]
     else:  # a store without raw samples (Prometheus): the run medians are the baseline
         pooled = [float(p.normalized_median if normalize else p.median) for p in level]  # type: ignore[arg-type]
+    if len(pooled) < 2:  # one run median is not a sample: wait for more history
+        return None
     return pooled, len(level)
 
 
@@ -96,7 +98,7 @@ def _compare(
                 continue
             base = _baseline(store, run.suite, name, normalize)
             if base is None:
-                result.comparison = Comparison(name, None, result.median, None, None, "no history")
+                result.comparison = Comparison(name, None, result.median, None, None, NO_HISTORY)
                 continue
             pairs[name] = (base[0], result.normalized if normalize else result.times)
             baselines[name] = base[1]

@@ -1,0 +1,179 @@
+"""Quality targets of the regression gate and the change-point search (issue 5).
+
+Run: ``.venv/bin/python benchmarks/bench_regression.py [--quick]``. Prints one table.
+
+Labelled data are generated here: log-normal noise with a few-percent CV, rare spikes of
++20–50 % (2 % of points), persistent steps of ±5 % and ±10 %. Targets:
+
+* A/A: the gate flags <= 1 % of >= 200 comparisons at alpha = 0.01;
+* power: a 5 % slowdown is flagged in >= 90 % of comparisons with <= 20 samples per side;
+* change points on 200-point histories: F1 >= 0.90 at a margin of 5 points, and <= 1 % of
+  no-change histories raise any change point;
+* a real A/A and A/B (the same function made 5 % slower) on this machine through
+  ``run_benchmark`` with a store, and through the interleaved ``compare_variants``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import random
+import tempfile
+import time
+from collections.abc import Callable
+from itertools import pairwise
+from pathlib import Path
+
+from codomyrmex.performance.benchmarking import BenchmarkSuite, compare_variants, run_benchmark
+from codomyrmex.performance.regression import compare_samples, find_change_points
+
+CV = 0.03
+SPIKE_RATE = 0.02
+MARGIN = 5
+
+
+def noisy(rng: random.Random, n: int, level: float = 1.0, cv: float = CV) -> list[float]:
+    out = []
+    for _ in range(n):
+        v = level * math.exp(rng.gauss(0.0, cv))
+        if rng.random() < SPIKE_RATE:
+            v *= 1.0 + rng.uniform(0.20, 0.50)
+        out.append(v)
+    return out
+
+
+def aa_rate(rng: random.Random, comparisons: int, n: int) -> tuple[float, float]:
+    flagged = changed = 0
+    for _ in range(comparisons):
+        v = compare_samples(noisy(rng, n), noisy(rng, n), alpha=0.01)
+        flagged += v.is_regression
+        changed += v.is_regression or v.is_improvement
+    return flagged / comparisons, changed / comparisons
+
+
+def power(rng: random.Random, comparisons: int, n: int, slowdown: float) -> float:
+    hits = sum(
+        compare_samples(noisy(rng, n), noisy(rng, n, 1.0 + slowdown), alpha=0.01).is_regression
+        for _ in range(comparisons)
+    )
+    return hits / comparisons
+
+
+def history_with_steps(rng: random.Random, n: int = 200) -> tuple[list[float], list[int]]:
+    count = rng.choice([1, 2, 3])
+    while True:  # steps at least 20 points apart and from the ends
+        points = sorted(rng.sample(range(20, n - 20), count))
+        if all(b - a >= 20 for a, b in pairwise(points)):
+            break
+    values, level = [], 1.0
+    for i in range(n):
+        if i in points:
+            level *= 1.0 + rng.choice([-0.10, -0.05, 0.05, 0.10])
+        values.extend(noisy(rng, 1, level))
+    return values, points
+
+
+def change_point_quality(rng: random.Random, histories: int) -> tuple[float, float, float]:
+    tp = fp = fn = 0
+    for _ in range(histories):
+        values, truth = history_with_steps(rng)
+        found = find_change_points(values)
+        unmatched = list(found)
+        for t in truth:
+            match = next((f for f in unmatched if abs(f - t) <= MARGIN), None)
+            if match is None:
+                fn += 1
+            else:
+                tp += 1
+                unmatched.remove(match)
+        fp += len(unmatched)
+    precision = tp / max(1, tp + fp)
+    recall = tp / max(1, tp + fn)
+    return 2 * precision * recall / max(1e-12, precision + recall), precision, recall
+
+
+def no_change_alarms(rng: random.Random, histories: int) -> float:
+    return sum(bool(find_change_points(noisy(rng, 200))) for _ in range(histories)) / histories
+
+
+def workload(size: int) -> Callable[[], int]:
+    def run() -> int:
+        total = 0
+        for i in range(size):
+            total += i * i % 7
+        return total
+
+    return run
+
+
+def real_runs(history_runs: int) -> tuple[str, str, str, str]:
+    base_size = 2000
+    slow_size = round(base_size * 1.05)
+    current = {"size": base_size}
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Path(tmp) / "series.sqlite3"
+        suite = BenchmarkSuite("real", store=store)
+        suite.add("loop", lambda: workload(current["size"])())
+        for _ in range(history_runs):
+            run_benchmark(suite, rounds=20, min_time=0.005)
+        aa = run_benchmark(suite, rounds=20, min_time=0.005)["loop"].comparison
+        current["size"] = slow_size
+        ab = run_benchmark(suite, rounds=20, min_time=0.005)["loop"].comparison
+    assert aa is not None and ab is not None
+    fmt = lambda c: f"{c.verdict_name} ({c.change:+.1%}, p={c.verdict.p_adjusted:.2g})"  # noqa: E731
+    va = compare_variants(workload(base_size), workload(base_size), rounds=20, min_time=0.005, seed=1)
+    vb = compare_variants(workload(base_size), workload(slow_size), rounds=20, min_time=0.005, seed=2)
+    fmt_v = lambda v: f"{v.verdict.verdict.value} ({v.verdict.change:+.1%}, p={v.verdict.p_value:.2g}; control {v.control_verdict.verdict.value})"  # noqa: E731
+    return fmt(aa), fmt(ab), fmt_v(va), fmt_v(vb)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions (smoke test)")
+    parser.add_argument("--seed", type=int, default=20261126)
+    args = parser.parse_args()
+    rng = random.Random(args.seed)
+    comparisons = 200 if args.quick else 1000
+    histories = 100 if args.quick else 400
+
+    rows: list[tuple[str, str, str, str]] = []
+    t0 = time.perf_counter()
+    flagged, changed = aa_rate(rng, comparisons, 20)
+    rows.append((f"A/A false regressions (n=20/side, {comparisons} comparisons)", f"{flagged:.2%}",
+                 "<= 1%", "ok" if flagged <= 0.01 else "MISS"))  # fmt: skip
+    rows.append((f"A/A any change flagged (n=20/side, {comparisons} comparisons)", f"{changed:.2%}",
+                 "<= 2%", "ok" if changed <= 0.02 else "MISS"))  # fmt: skip
+    for n in (10, 15, 20):
+        pw = power(rng, comparisons, n, 0.05)
+        goal = ">= 90%" if n == 20 else "(info)"
+        rows.append((f"power, 5% slowdown (n={n}/side)", f"{pw:.1%}", goal,
+                     ("ok" if pw >= 0.90 else "MISS") if n == 20 else ""))  # fmt: skip
+    f1, precision, recall = change_point_quality(rng, histories)
+    rows.append((f"change points F1 @ margin {MARGIN} ({histories} histories of 200)", f"{f1:.3f}",
+                 ">= 0.90", "ok" if f1 >= 0.90 else "MISS"))  # fmt: skip
+    rows.append(("  precision / recall", f"{precision:.3f} / {recall:.3f}", "", ""))
+    alarms = no_change_alarms(rng, histories)
+    rows.append((f"no-change histories with any change point ({histories})", f"{alarms:.2%}",
+                 "<= 1%", "ok" if alarms <= 0.01 else "MISS"))  # fmt: skip
+    synthetic_s = time.perf_counter() - t0
+    aa, ab, va, vb = real_runs(history_runs=3 if args.quick else 5)
+    rows.append(("real A/A via run_benchmark + store", aa, "unchanged", "ok" if aa.startswith("unchanged") else "MISS"))
+    rows.append(("real A/B (+5% work) via run_benchmark + store", ab, "regression",
+                 "ok" if ab.startswith("regression") else "MISS"))  # fmt: skip
+    rows.append(("real A/A interleaved (compare_variants)", va, "unchanged",
+                 "ok" if va.startswith("unchanged") else "MISS"))  # fmt: skip
+    rows.append(("real A/B (+5% work) interleaved (compare_variants)", vb, "regression",
+                 "ok" if vb.startswith("regression") else "MISS"))  # fmt: skip
+
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    header = ("target", "measured", "goal", "")
+    print(f"bench_regression  (seed {args.seed}, CV {CV:.0%}, spikes {SPIKE_RATE:.0%} of +20-50%, "
+          f"synthetic part {synthetic_s:.1f} s)")  # fmt: skip
+    print("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip())
+    print("  ".join("-" * w for w in widths))
+    for r in rows:
+        print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
+
+
+if __name__ == "__main__":
+    main()
