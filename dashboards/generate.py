@@ -2,6 +2,7 @@
 
     python dashboards/generate.py            # rewrite dashboards/*.json from the code
     python dashboards/generate.py --check    # exit 1 when a committed file differs (CI)
+    python dashboards/generate.py --queries 1m   # every query, variables substituted
 
 The JSON is what Grafana imports or provisions (the classic v1 dashboard model). It is rendered
 with sorted keys and a trailing newline so that a regeneration from unchanged code is
@@ -101,7 +102,7 @@ def validate(data: dict[str, Any]) -> list[str]:
     templating = data.get("templating")
     if not isinstance(templating, dict) or not isinstance(templating.get("list", []), list):
         return [*problems, f"templating must be an object with a list, got {templating!r}"]
-    defined = {v.get("name") for v in templating.get("list", []) if isinstance(v, dict)}
+    defined = {str(v.get("name")) for v in templating.get("list", []) if isinstance(v, dict)}
     problems += _check_panels(data.get("panels", []), defined)
     return problems
 
@@ -176,7 +177,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="do not write; exit 1 when the committed JSON differs from the code",
     )
     parser.add_argument("--dir", type=Path, default=DIRECTORY, help="directory of the JSON files")
+    parser.add_argument(
+        "--queries",
+        metavar="RATE_INTERVAL",
+        help="print every PromQL expression with the variables substituted ($__rate_interval "
+        "by RATE_INTERVAL, the others by .*), one per line, and exit",
+    )
     args = parser.parse_args(argv)
+    if args.queries:
+        from .queries import all_queries
+
+        for q in all_queries(rate_interval=args.queries):
+            promql = " ".join(q.promql.split())
+            print(f"{q.dashboard}\t{q.panel}\t{q.ref_id}\t{promql}")
+        return 0
     problems = [f"{name}: {p}" for name in DASHBOARDS for p in validate(model(name))]
     if problems:
         print("\n".join(problems), file=sys.stderr)

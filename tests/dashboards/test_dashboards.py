@@ -123,7 +123,9 @@ def test_every_rate_uses_the_rate_interval_and_only_known_metrics() -> None:
 
 def test_observe_computes_the_hit_ratio_from_the_gets_counter() -> None:
     by_panel = {
-        q.panel: q.expr for q in queries.all_queries(source="files") if q.dashboard == "codomyrmex-observe"
+        q.panel: q.expr
+        for q in queries.all_queries(source="files")
+        if q.dashboard == "codomyrmex-observe"
     }
     ratio = by_panel["Hit ratio (any tier)"]
     assert ratio.count("codomyrmex_cache_gets_total") == 2 and "/" in ratio
@@ -224,3 +226,16 @@ def test_every_dashboard_query_parses_on_a_real_prometheus(prometheus_factory: A
         if body.get("status") != "success":
             failures.append((q.dashboard, q.panel, q.ref_id, body.get("error"), q.promql))
     assert failures == []
+
+
+def test_generate_prints_every_substituted_query_with_queries() -> None:
+    script = ROOT / "dashboards" / "generate.py"
+    done = subprocess.run(
+        [sys.executable, str(script), "--queries", "30s"], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    expected = queries.all_queries(rate_interval="30s")
+    assert len(lines) == len(expected)
+    assert [line.split("\t")[3] for line in lines] == [" ".join(q.promql.split()) for q in expected]
+    assert not any("$" in line.split("\t")[3] for line in lines)
