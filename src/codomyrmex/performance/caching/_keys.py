@@ -106,6 +106,21 @@ def stable_key(namespace: str, encoding: str) -> str:
 
 
 def _encode(value: Any, out: list[str]) -> None:
+    # Exact-type fast path for the common argument types (this runs on every L1 miss of a
+    # tiered cache); subclasses fall through to the isinstance chain below.
+    t = type(value)
+    if t is str:
+        out.append(f"s{len(value)}:{value}")
+        return
+    if t is int:
+        out.append(f"i{value};")
+        return
+    if t is tuple:
+        out.append("(")
+        for item in value:
+            _encode(item, out)
+        out.append(")")
+        return
     # The order of checks matters: bool before int (bool is an int), enums before their mixed-in
     # base types (an IntEnum is an int), exact containers before their subclasses' fallback.
     if value is None:

@@ -11,8 +11,9 @@ rejected with :class:`~codomyrmex.performance.errors.CacheError` instead:
   inherit (a task that awaits a child task calling the same key is caught too).
 
     >>> f = Flight(owner=1)
-    >>> f.done(42); f.wait()
-    42
+    >>> ev = f.waiter_event()
+    >>> f.done(42); ev.is_set(), f.result()
+    (True, 42)
 """
 
 from __future__ import annotations
@@ -41,27 +42,39 @@ def reentrant_error(cache: str) -> Exception:
 
 
 class Flight:
-    """One in-progress computation for threads. The leader calls :meth:`done` or :meth:`fail`."""
+    """One in-progress computation for threads.
+
+    Every method is called under the cache's lock. The ``Event`` is made only when a second
+    caller arrives: most misses have no waiter, and an ``Event`` costs a ``Condition`` and a lock
+    to build and to set. The leader finishes (:meth:`done`/:meth:`fail`) under the same lock, so
+    a waiter can never register after the wake-up it needs.
+    """
 
     __slots__ = ("error", "event", "owner", "value")
 
     def __init__(self, owner: int) -> None:
         self.owner = owner
-        self.event = threading.Event()
+        self.event: threading.Event | None = None
         self.value: Any = None
         self.error: BaseException | None = None
 
+    def waiter_event(self) -> threading.Event:
+        if self.event is None:
+            self.event = threading.Event()
+        return self.event
+
     def done(self, value: Any) -> None:
         self.value = value
-        self.event.set()
+        if self.event is not None:
+            self.event.set()
 
     def fail(self, error: BaseException) -> None:
         self.error = error
-        self.event.set()
+        if self.event is not None:
+            self.event.set()
 
-    def wait(self) -> Any:
-        """Block until the leader finishes; its exception is re-raised to every waiter."""
-        self.event.wait()
+    def result(self) -> Any:
+        """After the event: the leader's value, or its exception re-raised to this waiter."""
         if self.error is not None:
             raise self.error
         return self.value

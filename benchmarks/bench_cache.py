@@ -1,0 +1,343 @@
+"""Cache speed against the reference libraries, in one process, as a table of ratios.
+
+Every case runs in each of ``--repeats`` rounds (>= 7), in a shuffled order per round so machine
+drift hits all cases alike; a case's time is the median over rounds of its mean per-call time.
+Telemetry is *enabled* throughout: an OTel SDK MeterProvider and TracerProvider are injected with
+``telemetry.use_providers`` and the Prometheus collector is registered on a registry, as an
+application would have them.
+
+    python benchmarks/bench_cache.py [--repeats 9] [--calls 20000]
+
+Targets (issue 3): sync L1 hit <= 1.1x cachetools.cached(same policy, lock=Lock()) for LRU and
+TTL; async hit <= 2x sync hit; SQLite L2 hit <= 1.5x a raw SELECT + decode of the same row;
+Redis L2 hit <= 1.2x a raw redis-py GET + decode; miss-path overhead <= 5% of a 1 ms load.
+A Redis server is started on a free loopback port when ``redis-server`` is on PATH.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import functools
+import hashlib
+import json
+import random
+import shutil
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import cachetools
+
+from codomyrmex.performance import cached_function, telemetry
+from codomyrmex.performance.telemetry import names, recording
+from codomyrmex.performance.telemetry.stats import default_registry
+
+Case = Callable[[int], float]  # runs n calls, returns seconds elapsed
+
+
+def loop_case(fn: Callable[..., Any], *args: Any) -> Case:
+    def run(n: int) -> float:
+        start = time.perf_counter()
+        for _ in range(n):
+            fn(*args)
+        return time.perf_counter() - start
+
+    return run
+
+
+def alternating_case(fn: Callable[[int], Any]) -> Case:
+    """Calls ``fn(0)``, ``fn(1)``, ... alternately: with max_size=1 every call misses memory."""
+
+    def run(n: int) -> float:
+        start = time.perf_counter()
+        for i in range(n):
+            fn(i & 1)
+        return time.perf_counter() - start
+
+    return run
+
+
+def async_case(fn: Callable[..., Any], *args: Any) -> Case:
+    loop = asyncio.new_event_loop()
+
+    async def body(n: int) -> float:
+        start = time.perf_counter()
+        for _ in range(n):
+            await fn(*args)
+        return time.perf_counter() - start
+
+    return lambda n: loop.run_until_complete(body(n))
+
+
+def busy(seconds: float) -> None:
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        pass
+
+
+def enable_telemetry() -> Any:
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+    from prometheus_client import CollectorRegistry
+
+    exporter = InMemorySpanExporter()
+    tp = TracerProvider()
+    tp.add_span_processor(SimpleSpanProcessor(exporter))
+    mp = MeterProvider(metric_readers=[InMemoryMetricReader()])
+    telemetry.use_providers(tracer_provider=tp, meter_provider=mp)
+    telemetry.register_collector(CollectorRegistry())
+    return exporter
+
+
+def start_redis() -> tuple[subprocess.Popen[bytes] | None, str | None, str]:
+    binary = shutil.which("redis-server")
+    if binary is None:
+        return None, None, "redis-server not on PATH"
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    workdir = tempfile.mkdtemp(prefix="bench-redis-")
+    proc = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+         "--dir", workdir],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return proc, f"redis://127.0.0.1:{port}/0", ""
+        except OSError:
+            time.sleep(0.05)
+    proc.kill()
+    return None, None, "redis-server did not start"
+
+
+def build_cases(tmp: Path, redis_url: str | None) -> tuple[dict[str, Case], dict[str, Any]]:
+    cases: dict[str, Case] = {}
+    keep: dict[str, Any] = {}
+
+    # -- sync L1 hits ---------------------------------------------------------------------------
+    @cached_function(max_size=128, name="bench_lru")
+    def ours_lru(x: int) -> int:
+        return x
+
+    @cachetools.cached(cachetools.LRUCache(128), lock=threading.Lock())
+    def ct_lru(x: int) -> int:
+        return x
+
+    @cached_function(max_size=128, ttl=3600, name="bench_ttl")
+    def ours_ttl(x: int) -> int:
+        return x
+
+    @cachetools.cached(cachetools.TTLCache(128, 3600), lock=threading.Lock())
+    def ct_ttl(x: int) -> int:
+        return x
+
+    @functools.lru_cache(maxsize=128)
+    def ft_lru(x: int) -> int:
+        return x
+
+    naive: dict[str, Any] = {}
+
+    def naive_md5(x: int) -> int:
+        key = hashlib.md5(json.dumps([x], sort_keys=True, default=str).encode()).hexdigest()
+        if key in naive:
+            return naive[key]  # type: ignore[no-any-return]
+        naive[key] = x
+        return x
+
+    @cached_function(max_size=128, name="bench_async")
+    async def ours_async(x: int) -> int:
+        return x
+
+    for fn in (ours_lru, ct_lru, ours_ttl, ct_ttl, ft_lru, naive_md5):
+        fn(1)
+    asyncio.run(ours_async(1))
+    cases["hit lru: ours"] = loop_case(ours_lru, 1)
+    cases["hit lru: cachetools"] = loop_case(ct_lru, 1)
+    cases["hit ttl: ours"] = loop_case(ours_ttl, 1)
+    cases["hit ttl: cachetools"] = loop_case(ct_ttl, 1)
+    cases["hit: functools.lru_cache"] = loop_case(ft_lru, 1)
+    cases["hit: naive md5(json) cache"] = loop_case(naive_md5, 1)
+    cases["hit async: ours"] = async_case(ours_async, 1)
+
+    # -- SQLite L2 hit: max_size=1 and two alternating keys, so every call misses memory ---------
+    db = tmp / "bench.sqlite3"
+
+    @cached_function(max_size=1, persist=db, name="bench_sqlite")
+    def ours_disk(x: int) -> dict[str, int]:
+        return {"value": x}
+
+    ours_disk(0), ours_disk(1)
+    conn = sqlite3.connect(db, isolation_level=None)
+    (row_key,) = conn.execute("SELECT key FROM cache_entries LIMIT 1").fetchone()
+
+    def raw_select(_: int) -> Any:
+        value, _exp = conn.execute(
+            "SELECT value, expires_at FROM cache_entries WHERE key = ?", (row_key,)
+        ).fetchone()
+        return json.loads(value[1:])
+
+    cases["L2 sqlite: ours"] = alternating_case(ours_disk)
+    cases["L2 sqlite: raw SELECT+decode"] = alternating_case(raw_select)
+    keep["conn"] = conn
+
+    # -- Redis L2 hit ---------------------------------------------------------------------------
+    if redis_url is not None:
+        import redis
+
+        @cached_function(max_size=1, redis=redis_url, name="bench_redis")
+        def ours_redis(x: int) -> dict[str, int]:
+            return {"value": x}
+
+        ours_redis(0), ours_redis(1)
+        client = redis.Redis.from_url(redis_url)
+        rkey = next(k for k in client.keys("codomyrmex:bench_redis:*") if not k.endswith(b":lease"))
+
+        def raw_get(_: int) -> Any:
+            return json.loads(client.get(rkey)[1:])
+
+        cases["L2 redis: ours"] = alternating_case(ours_redis)
+        cases["L2 redis: raw GET+decode"] = alternating_case(raw_get)
+        keep["client"] = client
+
+    # -- the miss path ----------------------------------------------------------------------------
+    # Instrumentation alone: exactly what TieredCache._compute adds around a load (two
+    # perf_counter reads, the cache.load span made current, the load-duration histogram).
+    stats = default_registry().cache("bench_instrumentation")
+    attrs = {"cache": "bench_instrumentation"}
+
+    def instrumentation() -> None:
+        start = time.perf_counter()
+        with recording.span(names.SPAN_CACHE_LOAD, attrs):
+            pass
+        recording.record_cache_load(stats, time.perf_counter() - start, ok=True)
+
+    counter = iter(range(10**9))
+
+    @cached_function(max_size=1_000_000, name="bench_miss")
+    def ours_miss(x: int) -> int:
+        return x
+
+    def raw_load(x: int) -> int:
+        return x
+
+    cases["instrumentation per miss"] = loop_case(instrumentation)
+    cases["miss no-op load: ours"] = lambda n: loop_case(lambda: ours_miss(next(counter)))(n)
+    cases["miss no-op load: plain"] = lambda n: loop_case(lambda: raw_load(next(counter)))(n)
+    return cases, keep
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeats", type=int, default=9, help="interleaved rounds (>= 7)")
+    parser.add_argument("--calls", type=int, default=20000, help="calls per case per round (hits)")
+    args = parser.parse_args()
+    if args.repeats < 7:
+        parser.error("--repeats must be >= 7")
+    exporter = enable_telemetry()
+    proc, redis_url, why = start_redis()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            cases, _keep = build_cases(Path(tmp), redis_url)
+            times: dict[str, list[float]] = {k: [] for k in cases}
+            for _ in range(args.repeats):
+                order = list(cases)
+                random.shuffle(order)
+                for name in order:
+                    n = args.calls
+                    if name.startswith("L2"):
+                        n = max(200, args.calls // (50 if "redis" in name else 10))
+                    elif name.startswith(("miss", "instr")):
+                        n = max(100, args.calls // 10)
+                    times[name].append(cases[name](n) / n)
+                    exporter.clear()  # keep the span exporter from growing without bound
+            med = {k: statistics.median(v) for k, v in times.items()}
+    finally:
+        telemetry.use_providers()
+        if proc is not None:
+            proc.terminate()
+            proc.wait(10)
+    report(med, args.repeats, why)
+
+
+def report(med: dict[str, float], repeats: int, redis_note: str) -> None:
+    def ratio(a: str, b: str) -> float:
+        return med[a] / med[b]
+
+    rows: list[tuple[str, str, str, str]] = []
+
+    def row(what: str, a: str, b: str, target: float | None) -> None:
+        r = ratio(a, b)
+        verdict = "report" if target is None else ("ok" if r <= target else "MISSED")
+        goal = "-" if target is None else f"<= {target:.2f}x"
+        rows.append(
+            (what, f"{med[a] * 1e9:,.0f} / {med[b] * 1e9:,.0f}", f"{r:.2f}x", f"{goal} {verdict}")
+        )
+
+    row(
+        "sync hit LRU vs cachetools.cached(LRUCache, lock)",
+        "hit lru: ours",
+        "hit lru: cachetools",
+        1.1,
+    )
+    row(
+        "sync hit TTL vs cachetools.cached(TTLCache, lock)",
+        "hit ttl: ours",
+        "hit ttl: cachetools",
+        1.1,
+    )
+    row("sync hit LRU vs functools.lru_cache", "hit lru: ours", "hit: functools.lru_cache", None)
+    row(
+        "sync hit LRU vs naive md5(json.dumps) cache",
+        "hit lru: ours",
+        "hit: naive md5(json) cache",
+        None,
+    )
+    row("async hit vs sync hit", "hit async: ours", "hit lru: ours", 2.0)
+    row(
+        "SQLite L2 hit vs raw SELECT + decode",
+        "L2 sqlite: ours",
+        "L2 sqlite: raw SELECT+decode",
+        1.5,
+    )
+    if "L2 redis: ours" in med:
+        row("Redis L2 hit vs raw GET + decode", "L2 redis: ours", "L2 redis: raw GET+decode", 1.2)
+    instr = med["instrumentation per miss"]
+    whole = med["miss no-op load: ours"] - med["miss no-op load: plain"]
+    print(f"codomyrmex cache benchmark: median of {repeats} interleaved rounds, telemetry enabled "
+          f"(OTel SDK providers + Prometheus collector), Python {sys.version.split()[0]}")  # fmt: skip
+    widths = (52, 17, 7, 16)
+    header = ("case", "ns/call (a / b)", "a/b", "target")
+    print("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
+    for r in rows:
+        print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)))
+    for label, seconds, target in (
+        ("miss instrumentation (timer+span+histogram) / 1 ms", instr, 0.05),
+        ("whole miss path overhead (no-op load) / 1 ms", whole, None),
+    ):
+        share = seconds / 0.001
+        goal = (
+            "- report" if target is None else ("<= 5% " + ("ok" if share <= target else "MISSED"))
+        )
+        cells = (label, f"{seconds * 1e6:,.1f} us", f"{share * 100:.1f}%", goal)
+        print("  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)))
+    if "L2 redis: ours" not in med:
+        print(f"Redis L2 row skipped: {redis_note}")
+
+
+if __name__ == "__main__":
+    main()
