@@ -241,3 +241,37 @@ def test_pytest_collecting_a_module_with_a_lazy_global_does_not_import_it(modgen
     )  # fmt: skip
     assert run.returncode == 0, run.stdout + run.stderr
     assert modgen.executions(target) == 0
+
+
+def test_cross_thread_import_cycle_through_a_proxy_ends_without_hanging(modgen: ModuleFactory) -> None:
+    """A loads X lazily, X imports Y; B imports Y, Y needs a name X defines after importing Y.
+    importlib's deadlock detection sees the cycle because the lazy load holds the module's
+    own import lock: one side fails with an error instead of both waiting forever."""
+    holder = modgen.module("holder", "import threading\nstarted = threading.Event()\nin_y = threading.Event()\npx = None\n")
+    x = modgen.module(
+        "cx", f"import {holder} as h\nh.started.set()\nh.in_y.wait()\nimport {modgen.prefix}_cy\nLATER = 'x'\n"
+    )
+    modgen.module("cy", f"import {holder} as h\nh.started.wait()\nh.in_y.set()\nRESULT = h.px.LATER\n")
+    h = importlib.import_module(holder)
+    h.px = lazy_import(x)
+    outcomes: dict[str, Any] = {}
+
+    def run(key: str, fn: Any) -> None:
+        try:
+            outcomes[key] = fn()
+        except Exception as exc:
+            outcomes[key] = exc
+
+    a = threading.Thread(target=run, args=("a", lambda: h.px.LATER))
+    b = threading.Thread(target=run, args=("b", lambda: importlib.import_module(f"{modgen.prefix}_cy").RESULT))
+    a.start()
+    h.started.wait()
+    b.start()
+    a.join()
+    b.join()
+    # Both threads came back. Usually both get the value (the import system hands the
+    # importing thread the unfinished module); if the scheduler lets the other side detect the
+    # cycle first, that side gets an ImportError naming the deadlock - never a hang.
+    assert set(outcomes) == {"a", "b"}
+    for value in outcomes.values():
+        assert value == "x" or isinstance(value, ImportError), value

@@ -44,16 +44,22 @@ _NO_TRIGGER = frozenset({
     "__pytest_wrapped__", "_pytestfixturefunction", "__getstate__",
 })  # fmt: skip
 
+_bootstrap: Any = getattr(importlib, "_bootstrap", None)
+_ModuleLockManager: Any = getattr(_bootstrap, "_ModuleLockManager", None)
+_load_unlocked: Any = getattr(_bootstrap, "_load_unlocked", None)
 _locks_guard = threading.Lock()
 _locks: dict[str, threading.RLock] = {}
 
 
-def _lock_for(name: str) -> threading.RLock:
-    lock = _locks.get(name)
-    if lock is None:
-        with _locks_guard:
-            lock = _locks.setdefault(name, threading.RLock())
-    return lock
+def _module_lock(name: str) -> Any:
+    """The import system's own per-module lock, so a lazy load and a plain ``import`` of the
+    same module exclude each other, and a cross-thread import cycle through a lazy proxy is
+    caught by importlib's deadlock detection (``_DeadlockError``) instead of hanging. It is
+    re-entrant for its owner thread. A plain per-name RLock where the interpreter lacks it."""
+    if _ModuleLockManager is not None:
+        return _ModuleLockManager(name)
+    with _locks_guard:  # pragma: no cover - interpreters without importlib's module locks
+        return _locks.setdefault(name, threading.RLock())
 
 
 class _State:
@@ -191,7 +197,7 @@ def load_module(proxy: LazyModule, use_frame: types.FrameType | None) -> types.M
     state: _State | None = proxy.__dict__.get(_STATE)
     if state is None:
         return proxy
-    with _lock_for(state.name):
+    with _module_lock(state.name):
         if state.target is not None:
             return state.target
         if _STATE not in proxy.__dict__:
@@ -231,32 +237,27 @@ def _import_into(proxy: LazyModule, name: str) -> types.ModuleType:
         return importlib.import_module(name)  # waits for a concurrent import to finish
     parent, _, child = name.rpartition(".")
     parent_module = importlib.import_module(parent) if parent else None
-    bootstrap: Any = getattr(importlib, "_bootstrap", None)
-    lock_manager = getattr(bootstrap, "_ModuleLockManager", None)
-    load_unlocked = getattr(bootstrap, "_load_unlocked", None)
-    if lock_manager is None or load_unlocked is None:  # pragma: no cover - future Pythons
+    if _ModuleLockManager is None or _load_unlocked is None:  # pragma: no cover - future Pythons
         return importlib.import_module(name)
     from importlib.util import find_spec
 
-    with lock_manager(name):
-        if name in sys.modules:  # imported by the parent package or by another thread
-            module = sys.modules[name]
-        else:
-            spec = find_spec(name)
-            if spec is None:
-                raise ModuleNotFoundError(f"No module named {name!r}", name=name)
-            if spec.loader is None or not hasattr(spec.loader, "exec_module"):
-                return importlib.import_module(name)
-            original = spec.loader
-            spec.loader = _IntoProxyLoader(original, proxy)  # type: ignore[assignment]
-            try:
-                module = load_unlocked(spec)
-            finally:
-                spec.loader = original
-                if proxy.__dict__.get("__loader__") is not original and isinstance(
-                    proxy.__dict__.get("__loader__"), _IntoProxyLoader
-                ):
-                    proxy.__dict__["__loader__"] = original
+    # The caller holds this module's import lock (load_module), as _find_and_load would.
+    if name in sys.modules:  # imported by the parent package
+        module = sys.modules[name]
+    else:
+        spec = find_spec(name)
+        if spec is None:
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        if spec.loader is None or not hasattr(spec.loader, "exec_module"):
+            return importlib.import_module(name)
+        original = spec.loader
+        spec.loader = _IntoProxyLoader(original, proxy)  # type: ignore[assignment]
+        try:
+            module = _load_unlocked(spec)
+        finally:
+            spec.loader = original
+            if isinstance(proxy.__dict__.get("__loader__"), _IntoProxyLoader):
+                proxy.__dict__["__loader__"] = original
     if parent_module is not None and module is not None:
         # What the import system does after loading a submodule: bind it on its parent.
         with contextlib.suppress(AttributeError):  # a parent that refuses attributes
