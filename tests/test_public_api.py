@@ -17,6 +17,7 @@ PACKAGES = [
     "codomyrmex.performance.benchmarking",
     "codomyrmex.performance.regression",
     "codomyrmex.performance.series",
+    "codomyrmex.performance.reporting",
     "codomyrmex.performance.profiling.benchmark",
 ]
 
