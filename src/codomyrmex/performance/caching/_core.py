@@ -188,7 +188,7 @@ class TieredCache:
         if until is not None:
             if time.monotonic() < until:
                 return MISSING
-            del self._down_until[tier.name]
+            self._down_until.pop(tier.name, None)
         try:
             return fn(*args)
         except Exception as exc:  # fail open: any backend error means "tier unavailable"

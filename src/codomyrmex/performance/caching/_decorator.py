@@ -246,7 +246,12 @@ def _build(
         wrapper = _function_wrapper(fn, cores[0], typed, key, excs, is_async)
     first = next(iter(cores.values()), None) or new_core()
     stats = first.stats
-    stats.entries_fn = lambda: sum(c.size() for c in list(cores.values()))
+
+    def currsize() -> int:
+        return sum(c.size() for c in list(cores.values()))
+
+    # Caches sharing a name share one CacheStats; the entries gauge follows the newest of them.
+    stats.entries_fn = currsize
 
     def core_of(args: tuple[Any, ...]) -> tuple[TieredCache | None, tuple[Any, ...]]:
         if not is_method:
@@ -256,7 +261,7 @@ def _build(
         return cores.get(id(args[0])), args[1:]
 
     def cache_info() -> CacheInfo:
-        return CacheInfo(stats.hits, stats.misses, max_size, stats.current_entries())
+        return CacheInfo(stats.hits, stats.misses, max_size, currsize())
 
     def cache_clear() -> None:
         all_cores = list(cores.values()) or [first]
@@ -279,7 +284,7 @@ def _build(
         return (core or first).delete(k, src)
 
     def cache_stats() -> CacheSnapshot:
-        return snapshot(stats, max_size)
+        return snapshot(stats, max_size, entries=currsize())
 
     wrapper.cache_info = cache_info
     wrapper.cache_clear = cache_clear

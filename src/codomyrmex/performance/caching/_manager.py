@@ -118,7 +118,8 @@ class NamedCache:
         return sum(self._core.delete(k, _src(orig)) for k, orig in victims.items())
 
     def stats(self) -> dict[str, Any]:
-        return snapshot(self._core.stats, self._core.store.maxsize).as_dict()
+        core = self._core
+        return snapshot(core.stats, core.store.maxsize, entries=core.size()).as_dict()
 
     def __len__(self) -> int:
         return self._core.size()

@@ -36,6 +36,8 @@ CREATE TABLE IF NOT EXISTS cache_entries (
 """
 
 
+#: Every this many writes (per process), delete the expired rows of the whole file.
+PURGE_EVERY = 1000
 _GET = "SELECT value, expires_at FROM cache_entries WHERE key = ?"
 
 
@@ -57,7 +59,7 @@ class SQLiteTier:
         self._local = threading.local()
         self._lock = threading.Lock()
         self._all: list[sqlite3.Connection] = []
-        self._closed = False
+        self._writes = 0
         self._now = clock
         self._conn()  # open now so that a bad path fails at construction, not on first miss
 
@@ -98,11 +100,18 @@ class SQLiteTier:
         return value
 
     def set(self, key: str, value: bytes, ttl: float | None) -> None:
-        expires_at = None if ttl is None else self._now() + ttl
-        self._conn().execute(
+        now = self._now()
+        expires_at = None if ttl is None else now + ttl
+        conn = self._conn()
+        conn.execute(
             "INSERT OR REPLACE INTO cache_entries (key, value, expires_at) VALUES (?, ?, ?)",
             (key, value, expires_at),
         )
+        self._writes += 1
+        if self._writes % PURGE_EVERY == 0:
+            # Expired rows are otherwise only removed when read; purge now and then so that a
+            # file of short-lived entries does not grow without bound.
+            conn.execute("DELETE FROM cache_entries WHERE expires_at <= ?", (now,))
 
     def delete(self, key: str) -> bool:
         cur = self._conn().execute("DELETE FROM cache_entries WHERE key = ?", (key,))

@@ -42,7 +42,9 @@ class CacheSnapshot:
         return asdict(self)
 
 
-def snapshot(stats: CacheStats, max_size: int | None) -> CacheSnapshot:
+def snapshot(
+    stats: CacheStats, max_size: int | None, *, entries: int | None = None
+) -> CacheSnapshot:
     lookups = stats.hits + stats.misses
     return CacheSnapshot(
         name=stats.name,
@@ -58,7 +60,7 @@ def snapshot(stats: CacheStats, max_size: int | None) -> CacheSnapshot:
         loads_failed=stats.load_failure.count,
         load_seconds_total=stats.load_success.sum + stats.load_failure.sum,
         evictions=dict(stats.evictions()),
-        entries=stats.current_entries(),
+        entries=stats.current_entries() if entries is None else entries,
         max_size=max_size,
         errors={f"{tier}/{op}": n for (tier, op), n in sorted(stats.errors.items())},
     )
