@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from dashboards.queries import all_queries
+
 from tests.support.procs import Server, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
