@@ -51,7 +51,7 @@ def test_fail_on_regression_exits_1_only_when_asked(suite_file: Path, tmp_path: 
         store = ["--store", str(tmp_path / f"s{expected}.sqlite3")]
         monkeypatch.setenv("BENCH_SIZE", "300")
         assert main(["bench", "run", str(suite_file), *store, *FAST]) == 0
-        monkeypatch.setenv("BENCH_SIZE", "1200")  # four times the work
+        monkeypatch.setenv("BENCH_SIZE", "3000")  # ten times the work
         assert main(["bench", "run", str(suite_file), *store, *FAST, *flag]) == expected
         assert "1 regressions" in capsys.readouterr().out
 

@@ -159,7 +159,7 @@ def test_history_gives_a_baseline_and_a_slowdown_is_a_regression(tmp_path: Path)
     suite.add("work", lambda: _work(size["n"]))
     first = run_benchmark(suite, rounds=15, min_time=0.002, canary=False)
     assert first["work"].comparison is not None and first["work"].comparison.verdict_name == "new"
-    size["n"] = 900  # three times the work
+    size["n"] = 3000  # ten times the work: robust even when other processes share the CPU
     slow = run_benchmark(suite, rounds=15, min_time=0.002, canary=False)
     c = slow["work"].comparison
     assert c is not None and c.verdict is not None
@@ -267,8 +267,8 @@ def test_detection_runs_on_a_store_that_keeps_only_medians() -> None:
 
     probe = run_benchmark(lambda: _work(300), rounds=9, min_time=0.002, canary=False)
     level = probe.median
-    # ten runs of history at a third of today's time, with a change point after the fifth
-    store = MediansOnlyStore([level * 0.5] * 5 + [level / 3 * f for f in (1.0, 1.01, 0.99, 1.0, 1.02)])
+    # ten runs of history at a tenth of today's time, with a change point after the fifth
+    store = MediansOnlyStore([level * 0.05] * 5 + [level / 10 * f for f in (1.0, 1.01, 0.99, 1.0, 1.02)])
     assert isinstance(store, SeriesStore)
     result = run_benchmark(lambda: _work(300), rounds=9, min_time=0.002, canary=False, store=store)
     c = result.comparison

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import gc as _gc
 import math
-import multiprocessing
 import os
 import time
 from collections.abc import Callable
@@ -125,6 +124,8 @@ def measure_isolated(call: Callable[[], Any], timing: Timing, workers: int) -> M
     """Like :func:`measure`, but samples are taken in ``workers`` fresh processes (forked, one
     after the other) so that one process's state (allocator, caches, JIT-like warmups in
     libraries) does not bias every sample. Loops are calibrated once, in this process."""
+    import multiprocessing  # deferred: only isolate=N needs it
+
     if "fork" not in multiprocessing.get_all_start_methods():
         raise BenchmarkError("isolate=N needs the 'fork' start method, not available here")
     ctx = multiprocessing.get_context("fork")

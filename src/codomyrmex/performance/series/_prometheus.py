@@ -22,9 +22,7 @@ import math
 import socket
 import statistics
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Mapping
 from typing import Any
 
@@ -123,11 +121,14 @@ class PrometheusStore:
             raise SeriesStoreError(
                 "pushing needs prometheus_client: pip install codomyrmex-performance"
             ) from exc
-        except (OSError, urllib.error.URLError) as exc:
+        except OSError as exc:  # URLError is an OSError
             raise SeriesStoreError(f"cannot push to {self.pushgateway}: {exc}") from exc
 
     # -- read back ---------------------------------------------------------------------------
     def _query_range(self, query: str, start: float, end: float, step: float) -> list[dict[str, Any]]:
+        import urllib.error  # deferred: urllib.request costs ~15 ms at import
+        import urllib.request
+
         if self.prometheus is None:
             raise SeriesStoreError(
                 "no Prometheus URL configured: pass prometheus= or set CODOMYRMEX_PERF_PROMETHEUS_URL"
