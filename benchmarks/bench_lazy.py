@@ -189,7 +189,7 @@ import json
 from codomyrmex.performance.importtime import profile_imports
 with profile_imports() as prof:
     import numpy
-print(json.dumps([r.module for r in sorted(prof.subtree("numpy"), key=lambda r: -r.cumulative_ns)[:10]]))
+print(json.dumps(prof.top_modules(10, under="numpy")))
 """
 
 
@@ -202,7 +202,7 @@ def bench_accuracy(rows: list[tuple[str, ...]]) -> None:
 
     def top10(text: str) -> set[str]:
         prof = parse_importtime(text)
-        return {r.module for r in sorted(prof.subtree("numpy"), key=lambda r: -r.cumulative_ns)[:10]}
+        return set(prof.top_modules(10, under="numpy"))
 
     same = subprocess.run([sys.executable, "-X", "importtime", "-c", ACCURACY], capture_output=True,
                           text=True, check=True)  # fmt: skip

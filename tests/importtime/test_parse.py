@@ -72,3 +72,11 @@ def test_report_lists_slowest_and_the_tree_with_folding() -> None:
     # (0.1 ms) into re.sub.
     assert [line.split()[-1] for line in tree] == ["io", "re", "re.sub", "re._compiler"]
     assert [line.split()[1] for line in tree] == ["0.150", "0.010", "0.150", "0.215"]
+
+
+def test_top_modules_are_distinct_and_can_be_limited_to_a_subtree() -> None:
+    text = SAMPLE + "import time:        40 |         40 |   re\nimport time:        60 |        100 | other\n"
+    prof = parse_importtime(text)
+    assert prof.top_modules(3) == ["re", "re.sub", "re._compiler"]
+    assert prof.top_modules(10, under="re.sub") == ["re.sub", "re._compiler", "re._parser", "re._casefix"]
+    assert prof.top_modules(2, by="self") == ["re._compiler", "_io"]

@@ -123,7 +123,7 @@ import json
 from codomyrmex.performance.importtime import profile_imports
 with profile_imports() as prof:
     import numpy
-print(json.dumps([r.module for r in sorted(prof.subtree("numpy"), key=lambda r: -r.cumulative_ns)[:10]]))
+print(json.dumps(prof.top_modules(10, under="numpy")))
 """
 
 
@@ -133,7 +133,7 @@ def test_top10_by_cumulative_time_agrees_with_python_x_importtime_on_numpy() -> 
                          capture_output=True, text=True, check=True)  # fmt: skip
     ours = json.loads(out.stdout)
     reference = parse_importtime(out.stderr)
-    theirs = [r.module for r in sorted(reference.subtree("numpy"), key=lambda r: -r.cumulative_ns)[:10]]
+    theirs = reference.top_modules(10, under="numpy")
     assert len(ours) == len(theirs) == 10
     shared = len(set(ours) & set(theirs))
     assert shared >= 8, (ours, theirs)

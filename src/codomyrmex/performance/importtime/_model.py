@@ -163,6 +163,20 @@ class ImportProfile:
         ranked = sorted((r for r in self.records if not r.cached), key=lambda r: getattr(r, key), reverse=True)
         return ranked[:n]
 
+    def top_modules(self, n: int = 10, *, by: str = "cumulative", under: str | None = None) -> list[str]:
+        """The ``n`` slowest *distinct* modules (a module recorded twice, e.g. a failed import
+        retried, counts once at its slowest), optionally only those imported under ``under``."""
+        from .._validation import check_choice, check_positive_int
+
+        check_positive_int("n", n)
+        check_choice("by", by, _SORT_KEYS)
+        key = "cumulative_ns" if by == "cumulative" else "self_ns"
+        best: dict[str, int] = {}
+        for r in self.records if under is None else self.subtree(under):
+            if not r.cached:
+                best[r.module] = max(best.get(r.module, -1), getattr(r, key))
+        return sorted(best, key=lambda m: best[m], reverse=True)[:n]
+
     @property
     def total_ns(self) -> int:
         """Sum of the roots' cumulative times."""
