@@ -133,3 +133,13 @@ def test_the_example_suite_runs_on_the_default_store(tmp_path: Path, capsys: Any
     out = capsys.readouterr().out
     assert "suite agent_performance" in out and "tokenize_prompt" in out
     assert (tmp_path / "default.sqlite3").is_file()
+
+
+def test_run_pushes_to_the_pushgateway_given(suite_file: Path, pushgateway: Any, capsys: Any) -> None:
+    import urllib.request
+
+    assert main(["bench", "run", str(suite_file), "--no-store", "--pushgateway", pushgateway.url, *FAST]) == 0
+    with urllib.request.urlopen(f"{pushgateway.url}/metrics", timeout=5) as resp:
+        body = resp.read().decode()
+    assert 'codomyrmex_benchmark_duration_seconds{benchmark="work"' in body
+    assert 'suite="cli_suite"' in body

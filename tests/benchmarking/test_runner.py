@@ -291,3 +291,12 @@ def test_a_comparison_that_cannot_be_computed_is_an_error_not_a_verdict() -> Non
     assert c is not None and c.verdict is None and c.verdict_name == "error"
     assert "baseline must contain finite numbers > 0" in (c.note or "")
     assert run.check_errors == ["b"] and run.regressions == [] and not run.ok
+
+
+def test_every_result_carries_the_environment() -> None:
+    result = run_benchmark(lambda: None, rounds=2, min_time=0, canary=False)
+    env = result.environment
+    for key in ("python", "platform", "cpu", "hostname", "git_commit", "timer", "timer_overhead"):
+        assert key in env
+    assert 0 < env["timer_overhead"] < 1e-3
+    assert result.to_dict()["environment"]["hostname"] == env["hostname"]

@@ -49,6 +49,8 @@ class BenchmarkResult:
     comparison: Comparison | None = None
     started_ns: int = 0
     ended_ns: int = 0
+    #: where it was measured (python, platform, cpu, hostname, git commit, timer and overhead)
+    environment: dict[str, Any] = field(default_factory=dict)
 
     # -- seed API ---------------------------------------------------------------------------
     @property
@@ -162,6 +164,8 @@ class BenchmarkResult:
             "p99": self.p99,
             "ops_per_second": self.ops_per_second,
         }
+        if self.environment:
+            out["environment"] = dict(self.environment)
         if self.comparison is not None:
             out["comparison"] = self.comparison.to_dict()
         return out

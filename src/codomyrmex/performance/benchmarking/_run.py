@@ -133,7 +133,8 @@ class SuiteRun:
             "environment": self.environment,
             "canary": self.canary,
             "warnings": list(self.warnings),
-            "benchmarks": [r.to_dict() for r in self.results.values()],
+            "benchmarks": [{k: v for k, v in r.to_dict().items() if k != "environment"}
+                           for r in self.results.values()],  # the environment is listed once
         }
 
     def report(self) -> str:

@@ -263,8 +263,8 @@ def run_benchmark(
             if progress is not None:
                 progress(i, len(benches), bench.name)
             m = _run_one(bench, timing, isolate)
-            result = BenchmarkResult(bench.name, m.samples, m.loops, m.error,
-                                     started_ns=m.started_ns, ended_ns=m.ended_ns)  # fmt: skip
+            result = BenchmarkResult(bench.name, m.samples, m.loops, m.error, started_ns=m.started_ns,
+                                     ended_ns=m.ended_ns, environment=run.environment)  # fmt: skip
             if run.canary and result.times:
                 result.normalized = [t / run.canary for t in result.times]
             run.results[bench.name] = result
