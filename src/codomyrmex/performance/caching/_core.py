@@ -20,27 +20,21 @@ by tier and op), logged once per tier and cause, and the call carries on as a ti
 from __future__ import annotations
 
 import asyncio
-import logging
-import secrets
 import threading
 import time
-from collections.abc import Awaitable, Callable, Generator
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ..telemetry import names, recording
 from ..telemetry.stats import default_registry
-from ._keys import KeyEncodingError, canonical, stable_key
 from ._policies import EntryTTL, make_store
 from ._redis_tier import RedisTier
-from ._serialize import DecodeError, NotSerializable, Serializer
+from ._serialize import Serializer
 from ._singleflight import ACTIVE, AsyncFlight, Flight, reentrant_error
 from ._sqlite_tier import SQLiteTier
+from ._tiering import MISSING, SharedTiers, Steps
 
-__all__ = ["MISSING", "Raised", "TieredCache", "keysrc_for", "shared_lock"]
-
-log = logging.getLogger("codomyrmex.performance.caching")
-
-MISSING: Any = object()  # "no entry": None is a value like any other
+__all__ = ["MISSING", "Raised", "TieredCache", "shared_lock"]
 
 
 class Raised:
@@ -64,9 +58,6 @@ def shared_lock(name: str) -> threading.Lock:
         if lock is None:
             lock = _LOCKS[name] = threading.Lock()
         return lock
-
-
-Steps = Generator[float, None, Any]  # yields seconds to sleep, returns its result
 
 
 class TieredCache:
@@ -108,16 +99,13 @@ class TieredCache:
             self.store.entry_ttl = entry_ttl
         self.flights: dict[Any, Flight] = {}
         self.aflights: dict[Any, AsyncFlight] = {}
-        self.disk = disk
-        self.redis = redis
-        self.tiers: tuple[Any, ...] = tuple(t for t in (disk, redis) if t is not None)
-        self.serializer = serializer or Serializer()
-        self.namespace = namespace or f"codomyrmex:{name}"
-        self.lease_ms = lease_ms
-        self.lease_wait = lease_wait
-        self.retry_after = retry_after
-        self._down_until: dict[str, float] = {}
-        self._warned: set[tuple[str, str]] = set()
+        self.shared: SharedTiers | None = None
+        if disk is not None or redis is not None:
+            self.shared = SharedTiers(
+                name, self.stats, self.lock, disk=disk, redis=redis, serializer=serializer,
+                namespace=namespace, value_ttl=self.value_ttl, lease_ms=lease_ms,
+                lease_wait=lease_wait, retry_after=retry_after,
+            )  # fmt: skip
 
     # -- L1 (callers hold self.lock) ----------------------------------------------------------
     def _entry_ttl(self, _key: Any, _value: Any) -> float | None:
@@ -156,161 +144,25 @@ class TieredCache:
 
     # -- shared tiers -------------------------------------------------------------------------
     def stable(self, keysrc: Callable[[], str] | None) -> str | None:
-        """The cross-process key, built now (after an L1 miss); ``None`` if it cannot be."""
-        if keysrc is None or not self.tiers:
-            return None
-        try:
-            return stable_key(self.namespace, keysrc())
-        except KeyEncodingError as exc:
-            self._warn_once("key", "KeyEncodingError", exc)
-            return None
+        shared = self.shared
+        return None if shared is None else shared.stable(keysrc)
 
-    def _warn_once(self, tier: str, cause: str, exc: BaseException) -> None:
-        if (tier, cause) not in self._warned:
-            self._warned.add((tier, cause))
-            log.warning(
-                "cache %r: %s tier %s (%s); falling back to computing. Logged once per tier "
-                "and cause; codomyrmex_cache_errors_total counts every occurrence.",
-                self.name, tier, cause, exc,
-            )  # fmt: skip
-
-    def _failed(self, tier: str, op: str, exc: BaseException) -> None:
-        with self.lock:
-            self.stats.count_error(tier, op)
-        if tier == "redis" and self.retry_after > 0:
-            # Circuit breaker: a down server is not asked again on every call for a while.
-            self._down_until[tier] = time.monotonic() + self.retry_after
-        self._warn_once(tier, type(exc).__name__, exc)
-
-    def _call(self, tier: Any, op: str, fn: Callable[..., Any], *args: Any) -> Any:
-        """``fn(*args)`` or :data:`MISSING` when the tier fails (counted, logged once)."""
-        until = self._down_until.get(tier.name)
-        if until is not None:
-            if time.monotonic() < until:
-                return MISSING
-            self._down_until.pop(tier.name, None)
-        try:
-            return fn(*args)
-        except Exception as exc:  # fail open: any backend error means "tier unavailable"
-            self._failed(tier.name, op, exc)
-            return MISSING
-
-    def _count(self, tier: Any, hit: bool) -> None:
-        with self.lock:
-            s = self.stats
-            if tier.name == "disk":
-                if hit:
-                    s.disk_hits += 1
-                else:
-                    s.disk_misses += 1
-            elif hit:
-                s.redis_hits += 1
-            else:
-                s.redis_misses += 1
-
-    def _decode(self, tier: Any, skey: str, data: bytes) -> Any:
-        try:
-            return self.serializer.loads(data)
-        except DecodeError as exc:
-            self._failed(tier.name, "decode", exc)
-            self._call(tier, "delete", tier.delete, skey)  # a corrupt row would fail every time
-            return MISSING
-
-    def tier_get(self, tier: Any, skey: str, *, count: bool = True) -> Any:
-        # Inlined rather than through _call(): this is the L2 hit path, measured against a raw
-        # SELECT / GET in benchmarks/bench_cache.py.
-        if self._down_until and tier.name in self._down_until:
-            data = self._call(tier, "get", tier.get, skey)
-        else:
-            try:
-                data = tier.get(skey)
-            except Exception as exc:  # fail open
-                self._failed(tier.name, "get", exc)
-                data = None
-        value = MISSING if data is None or data is MISSING else self._decode(tier, skey, data)
-        if count:
-            self._count(tier, value is not MISSING)
-        return value
-
-    def tiers_get(self, skey: str) -> Any:
-        """Ask disk then Redis; a Redis hit is copied to disk. :data:`MISSING` if none has it."""
-        for i, tier in enumerate(self.tiers):
-            value = self.tier_get(tier, skey)
-            if value is not MISSING:
-                for earlier in self.tiers[:i]:
-                    self._write(earlier, skey, value, self.value_ttl(value))
-                return value
-        return MISSING
-
-    def _write(self, tier: Any, skey: str, value: Any, ttl: float | None) -> None:
-        try:
-            data = self.serializer.dumps(value)
-        except NotSerializable as exc:
-            self._failed(tier.name, "encode", exc)
-            return
-        self._call(tier, "set", tier.set, skey, data, ttl)
-
-    def tiers_put(self, skey: str, value: Any, ttl: float | None) -> None:
-        if (ttl is not None and ttl <= 0) or type(value) is Raised:
-            return
-        if value is None and not self.cache_none:
-            return
-        for tier in self.tiers:
-            self._write(tier, skey, value, ttl)
-
-    def tiers_delete(self, skey: str) -> None:
-        for tier in self.tiers:
-            self._call(tier, "delete", tier.delete, skey)
-
-    def tiers_clear(self) -> None:
-        for tier in self.tiers:
-            self._call(tier, "clear", tier.clear, self.namespace + ":")
-
-    # -- the miss path, shared by sync and async through generators ---------------------------
-    def _lease(self, skey: str) -> Steps:
-        """After every tier missed: take the Redis lease or wait for its holder's value.
-
-        Returns ``(value, token)``: the holder's value (token ``None``), or :data:`MISSING` and
-        the lease token to release after computing (``None`` when computing without a lease).
-        A generator yielding seconds to sleep, so that sync and async callers share it."""
-        redis, lease = self.redis, skey + ":lease"
-        assert redis is not None
-        token = secrets.token_hex(16)
-        deadline = time.monotonic() + self.lease_wait
-        pause, waited = 0.005, False
-        while True:
-            got = self._call(redis, "lease", redis.acquire, lease, token, self.lease_ms)
-            if got is MISSING:
-                return MISSING, None  # Redis is failing: compute without a lease
-            if got and not waited:
-                return MISSING, token
-            # Someone else holds the lease, or held it while we waited and released it: their
-            # value may be there now (a holder writes the value before releasing).
-            value = self.tier_get(redis, skey, count=False)
-            if value is not MISSING:
-                if got:
-                    self._release(skey, token)
-                self._count(redis, True)
-                if self.disk is not None:
-                    self._write(self.disk, skey, value, self.value_ttl(value))
-                return value, None
-            if got:
-                return MISSING, token  # the holder failed or died: we compute
-            waited = True
-            if time.monotonic() >= deadline:
-                return MISSING, None  # holder is too slow: compute ourselves
-            yield pause
-            pause = min(pause * 2, 0.1)
+    def _shared_get(self, skey: str | None) -> Any:
+        shared = self.shared
+        return MISSING if shared is None or skey is None else shared.get(skey)
 
     def _after(self, skey: str | None, token: str | None, value: Any, ttl: float | None) -> None:
-        if skey is not None:
-            self.tiers_put(skey, value, ttl)
-        if token is not None and skey is not None and self.redis is not None:
-            self._call(self.redis, "lease", self.redis.release, skey + ":lease", token)
+        """Write the computed value through the shared tiers, then release the lease."""
+        shared = self.shared
+        if shared is None or skey is None:
+            return
+        if not ((ttl is not None and ttl <= 0) or (value is None and not self.cache_none)):
+            shared.put(skey, value, ttl)
+        shared.release(skey, token)
 
     def _release(self, skey: str | None, token: str | None) -> None:
-        if token is not None and skey is not None and self.redis is not None:
-            self._call(self.redis, "lease", self.redis.release, skey + ":lease", token)
+        if self.shared is not None:
+            self.shared.release(skey, token)
 
     def _load_attrs(self) -> dict[str, str]:
         return {"cache": self.name}
@@ -362,9 +214,9 @@ class TieredCache:
         token: str | None = None
         try:
             skey = self.stable(keysrc)
-            value = MISSING if skey is None else self.tiers_get(skey)
-            if value is MISSING and skey is not None and self.redis is not None:
-                value, token = _drive(self._lease(skey))
+            value = self._shared_get(skey)
+            if value is MISSING and skey is not None and self.shared is not None:
+                value, token = _drive(self.shared.lease(skey))
             if value is MISSING:
                 value = self._compute(fn, args, kwargs)
                 ttl = self.value_ttl(value) if fixed_ttl is MISSING else fixed_ttl
@@ -456,9 +308,9 @@ class TieredCache:
         token: str | None = None
         try:
             skey = self.stable(keysrc)
-            value = MISSING if skey is None else self.tiers_get(skey)
-            if value is MISSING and skey is not None and self.redis is not None:
-                steps = self._lease(skey)
+            value = self._shared_get(skey)
+            if value is MISSING and skey is not None and self.shared is not None:
+                steps = self.shared.lease(skey)
                 try:
                     while True:
                         await asyncio.sleep(next(steps))
@@ -513,10 +365,7 @@ class TieredCache:
             else:
                 self.stats.hits += 1
                 return value
-        skey = self.stable(keysrc)
-        if skey is None:
-            return default
-        value = self.tiers_get(skey)
+        value = self._shared_get(self.stable(keysrc))
         if value is MISSING:
             return default
         with self.lock:
@@ -528,16 +377,14 @@ class TieredCache:
     ) -> None:
         with self.lock:
             self.put_locked(key, value, ttl)
-        skey = self.stable(keysrc)
-        if skey is not None:
-            self.tiers_put(skey, value, ttl)
+        self._after(self.stable(keysrc), None, value, ttl)
 
     def delete(self, key: Any, keysrc: Callable[[], str] | None) -> bool:
         with self.lock:
             found = self.delete_locked(key)
         skey = self.stable(keysrc)
-        if skey is not None:
-            self.tiers_delete(skey)
+        if skey is not None and self.shared is not None:
+            self.shared.delete(skey)
         return found
 
     def clear(self, *, tiers: bool = True) -> int:
@@ -546,16 +393,13 @@ class TieredCache:
             n = len(self.store)
             self.store.clear()
             self.stats.evictions_explicit += n
-        if tiers:
-            self.tiers_clear()
+        if tiers and self.shared is not None:
+            self.shared.clear()
         return n
 
     def close(self) -> None:
-        for tier in self.tiers:
-            try:
-                tier.close()
-            except Exception as exc:  # closing a dead connection is not worth an exception
-                log.debug("closing %s tier of %r: %s", tier.name, self.name, exc)
+        if self.shared is not None:
+            self.shared.close()
 
 
 def _unwrap(value: Any) -> Any:
@@ -571,8 +415,3 @@ def _drive(steps: Steps) -> Any:
             time.sleep(next(steps))
     except StopIteration as stop:
         return stop.value
-
-
-def keysrc_for(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Callable[[], str]:
-    """A deferred canonical encoding: the stable key is only built after an L1 miss."""
-    return lambda: canonical(args, kwargs)

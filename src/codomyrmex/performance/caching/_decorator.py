@@ -7,24 +7,21 @@
     >>> square(4), square(4), square.cache_info().hits
     (16, 16, 1)
 
-The wrapper built here inlines the L1 hit path: build the key as cachetools does (the argument
-tuple), take the cache's lock, read the store, ``stats.hits += 1``. No telemetry call, no stable
+The wrappers (:mod:`._wrappers`) inline the L1 hit path: build the key as cachetools does (the
+argument tuple), take the lock, read the store, ``stats.hits += 1``. No telemetry call, no stable
 key, no method call into the cache object; everything else is :meth:`TieredCache.call`.
 """
 
 from __future__ import annotations
 
-import functools
 import inspect
-import threading
 import time
-import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar, overload
 
 from ..errors import CacheError
-from ._core import Raised, TieredCache
-from ._keys import KWMARK, EncodedKey, KeyEncodingError, canonical, encoded_key, l1_key
+from ._core import TieredCache
+from ._keys import l1_key
 from ._options import (
     check_bool,
     check_exceptions,
@@ -40,6 +37,7 @@ from ._options import (
 from ._redis_tier import RedisTier
 from ._sqlite_tier import SQLiteTier
 from ._stats import CacheSnapshot, snapshot
+from ._wrappers import function_wrapper, keysrc_of, method_wrapper, unhashable_key
 
 if TYPE_CHECKING:
     from ._manager import CacheManager
@@ -56,13 +54,6 @@ class CacheInfo(NamedTuple):
     misses: int
     maxsize: int
     currsize: int
-
-
-def _unhashable(args: tuple[Any, ...], kwargs: dict[str, Any]) -> EncodedKey:
-    try:
-        return encoded_key(args, kwargs)
-    except KeyEncodingError as exc:
-        raise TypeError(f"unhashable argument with no canonical encoding: {exc}") from None
 
 
 def _is_method(fn: Callable[..., Any]) -> bool:
@@ -240,10 +231,10 @@ def _build(
 
     cores: dict[int, TieredCache] = {}
     if is_method:
-        wrapper = _method_wrapper(fn, cores, new_core, typed, key, excs, is_async)
+        wrapper = method_wrapper(fn, cores, new_core, typed, key, excs, is_async)
     else:
         cores[0] = new_core()
-        wrapper = _function_wrapper(fn, cores[0], typed, key, excs, is_async)
+        wrapper = function_wrapper(fn, cores[0], typed, key, excs, is_async)
     first = next(iter(cores.values()), None) or new_core()
     stats = first.stats
 
@@ -273,14 +264,14 @@ def _build(
         core, rest = core_of(args)
         if key is not None:
             k = key(*args, **kwargs)
-            src = _keysrc_of((k,), {})
+            src = keysrc_of((k,), {})
         else:
             k = l1_key(rest, kwargs, typed)
-            src = _keysrc_of(rest, kwargs)
+            src = keysrc_of(rest, kwargs)
             try:
                 hash(k)
             except TypeError:
-                k = _unhashable(rest, kwargs)
+                k = unhashable_key(rest, kwargs)
         return (core or first).delete(k, src)
 
     def cache_stats() -> CacheSnapshot:
@@ -300,147 +291,3 @@ def _build(
     if manager is not None:
         manager._register(cache_name, first, cache_clear)
     return wrapper
-
-
-def _keysrc_of(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Callable[[], str]:
-    return lambda: canonical(args, kwargs)
-
-
-def _function_wrapper(
-    fn: Callable[..., Any], core: TieredCache, typed: bool, key: Callable[..., Any] | None,
-    excs: tuple[type[BaseException], ...], is_async: bool,
-) -> Any:  # fmt: skip
-    store, lock, stats = core.store, core.lock, core.stats
-    miss, amiss = core.call, core.acall
-    kwmark = KWMARK
-
-    if key is None and not typed and not excs and not is_async:
-        # The fast path, measured against cachetools.cached(..., lock=Lock()) in
-        # benchmarks/bench_cache.py: the same key tuple, one lock, one store read, one ``+= 1``.
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            k: Any = args + kwmark + tuple(sorted(kwargs.items())) if kwargs else args
-            try:
-                with lock:
-                    v = store[k]
-                    stats.hits += 1
-                    return v
-            except KeyError:
-                pass
-            except TypeError:
-                k = _unhashable(args, kwargs)
-            return miss(k, fn, args, kwargs, _keysrc_of(args, kwargs))
-
-        return functools.update_wrapper(wrapper, fn)
-
-    def make_key(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, Callable[[], str]]:
-        if key is not None:
-            k = key(*args, **kwargs)
-            return k, _keysrc_of((k,), {})
-        return l1_key(args, kwargs, typed), _keysrc_of(args, kwargs)
-
-    if not is_async:
-
-        def swrapper(*args: Any, **kwargs: Any) -> Any:
-            k, src = make_key(args, kwargs)
-            try:
-                with lock:
-                    v = store[k]
-                    stats.hits += 1
-            except KeyError:
-                return miss(k, fn, args, kwargs, src, excs)
-            except TypeError:
-                return miss(_unhashable(args, kwargs), fn, args, kwargs, src, excs)
-            if type(v) is Raised:
-                raise v.exc
-            return v
-
-        return functools.update_wrapper(swrapper, fn)
-
-    async def awrapper(*args: Any, **kwargs: Any) -> Any:
-        k, src = make_key(args, kwargs)
-        try:
-            with lock:
-                v = store[k]
-                stats.hits += 1
-        except KeyError:
-            return await amiss(k, fn, args, kwargs, src, excs)
-        except TypeError:
-            return await amiss(_unhashable(args, kwargs), fn, args, kwargs, src, excs)
-        if type(v) is Raised:
-            raise v.exc
-        return v
-
-    return functools.update_wrapper(awrapper, fn)
-
-
-def _method_wrapper(
-    fn: Callable[..., Any], cores: dict[int, TieredCache], new_core: Callable[[], TieredCache],
-    typed: bool, key: Callable[..., Any] | None, excs: tuple[type[BaseException], ...],
-    is_async: bool,
-) -> Any:  # fmt: skip
-    guard = threading.Lock()
-
-    def core_for(obj: Any) -> TieredCache:
-        core = cores.get(id(obj))
-        if core is not None:
-            return core
-        with guard:
-            core = cores.get(id(obj))
-            if core is None:
-                core = new_core()
-                try:
-                    # The cache dies with the instance; the finalizer runs before the id can be
-                    # reused by another object, so a new instance never sees old entries.
-                    weakref.finalize(obj, cores.pop, id(obj), None)
-                except TypeError:
-                    raise TypeError(
-                        f"cached method {fn.__qualname__}: {type(obj).__qualname__} instances do "
-                        "not support weak references (add '__weakref__' to __slots__), so they "
-                        "cannot be cached per instance without being kept alive"
-                    ) from None
-                cores[id(obj)] = core
-        return core
-
-    def make_key(self: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, Any]:
-        if key is not None:
-            k = key(self, *args, **kwargs)
-            return k, _keysrc_of((k,), {})
-        return l1_key(args, kwargs, typed), _keysrc_of(args, kwargs)
-
-    if not is_async:
-
-        def mwrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
-            core = cores.get(id(self)) or core_for(self)
-            k, src = make_key(self, args, kwargs)
-            try:
-                with core.lock:
-                    v = core.store[k]
-                    core.stats.hits += 1
-            except KeyError:
-                return core.call(k, functools.partial(fn, self), args, kwargs, src, excs)
-            except TypeError:
-                k = _unhashable(args, kwargs)
-                return core.call(k, functools.partial(fn, self), args, kwargs, src, excs)
-            if type(v) is Raised:
-                raise v.exc
-            return v
-
-        return functools.update_wrapper(mwrapper, fn)
-
-    async def amwrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
-        core = cores.get(id(self)) or core_for(self)
-        k, src = make_key(self, args, kwargs)
-        try:
-            with core.lock:
-                v = core.store[k]
-                core.stats.hits += 1
-        except KeyError:
-            return await core.acall(k, functools.partial(fn, self), args, kwargs, src, excs)
-        except TypeError:
-            k = _unhashable(args, kwargs)
-            return await core.acall(k, functools.partial(fn, self), args, kwargs, src, excs)
-        if type(v) is Raised:
-            raise v.exc
-        return v
-
-    return functools.update_wrapper(amwrapper, fn)

@@ -2,10 +2,11 @@
 
 Every message names the argument, the bad value and what is accepted::
 
-    >>> check_ttl("ttl", -1)
-    Traceback (most recent call last):
-    ...
-    codomyrmex.performance.errors.CacheError: ttl must be a positive number of seconds or a callable, got -1
+    >>> try:
+    ...     check_ttl("ttl", -1)
+    ... except CacheError as exc:
+    ...     print(exc)
+    ttl must be a positive number of seconds or a callable, got -1
 """
 
 from __future__ import annotations

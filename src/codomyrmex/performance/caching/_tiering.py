@@ -1,0 +1,233 @@
+"""The shared tiers of one named cache: stable keys, fail-open reads and writes, the Redis lease.
+
+Order: disk (SQLite) then Redis; a Redis hit is copied to disk. Every backend call goes through
+here so that a failure is handled in one way: the error is counted
+(``codomyrmex_cache_errors_total{tier,op}``), a warning is logged once per tier and cause, and
+the call carries on as a tier miss. After a Redis failure the tier is skipped for
+``retry_after`` seconds (a circuit breaker: a down server is not asked on every call); then it
+is simply used again, redis-py reconnecting on its own.
+
+    >>> from codomyrmex.performance.telemetry.stats import CacheStats
+    >>> import threading
+    >>> tiers = SharedTiers("doc", CacheStats("doc"), threading.Lock(), disk=None, redis=None)
+    >>> tiers.stable(lambda: "(i1;)").startswith("codomyrmex:doc:")
+    True
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+import time
+from collections.abc import Callable, Generator
+from typing import Any
+
+from ..telemetry.stats import CacheStats
+from ._keys import KeyEncodingError, stable_key
+from ._redis_tier import RedisTier
+from ._serialize import DecodeError, NotSerializable, Serializer
+from ._sqlite_tier import SQLiteTier
+
+__all__ = ["MISSING", "SharedTiers", "Steps"]
+
+log = logging.getLogger("codomyrmex.performance.caching")
+
+MISSING: Any = object()  # "no entry": None is a value like any other
+
+Steps = Generator[float, None, Any]  # yields seconds to sleep, returns its result
+
+
+def _no_ttl(_value: Any) -> float | None:
+    return None
+
+
+class SharedTiers:
+    """Disk and/or Redis for the cache ``name``; ``lock`` guards ``stats`` (the cache's lock)."""
+
+    def __init__(
+        self,
+        name: str,
+        stats: CacheStats,
+        lock: threading.Lock,
+        *,
+        disk: SQLiteTier | None,
+        redis: RedisTier | None,
+        serializer: Serializer | None = None,
+        namespace: str | None = None,
+        value_ttl: Callable[[Any], float | None] = _no_ttl,
+        lease_ms: int = 30_000,
+        lease_wait: float = 30.0,
+        retry_after: float = 1.0,
+    ) -> None:
+        self.name = name
+        self.stats = stats
+        self.lock = lock
+        self.disk = disk
+        self.redis = redis
+        self.tiers: tuple[Any, ...] = tuple(t for t in (disk, redis) if t is not None)
+        self.serializer = serializer or Serializer()
+        self.namespace = namespace or f"codomyrmex:{name}"
+        self.value_ttl = value_ttl
+        self.lease_ms = lease_ms
+        self.lease_wait = lease_wait
+        self.retry_after = retry_after
+        self._down_until: dict[str, float] = {}
+        self._warned: set[tuple[str, str]] = set()
+
+    def stable(self, keysrc: Callable[[], str] | None) -> str | None:
+        """The cross-process key, built now (after an L1 miss); ``None`` if it cannot be."""
+        if keysrc is None:
+            return None
+        try:
+            return stable_key(self.namespace, keysrc())
+        except KeyEncodingError as exc:
+            self._warn_once("key", "KeyEncodingError", exc)
+            return None
+
+    # -- failure handling ---------------------------------------------------------------------
+    def _warn_once(self, tier: str, cause: str, exc: BaseException) -> None:
+        if (tier, cause) not in self._warned:
+            self._warned.add((tier, cause))
+            log.warning(
+                "cache %r: %s tier %s (%s); falling back to computing. Logged once per tier "
+                "and cause; codomyrmex_cache_errors_total counts every occurrence.",
+                self.name, tier, cause, exc,
+            )  # fmt: skip
+
+    def _failed(self, tier: str, op: str, exc: BaseException) -> None:
+        with self.lock:
+            self.stats.count_error(tier, op)
+        if tier == "redis" and self.retry_after > 0:
+            self._down_until[tier] = time.monotonic() + self.retry_after
+        self._warn_once(tier, type(exc).__name__, exc)
+
+    def _call(self, tier: Any, op: str, fn: Callable[..., Any], *args: Any) -> Any:
+        """``fn(*args)`` or :data:`MISSING` when the tier fails (counted, logged once)."""
+        until = self._down_until.get(tier.name)
+        if until is not None:
+            if time.monotonic() < until:
+                return MISSING
+            self._down_until.pop(tier.name, None)
+        try:
+            return fn(*args)
+        except Exception as exc:  # fail open: any backend error means "tier unavailable"
+            self._failed(tier.name, op, exc)
+            return MISSING
+
+    def _count(self, tier: Any, hit: bool) -> None:
+        with self.lock:
+            s = self.stats
+            if tier.name == "disk":
+                if hit:
+                    s.disk_hits += 1
+                else:
+                    s.disk_misses += 1
+            elif hit:
+                s.redis_hits += 1
+            else:
+                s.redis_misses += 1
+
+    def _decode(self, tier: Any, skey: str, data: bytes) -> Any:
+        try:
+            return self.serializer.loads(data)
+        except DecodeError as exc:
+            self._failed(tier.name, "decode", exc)
+            self._call(tier, "delete", tier.delete, skey)  # a corrupt row would fail every time
+            return MISSING
+
+    # -- reads and writes ---------------------------------------------------------------------
+    def tier_get(self, tier: Any, skey: str, *, count: bool = True) -> Any:
+        # Inlined rather than through _call(): this is the L2 hit path, measured against a raw
+        # SELECT / GET in benchmarks/bench_cache.py.
+        if self._down_until and tier.name in self._down_until:
+            data = self._call(tier, "get", tier.get, skey)
+        else:
+            try:
+                data = tier.get(skey)
+            except Exception as exc:  # fail open
+                self._failed(tier.name, "get", exc)
+                data = None
+        value = MISSING if data is None or data is MISSING else self._decode(tier, skey, data)
+        if count:
+            self._count(tier, value is not MISSING)
+        return value
+
+    def get(self, skey: str) -> Any:
+        """Ask disk then Redis; a Redis hit is copied to disk. :data:`MISSING` if none has it."""
+        for i, tier in enumerate(self.tiers):
+            value = self.tier_get(tier, skey)
+            if value is not MISSING:
+                for earlier in self.tiers[:i]:
+                    self._write(earlier, skey, value, self.value_ttl(value))
+                return value
+        return MISSING
+
+    def _write(self, tier: Any, skey: str, value: Any, ttl: float | None) -> None:
+        try:
+            data = self.serializer.dumps(value)
+        except NotSerializable as exc:
+            self._failed(tier.name, "encode", exc)
+            return
+        self._call(tier, "set", tier.set, skey, data, ttl)
+
+    def put(self, skey: str, value: Any, ttl: float | None) -> None:
+        """Write through every tier (``ttl`` seconds, ``None``: no expiry)."""
+        for tier in self.tiers:
+            self._write(tier, skey, value, ttl)
+
+    def delete(self, skey: str) -> None:
+        for tier in self.tiers:
+            self._call(tier, "delete", tier.delete, skey)
+
+    def clear(self) -> None:
+        for tier in self.tiers:
+            self._call(tier, "clear", tier.clear, self.namespace + ":")
+
+    # -- the Redis lease ----------------------------------------------------------------------
+    def lease(self, skey: str) -> Steps:
+        """After every tier missed: take the Redis lease or wait for its holder's value.
+
+        Returns ``(value, token)``: the holder's value (token ``None``), or :data:`MISSING` and
+        the lease token to release after computing (``None`` when computing without a lease).
+        A generator yielding seconds to sleep, so that sync and async callers share it."""
+        redis, lease = self.redis, skey + ":lease"
+        if redis is None:
+            return MISSING, None
+        token = secrets.token_hex(16)
+        deadline = time.monotonic() + self.lease_wait
+        pause, waited = 0.005, False
+        while True:
+            got = self._call(redis, "lease", redis.acquire, lease, token, self.lease_ms)
+            if got is MISSING:
+                return MISSING, None  # Redis is failing: compute without a lease
+            if got and not waited:
+                return MISSING, token
+            # Someone else holds the lease, or held it while we waited and released it: their
+            # value may be there now (a holder writes the value before releasing).
+            value = self.tier_get(redis, skey, count=False)
+            if value is not MISSING:
+                if got:
+                    self.release(skey, token)
+                self._count(redis, True)
+                if self.disk is not None:
+                    self._write(self.disk, skey, value, self.value_ttl(value))
+                return value, None
+            if got:
+                return MISSING, token  # the holder failed or died: we compute
+            waited = True
+            if time.monotonic() >= deadline:
+                return MISSING, None  # holder is too slow: compute ourselves
+            yield pause
+            pause = min(pause * 2, 0.1)
+
+    def release(self, skey: str | None, token: str | None) -> None:
+        if token is not None and skey is not None and self.redis is not None:
+            self._call(self.redis, "lease", self.redis.release, skey + ":lease", token)
+
+    def close(self) -> None:
+        for tier in self.tiers:
+            try:
+                tier.close()
+            except Exception as exc:  # closing a dead connection is not worth an exception
+                log.debug("closing %s tier of %r: %s", tier.name, self.name, exc)
