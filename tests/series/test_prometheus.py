@@ -45,7 +45,7 @@ def _run(suite: str, samples: tuple[float, ...], ts: float) -> RunRecord:
 
 
 def test_push_and_read_history_back_through_query_range(
-    pushgateway: Any, prometheus_factory: Any, unique_name: str
+    pushgateway: Any, prometheus_factory: Any, unique_name: str, capsys: Any
 ) -> None:
     prom = prometheus_factory(targets=[f"127.0.0.1:{pushgateway.port}"], honor_labels=True)
     # a short lookback gives 1 s resolution (the step is lookback / 10,000, at least 1 s)
@@ -65,6 +65,12 @@ def test_push_and_read_history_back_through_query_range(
     assert [p.timestamp for p in points] == pytest.approx([first.timestamp, second.timestamp])
     assert [p.median for p in points] == pytest.approx([0.0115, 0.0215])
     assert all(p.samples == () for p in points)  # Prometheus keeps statistics, not raw samples
+
+    # the CLI reads the same history
+    from codomyrmex.performance.cli import main
+
+    assert main(["bench", "history", unique_name, "tokenize", "--prometheus", prom.url, "--lookback", "600"]) == 0
+    assert f"{unique_name}/tokenize: 2 runs" in capsys.readouterr().out
 
     # grouped by suite and host, never by run id
     series = _query(prom.url, f'codomyrmex_benchmark_duration_seconds{{suite="{unique_name}"}}')
