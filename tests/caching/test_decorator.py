@@ -424,3 +424,24 @@ def test_cache_manager_registers_the_function(unique_name: str) -> None:
     assert stats["caches"][unique_name]["hits"] == 1
     manager.clear_cache(unique_name)
     assert f.cache_info().currsize == 0  # type: ignore[attr-defined]
+
+
+def test_static_and_class_methods_keep_their_binding(unique_name: str) -> None:
+    calls: list[Any] = []
+
+    class Tools:
+        @cached_function(name=unique_name + "_static")
+        @staticmethod
+        def twice(x: int) -> int:
+            calls.append(x)
+            return 2 * x
+
+        @cached_function(name=unique_name + "_class")
+        @classmethod
+        def named(cls, x: int) -> str:
+            calls.append(x)
+            return f"{cls.__name__}:{x}"
+
+    assert Tools.twice(2) == Tools().twice(2) == 4
+    assert Tools.named(3) == Tools().named(3) == "Tools:3"
+    assert calls == [2, 3]

@@ -228,3 +228,20 @@ def test_redis_entries_carry_their_ttl(redis_url: str, unique_name: str) -> None
     assert len(keys) == 1
     assert 0 < client.pttl(keys[0]) <= 30_000
     client.close()
+
+
+def test_a_memory_hit_never_touches_redis(redis_url: str, unique_name: str) -> None:
+    import redis
+
+    @cached_function(name=unique_name, redis=redis_url)
+    def f(x: int) -> int:
+        return x
+
+    f(1)
+    client = redis.Redis.from_url(redis_url)
+    client.config_resetstat()
+    for _ in range(20):
+        assert f(1) == 1
+    commands = {k: v["calls"] for k, v in client.info("commandstats").items()}
+    assert set(commands) <= {"cmdstat_config|resetstat", "cmdstat_info"}
+    client.close()

@@ -183,6 +183,10 @@ def cached_function(
     )  # fmt: skip
 
     def decorate(fn: Callable[..., Any]) -> Any:
+        # @cached_function above @staticmethod/@classmethod: cache the function inside and
+        # re-wrap, so the descriptor still binds (or not) as declared.
+        if isinstance(fn, staticmethod | classmethod):
+            return type(fn)(_build(fn.__func__, **options))
         if not callable(fn):
             raise TypeError(
                 f"cached_function must decorate a callable, got {fn!r} ({type(fn).__name__})"
