@@ -242,7 +242,25 @@ def run_benchmark(
     check_non_negative_number("min_time", min_time, error=BenchmarkError, unit="seconds")
     if isolate is not False and (isinstance(isolate, bool) or not isinstance(isolate, int) or isolate < 1):
         raise BenchmarkError(f"isolate must be False or a number of worker processes >= 1, got {isolate!r}")
-    target_store = open_store(store if store is not None else suite.store)
+    store_arg = store if store is not None else suite.store
+    target_store = open_store(store_arg)
+    try:
+        return _run(suite, single, name, target_store, pushgateway, warmup, rounds, float(min_time),
+                    isolate, gc, canary, normalize, alpha, min_effect, progress)  # fmt: skip
+    finally:
+        # a store opened here from a path is closed here; one passed in belongs to the caller
+        if target_store is not None and target_store is not store_arg:
+            close = getattr(target_store, "close", None)
+            if close is not None:
+                close()
+
+
+def _run(
+    suite: BenchmarkSuite, single: bool, name: str | None, target_store: SeriesStore | None,
+    pushgateway: str | None, warmup: int, rounds: int, min_time: float, isolate: bool | int,
+    gc: bool, canary: bool, normalize: bool, alpha: float, min_effect: float,
+    progress: ProgressFn | None,
+) -> SuiteRun | BenchmarkResult:  # fmt: skip
     push_url = pushgateway or env.get("CODOMYRMEX_PERF_PUSHGATEWAY")
     pusher = PrometheusStore(pushgateway=push_url) if push_url else None
 
@@ -251,11 +269,11 @@ def run_benchmark(
     if len(suite) == 0:
         warnings.warn(
             f"suite {suite.name!r} has no benchmarks; nothing was timed or recorded",
-            EmptySuiteWarning, stacklevel=2,
+            EmptySuiteWarning, stacklevel=3,
         )  # fmt: skip
         run.warnings.append("the suite has no benchmarks")
         return run
-    timing = Timing(warmup, rounds, float(min_time), gc, None, timer_overhead())
+    timing = Timing(warmup, rounds, min_time, gc, None, timer_overhead())
     with recording.span(names.span_benchmark(run.suite), {"suite": run.suite}) as suite_span:
         run.canary = _measure_canary(timing) if canary else None
         benches: list[Benchmark] = suite.benchmarks
