@@ -175,3 +175,24 @@ def test_importing_caching_stays_cheap() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs os.fork")
+def test_a_forked_child_writes_through_the_inherited_manager(tmp_path: Path) -> None:
+    import os
+
+    manager = CacheManager(name="fork", persist=tmp_path / "c.sqlite3")
+    manager.set("parent", 1)
+    pid = os.fork()
+    if pid == 0:  # the child reuses the manager; its SQLite tier reconnects after the fork
+        code = 1
+        try:
+            manager.set("child", 2)
+            code = 0 if manager.get_stats()["caches"]["fork"]["errors"] == {} else 3
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    manager.set("parent-after", 3)  # the parent's own connection still works
+    fresh = CacheManager(name="fork", persist=tmp_path / "c.sqlite3")
+    assert (fresh.get("parent"), fresh.get("child"), fresh.get("parent-after")) == (1, 2, 3)

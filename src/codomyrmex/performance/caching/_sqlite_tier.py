@@ -22,6 +22,7 @@ import os
 import sqlite3
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 
@@ -39,6 +40,21 @@ CREATE TABLE IF NOT EXISTS cache_entries (
 #: Every this many writes (per process), delete the expired rows of the whole file.
 PURGE_EVERY = 1000
 _GET = "SELECT value, expires_at FROM cache_entries WHERE key = ?"
+
+
+_OPEN: weakref.WeakSet[SQLiteTier] = weakref.WeakSet()
+
+
+def _forget_connections_after_fork() -> None:
+    # A connection must never be used by two processes: a forked child opens its own.
+    for tier in list(_OPEN):
+        tier._local = threading.local()
+        tier._all = []
+        tier._lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_connections_after_fork)
 
 
 class SQLiteTier:
@@ -60,6 +76,7 @@ class SQLiteTier:
         self._lock = threading.Lock()
         self._all: list[sqlite3.Connection] = []
         self._writes = 0
+        _OPEN.add(self)
         self._now = clock
         self._conn()  # open now so that a bad path fails at construction, not on first miss
 
