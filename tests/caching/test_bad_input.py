@@ -126,3 +126,13 @@ def test_exported_names_match_all() -> None:
     public = {n for n in dir(caching) if not n.startswith("_")} - {"annotations"}
     modules = {n for n in public if type(getattr(caching, n)).__name__ == "module"}
     assert set(caching.__all__) == public - modules
+
+
+def test_a_ttl_callable_returning_a_non_number_is_a_cache_error(unique_name: str) -> None:
+    @cached_function(name=unique_name, ttl=lambda value: "soon")
+    def f(x: int) -> int:
+        return x
+
+    with pytest.raises(CacheError, match=r"must return seconds \(a number\) or None, got 'soon'"):
+        f(1)
+    assert f.cache_info().currsize == 0  # type: ignore[attr-defined]

@@ -118,7 +118,17 @@ class TieredCache:
             return None if callable(ttl) else ttl
         ttl = self.ttl
         if callable(ttl):
-            return ttl(value)
+            seconds = ttl(value)
+            if seconds is not None and (
+                isinstance(seconds, bool) or not isinstance(seconds, int | float)
+            ):
+                from ..errors import CacheError
+
+                raise CacheError(
+                    f"the ttl callable of cache {self.name!r} must return seconds (a number) or "
+                    f"None, got {seconds!r} ({type(seconds).__name__})"
+                )
+            return seconds
         return ttl
 
     def put_locked(self, key: Any, value: Any, ttl: float | None) -> None:

@@ -221,7 +221,7 @@ class CacheManager:
             cache = self._caches.get(name)
             if cache is None:
                 core = TieredCache(
-                    name, policy=self.policy, max_size=self.max_memory_items, ttl=None,
+                    name, policy=self.policy, max_size=self.max_memory_items, ttl=self.default_ttl,
                     per_entry=True, timer=self._timer, disk=self._disk, redis=self._redis,
                     serializer=self._serializer, namespace=f"{self.key_prefix}{name}",
                     lease_ms=self._lease[0], lease_wait=self._lease[1],
