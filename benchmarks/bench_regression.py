@@ -20,9 +20,11 @@ import math
 import random
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable
 from itertools import pairwise
 from pathlib import Path
+from typing import Any
 
 from codomyrmex.performance.benchmarking import BenchmarkSuite, compare_variants, run_benchmark
 from codomyrmex.performance.regression import compare_samples, find_change_points
@@ -106,25 +108,50 @@ def workload(size: int) -> Callable[[], int]:
     return run
 
 
-def real_runs(history_runs: int) -> tuple[str, str, str, str]:
-    base_size = 2000
-    slow_size = round(base_size * 1.05)
+def _store_round(history_runs: int, base_size: int, slow_size: int, normalize: bool) -> tuple[Any, Any]:
     current = {"size": base_size}
     with tempfile.TemporaryDirectory() as tmp:
-        store = Path(tmp) / "series.sqlite3"
-        suite = BenchmarkSuite("real", store=store)
+        suite = BenchmarkSuite("real", store=Path(tmp) / "series.sqlite3")
         suite.add("loop", lambda: workload(current["size"])())
         for _ in range(history_runs):
-            run_benchmark(suite, rounds=20, min_time=0.005)
-        aa = run_benchmark(suite, rounds=20, min_time=0.005)["loop"].comparison
+            run_benchmark(suite, rounds=20, min_time=0.005, normalize=normalize)
+        aa = run_benchmark(suite, rounds=20, min_time=0.005, normalize=normalize)["loop"].comparison
         current["size"] = slow_size
-        ab = run_benchmark(suite, rounds=20, min_time=0.005)["loop"].comparison
-    assert aa is not None and ab is not None
-    fmt = lambda c: f"{c.verdict_name} ({c.change:+.1%}, p={c.verdict.p_adjusted:.2g})"  # noqa: E731
-    va = compare_variants(workload(base_size), workload(base_size), rounds=20, min_time=0.005, seed=1)
-    vb = compare_variants(workload(base_size), workload(slow_size), rounds=20, min_time=0.005, seed=2)
-    fmt_v = lambda v: f"{v.verdict.verdict.value} ({v.verdict.change:+.1%}, p={v.verdict.p_value:.2g}; control {v.control_verdict.verdict.value})"  # noqa: E731
-    return fmt(aa), fmt(ab), fmt_v(va), fmt_v(vb)
+        ab = run_benchmark(suite, rounds=20, min_time=0.005, normalize=normalize)["loop"].comparison
+    return aa.verdict, ab.verdict
+
+
+def _summary(verdicts: list[Any]) -> str:
+    kinds = Counter(v.verdict.value for v in verdicts)
+    changes = sorted(v.change for v in verdicts)
+    spread = f"change {changes[0]:+.1%}..{changes[-1]:+.1%}"
+    return ", ".join(f"{n}/{len(verdicts)} {k}" for k, n in kinds.most_common()) + f" ({spread})"
+
+
+def real_runs(repeats: int, history_runs: int) -> dict[str, list[Any]]:
+    """Real A/A and A/B on this machine, ``repeats`` times each: through run_benchmark with a
+    store (history, then the same function, then it made 5 % slower) and interleaved."""
+    base_size, slow_size = 2000, 2100
+    out: dict[str, list[Any]] = {k: [] for k in ("aa", "ab", "naa", "nab", "va", "vb")}
+    aa, ab, va, vb = out["aa"], out["ab"], out["va"], out["vb"]
+    for i in range(repeats):
+        v_aa, v_ab = _store_round(history_runs, base_size, slow_size, normalize=False)
+        aa.append(v_aa)
+        ab.append(v_ab)
+        n_aa, n_ab = _store_round(history_runs, base_size, slow_size, normalize=True)
+        out["naa"].append(n_aa)
+        out["nab"].append(n_ab)
+        va.append(compare_variants(workload(base_size), workload(base_size), rounds=20,
+                                   min_time=0.005, seed=i).verdict)  # fmt: skip
+        vb.append(compare_variants(workload(base_size), workload(slow_size), rounds=20,
+                                   min_time=0.005, seed=i).verdict)  # fmt: skip
+    return out
+
+
+def _timed(fn: Callable[[], object]) -> float:
+    t = time.perf_counter()
+    fn()
+    return time.perf_counter() - t
 
 
 def main() -> None:
@@ -156,15 +183,23 @@ def main() -> None:
     rows.append((f"no-change histories with any change point ({histories})", f"{alarms:.2%}",
                  "<= 1%", "ok" if alarms <= 0.01 else "MISS"))  # fmt: skip
     synthetic_s = time.perf_counter() - t0
-    aa, ab, va, vb = real_runs(history_runs=3 if args.quick else 5)
-    rows.append(("real A/A via run_benchmark + store", aa, "unchanged", "ok" if aa.startswith("unchanged") else "MISS"))
-    rows.append(("real A/B (+5% work) via run_benchmark + store", ab, "regression",
-                 "ok" if ab.startswith("regression") else "MISS"))  # fmt: skip
-    rows.append(("real A/A interleaved (compare_variants)", va, "unchanged",
-                 "ok" if va.startswith("unchanged") else "MISS"))  # fmt: skip
-    rows.append(("real A/B (+5% work) interleaved (compare_variants)", vb, "regression",
-                 "ok" if vb.startswith("regression") else "MISS"))  # fmt: skip
-
+    base, cur, hist = noisy(rng, 20), noisy(rng, 20, 1.05), noisy(rng, 200)
+    cost_cmp = min(_timed(lambda: compare_samples(base, cur)) for _ in range(50))
+    cost_cp = min(_timed(lambda: find_change_points(hist)) for _ in range(10))
+    rows.append(("cost of one compare_samples (n=20/side)", f"{cost_cmp * 1e3:.2f} ms", "(info)", ""))
+    rows.append(("cost of one find_change_points (200 points)", f"{cost_cp * 1e3:.1f} ms", "(info)", ""))
+    repeats = 2 if args.quick else 5
+    real = real_runs(repeats, history_runs=3 if args.quick else 5)
+    for label, verdicts, want in (
+        ("real A/A via run_benchmark + store (raw)", real["aa"], "unchanged"),
+        ("real A/B (+5% work) via run_benchmark + store (raw)", real["ab"], "regression"),
+        ("real A/A via run_benchmark + store (canary-normalised)", real["naa"], "unchanged"),
+        ("real A/B (+5% work) via run_benchmark + store (normalised)", real["nab"], "regression"),
+        ("real A/A interleaved (compare_variants)", real["va"], "unchanged"),
+        ("real A/B (+5% work) interleaved (compare_variants)", real["vb"], "regression"),
+    ):
+        hits = sum(v.verdict.value == want for v in verdicts)
+        rows.append((label, _summary(verdicts), f"{want}", "ok" if hits == len(verdicts) else f"{hits}/{len(verdicts)}"))
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     header = ("target", "measured", "goal", "")
     print(f"bench_regression  (seed {args.seed}, CV {CV:.0%}, spikes {SPIKE_RATE:.0%} of +20-50%, "

@@ -300,3 +300,17 @@ def test_every_result_carries_the_environment() -> None:
         assert key in env
     assert 0 < env["timer_overhead"] < 1e-3
     assert result.to_dict()["environment"]["hostname"] == env["hostname"]
+
+
+def test_a_change_within_the_run_to_run_drift_is_inconclusive() -> None:
+    probe = run_benchmark(lambda: _work(300), rounds=9, min_time=0.002, canary=False)
+    level = probe.median / 1.3
+    swings = [1.12, 0.88, 0.97, 1.15, 0.9, 1.05, 0.86, 1.1, 0.95, 1.13]  # ±15 % from run to run
+    wobbly = [level * f for f in swings]
+    result = run_benchmark(lambda: _work(300), rounds=9, min_time=0.002, canary=False,
+                           store=MediansOnlyStore(wobbly))  # fmt: skip
+    c = result.comparison
+    assert c is not None and c.verdict is not None
+    assert c.verdict.inconclusive and c.drift > 0.1
+    assert c.verdict.p_adjusted < 0.01  # significant: only the drift floor kept it from a verdict
+    assert c.note is not None and c.note.startswith("within run-to-run drift")

@@ -46,6 +46,7 @@ class Comparison:
     verdict: Verdict | None
     note: str | None = None
     baseline_runs: int = 0
+    drift: float = 0.0  # relative run-to-run drift of the medians in the recorded history
 
     @property
     def verdict_name(self) -> str:
@@ -62,6 +63,7 @@ class Comparison:
             "verdict": self.verdict_name,
             "note": self.note,
             "baseline_runs": self.baseline_runs,
+            "drift": self.drift,
             "detail": None if self.verdict is None else self.verdict.to_dict(),
         }
 
@@ -151,7 +153,7 @@ class SuiteRun:
             verdict = "-" if c is None else c.verdict_name
             if c is not None and c.verdict is not None:
                 verdict += f" (p={c.verdict.p_adjusted:.2g})"
-            elif c is not None and c.note and c.verdict_name == "error":
+            if c is not None and c.note and c.verdict_name != "new":
                 verdict += f": {c.note}"
             rows.append((
                 name, format_seconds(r.median), f"{format_seconds(lo)}..{format_seconds(hi)}",

@@ -10,7 +10,9 @@
         raise SystemExit(1)
 
 With a store, each benchmark is compared with the runs recorded since its last change point
-(at most the last :data:`BASELINE_RUNS` of them), with Holm's correction across the suite. A suite
+(at most the last :data:`BASELINE_RUNS` of them), with Holm's correction across the suite; a
+significant change smaller than :data:`DRIFT_Z` × the history's own run-to-run drift is reported
+as inconclusive, since samples taken within one run cannot tell it from the machine. A suite
 with no benchmarks returns an empty run with a :class:`EmptySuiteWarning` and records nothing
 (the seed's ``run_benchmark(BenchmarkSuite(name="agent_performance"))`` keeps working); the CLI
 treats a suite file whose suites are all empty as an error.
@@ -18,16 +20,18 @@ treats a suite file whose suites are all empty as an error.
 
 from __future__ import annotations
 
+import math
 import os
 import time
 import warnings
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Any, overload
 
 from .. import env
 from .._validation import check_non_negative_int, check_non_negative_number, check_positive_int
 from ..errors import BenchmarkError, RegressionError, SeriesStoreError
-from ..regression import baseline_start, compare_many
+from ..regression import VerdictKind, baseline_start, compare_many, noise_scale
 from ..series import BenchmarkRecord, PrometheusStore, RunRecord, SeriesStore, SQLiteStore
 from ..telemetry import names, recording
 from ..telemetry.stats import default_registry
@@ -38,12 +42,14 @@ from ._run import NO_HISTORY, Comparison, EmptySuiteWarning, SuiteRun
 from ._suite import Benchmark, BenchmarkSuite
 from ._timing import Measurement, Timing, measure, measure_isolated
 
-__all__ = ["BASELINE_RUNS", "HISTORY_LIMIT", "open_store", "run_benchmark"]
+__all__ = ["BASELINE_RUNS", "DRIFT_Z", "HISTORY_LIMIT", "open_store", "run_benchmark"]
 
 #: runs read back per benchmark to find the last change point
 HISTORY_LIMIT = 200
 #: at most this many runs of the current level form the baseline (recent ones weigh most)
 BASELINE_RUNS = 5
+#: a change smaller than this many σ of the run-to-run drift is reported as inconclusive
+DRIFT_Z = 3.0
 
 ProgressFn = Callable[[int, int, str], None]
 
@@ -70,28 +76,42 @@ def _measure_canary(timing: Timing) -> float:
     return sorted(m.samples)[len(m.samples) // 2]
 
 
-def _baseline(store: SeriesStore, suite: str, bench: str, normalize: bool) -> tuple[list[float], int] | None:
+@dataclass(frozen=True)
+class _Baseline:
+    samples: list[float]
+    runs: int
+    drift: float  # robust σ of log(run median) from run to run (0 with fewer than 3 runs)
+
+
+def _baseline(store: SeriesStore, suite: str, bench: str, normalize: bool) -> _Baseline | None:
     history = store.history(suite, bench, limit=HISTORY_LIMIT)
     if not history:
         return None
-    values = [(p.normalized_median if normalize else p.median) for p in history]
-    if any(v is None for v in values):
-        return None
-    level = history[baseline_start([float(v) for v in values if v is not None]):][-BASELINE_RUNS:]
+    raw = [(p.normalized_median if normalize else p.median) for p in history]
+    values = [float(v) for v in raw if v is not None]
+    if len(values) != len(raw) or any(v <= 0 for v in values):
+        # cannot place a change point; let compare_samples judge (and reject) the raw medians
+        values = []
+    start = baseline_start(values) if values else 0
+    level = history[start:][-BASELINE_RUNS:]
     if all(p.samples for p in level) and not normalize:
         pooled = [v for p in level for v in p.samples]
     else:  # a store without raw samples (Prometheus): the run medians are the baseline
         pooled = [float(p.normalized_median if normalize else p.median) for p in level]  # type: ignore[arg-type]
     if len(pooled) < 2:  # one run median is not a sample: wait for more history
         return None
-    return pooled, len(level)
+    # Run-to-run drift from successive medians (MAD of differences, robust to the level steps):
+    # samples within one run cannot see it, so a change smaller than DRIFT_Z of it stays
+    # inconclusive instead of becoming a false alarm on a machine whose speed wanders.
+    drift = noise_scale([math.log(v) for v in values]) if len(values) >= 3 else 0.0
+    return _Baseline(pooled, len(level), drift)
 
 
 def _compare(
     run: SuiteRun, store: SeriesStore, *, alpha: float, min_effect: float, normalize: bool
 ) -> None:
     pairs: dict[str, tuple[list[float], list[float]]] = {}
-    baselines: dict[str, int] = {}
+    baselines: dict[str, _Baseline] = {}
     with recording.span(names.SPAN_REGRESSION_CHECK, {"suite": run.suite}) as sp:
         for name, result in run.results.items():
             if result.failed:
@@ -100,18 +120,25 @@ def _compare(
             if base is None:
                 result.comparison = Comparison(name, None, result.median, None, None, NO_HISTORY)
                 continue
-            pairs[name] = (base[0], result.normalized if normalize else result.times)
-            baselines[name] = base[1]
+            pairs[name] = (base.samples, result.normalized if normalize else result.times)
+            baselines[name] = base
         verdicts = compare_many(pairs, alpha=alpha, min_effect=min_effect, correction="holm")
         for name, verdict in verdicts.items():
             result = run.results[name]
             if isinstance(verdict, RegressionError):
                 result.comparison = Comparison(name, None, result.median, None, None, str(verdict))
                 continue
+            base = baselines[name]
+            floor = DRIFT_Z * base.drift
+            note = None
+            if (verdict.is_regression or verdict.is_improvement) and abs(math.log1p(verdict.change)) < floor:
+                verdict = replace(verdict, verdict=VerdictKind.INCONCLUSIVE)
+                note = f"within run-to-run drift (±{math.expm1(floor):.1%})"
             base_median = verdict.baseline_median * (result.median / verdict.current_median)
             result.comparison = Comparison(
-                name, base_median, result.median, verdict.change, verdict, None, baselines[name]
-            )
+                name, base_median, result.median, verdict.change, verdict, note, base.runs,
+                math.expm1(base.drift),
+            )  # fmt: skip
         sp.set_attribute("benchmarks", len(pairs))
         sp.set_attribute("regressions", len(run.regressions))
 

@@ -40,6 +40,8 @@ def register(parser: argparse.ArgumentParser) -> None:
     run.add_argument("--min-time", type=float, default=0.005,
                      help="minimum seconds per sample (default 0.005)")  # fmt: skip
     run.add_argument("--isolate", type=int, default=0, help="take samples in N worker processes")
+    run.add_argument("--normalize", action="store_true",
+                     help="judge canary-normalised samples (less sensitive to machine drift)")  # fmt: skip
     run.set_defaults(func=_run)
 
     hist = sub.add_parser("history", help="print the recorded series of a suite or benchmark")
@@ -117,6 +119,7 @@ def _run(args: argparse.Namespace) -> int:
             result = run_benchmark(
                 suite, rounds=args.rounds, warmup=args.warmup, min_time=args.min_time,
                 isolate=args.isolate or False, store=store, pushgateway=args.pushgateway,
+                normalize=args.normalize,
                 progress=_Progress(suite.name, sys.stderr),
             )  # fmt: skip
         except (PerformanceError, TypeError) as exc:
