@@ -223,10 +223,14 @@ class TieredCache:
         skey: str | None = None
         token: str | None = None
         try:
-            skey = self.stable(keysrc)
-            value = self._shared_get(skey)
-            if value is MISSING and skey is not None and self.shared is not None:
-                value, token = _drive(self.shared.lease(skey))
+            value = MISSING
+            shared = self.shared
+            if shared is not None:  # spelled out: this is also the L2 hit path
+                skey = shared.stable(keysrc)
+                if skey is not None:
+                    value = shared.get(skey)
+                    if value is MISSING and shared.redis is not None:
+                        value, token = _drive(shared.lease(skey))
             if value is MISSING:
                 value = self._compute(fn, args, kwargs)
                 ttl = self.value_ttl(value) if fixed_ttl is MISSING else fixed_ttl

@@ -128,13 +128,10 @@ class SharedTiers:
             else:
                 s.redis_misses += 1
 
-    def _decode(self, tier: Any, skey: str, data: bytes) -> Any:
-        try:
-            return self.serializer.loads(data)
-        except DecodeError as exc:
-            self._failed(tier.name, "decode", exc)
-            self._call(tier, "delete", tier.delete, skey)  # a corrupt row would fail every time
-            return MISSING
+    def _undecodable(self, tier: Any, skey: str, exc: DecodeError) -> Any:
+        self._failed(tier.name, "decode", exc)
+        self._call(tier, "delete", tier.delete, skey)  # a corrupt row would fail every time
+        return MISSING
 
     # -- reads and writes ---------------------------------------------------------------------
     def tier_get(self, tier: Any, skey: str, *, count: bool = True) -> Any:
@@ -148,7 +145,13 @@ class SharedTiers:
             except Exception as exc:  # fail open
                 self._failed(tier.name, "get", exc)
                 data = None
-        value = MISSING if data is None or data is MISSING else self._decode(tier, skey, data)
+        if data is None or data is MISSING:
+            value = MISSING
+        else:
+            try:
+                value = self.serializer.loads(data)
+            except DecodeError as exc:
+                value = self._undecodable(tier, skey, exc)
         if count:
             self._count(tier, value is not MISSING)
         return value
