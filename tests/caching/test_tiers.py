@@ -245,3 +245,16 @@ def test_a_memory_hit_never_touches_redis(redis_url: str, unique_name: str) -> N
     commands = {k: v["calls"] for k, v in client.info("commandstats").items()}
     assert set(commands) <= {"cmdstat_config|resetstat", "cmdstat_info"}
     client.close()
+
+
+def test_cache_key_prefix_namespaces_the_shared_keys(redis_url: str, unique_name: str) -> None:
+    import redis
+
+    @cached_function(name=unique_name, redis=redis_url, cache_key_prefix="app1:")
+    def f(x: int) -> int:
+        return x
+
+    f(1)
+    client = redis.Redis.from_url(redis_url)
+    assert [k.split(b":")[:2] for k in client.keys("*")] == [[b"app1", unique_name.encode()]]
+    client.close()
