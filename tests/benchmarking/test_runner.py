@@ -304,8 +304,8 @@ def test_every_result_carries_the_environment() -> None:
 
 def test_a_change_within_the_run_to_run_drift_is_inconclusive() -> None:
     probe = run_benchmark(lambda: _work(300), rounds=9, min_time=0.002, canary=False)
-    level = probe.median / 1.3
-    swings = [1.12, 0.88, 0.97, 1.15, 0.9, 1.05, 0.86, 1.1, 0.95, 1.13]  # ±15 % from run to run
+    level = probe.median / 1.6
+    swings = [1.2, 0.8, 0.95, 1.25, 0.85, 1.1, 0.78, 1.18, 0.92, 1.22]  # ±20 % from run to run
     wobbly = [level * f for f in swings]
     result = run_benchmark(lambda: _work(300), rounds=9, min_time=0.002, canary=False,
                            store=MediansOnlyStore(wobbly))  # fmt: skip
