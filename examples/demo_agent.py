@@ -119,9 +119,8 @@ def main(argv: list[str] | None = None) -> int:
         import tomllib  # noqa: F401
         import wave  # noqa: F401
         import xml.etree.ElementTree  # noqa: F401
-    profile = prof.stop() if hasattr(prof, "stop") else prof
-    profile.export_spans(min_duration_ms=0.0)
-    profile.record_metrics()
+    prof.export_spans(min_duration_ms=0.0)
+    prof.record_metrics()
 
     # EXECUTE: lazy imports of real packages, one of which does not exist.
     numpy: Any = lazy_import("numpy")
