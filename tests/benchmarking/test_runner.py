@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import os
+import statistics
 import warnings
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ import pytest
 
 from codomyrmex.performance import BenchmarkError, SeriesStoreError
 from codomyrmex.performance.benchmarking import (
+    MIN_HISTORY_RUNS,
     BenchmarkResult,
     BenchmarkSuite,
     EmptySuiteWarning,
@@ -157,18 +159,20 @@ def test_history_gives_a_baseline_and_a_slowdown_is_a_regression(tmp_path: Path)
     size = {"n": 300}
     suite = BenchmarkSuite("hist", store=path)
     suite.add("work", lambda: _work(size["n"]))
-    first = run_benchmark(suite, rounds=15, min_time=0.002, canary=False)
-    assert first["work"].comparison is not None and first["work"].comparison.verdict_name == "new"
+    history = [run_benchmark(suite, rounds=15, min_time=0.002, canary=False) for _ in range(MIN_HISTORY_RUNS)]
+    for run in history:  # the first runs only build the history
+        assert run["work"].comparison is not None and run["work"].comparison.verdict_name == "new"
     size["n"] = 3000  # ten times the work: robust even when other processes share the CPU
     slow = run_benchmark(suite, rounds=15, min_time=0.002, canary=False)
     c = slow["work"].comparison
     assert c is not None and c.verdict is not None
     assert slow.regressions == ["work"] and c.verdict.is_regression
     assert c.change is not None and c.change > 1.0
-    assert c.baseline == pytest.approx(first["work"].median)
+    assert c.baseline_runs == MIN_HISTORY_RUNS
+    assert c.baseline == pytest.approx(statistics.median(t for r in history for t in r["work"].times))
     assert "regression" in slow.report()
     with SQLiteStore(path) as store:
-        assert store.count_runs("hist") == 2
+        assert store.count_runs("hist") == MIN_HISTORY_RUNS + 1
 
 
 def test_bad_input_is_named(tmp_path: Path) -> None:
@@ -314,3 +318,15 @@ def test_a_change_within_the_run_to_run_drift_is_inconclusive() -> None:
     assert c.verdict.inconclusive and c.drift > 0.1
     assert c.verdict.p_adjusted < 0.01  # significant: only the drift floor kept it from a verdict
     assert c.note is not None and c.note.startswith("within run-to-run drift")
+
+
+def test_a_benchmark_failing_in_a_worker_process_is_reported_failed() -> None:
+    parent = os.getpid()
+
+    def fails_in_workers() -> None:
+        if os.getpid() != parent:
+            raise OSError("worker-only failure")
+
+    result = run_benchmark(fails_in_workers, rounds=4, min_time=0, isolate=2, canary=False)
+    assert result.failed and result.times == []
+    assert result.error == "OSError: worker-only failure"

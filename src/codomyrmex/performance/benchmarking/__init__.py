@@ -24,13 +24,21 @@ from ._compare import VariantComparison, compare_variants
 from ._environment import collect_environment, git_commit, timer_overhead
 from ._result import BenchmarkResult
 from ._run import Comparison, EmptySuiteWarning, SuiteRun, format_seconds
-from ._runner import BASELINE_RUNS, DRIFT_Z, HISTORY_LIMIT, open_store, run_benchmark
+from ._runner import (
+    BASELINE_RUNS,
+    DRIFT_Z,
+    HISTORY_LIMIT,
+    MIN_HISTORY_RUNS,
+    open_store,
+    run_benchmark,
+)
 from ._suite import Benchmark, BenchmarkSuite, load_suites
 
 __all__ = [
     "BASELINE_RUNS",
     "DRIFT_Z",
     "HISTORY_LIMIT",
+    "MIN_HISTORY_RUNS",
     "Benchmark",
     "BenchmarkResult",
     "BenchmarkSuite",

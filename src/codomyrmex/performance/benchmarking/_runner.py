@@ -12,7 +12,8 @@
 With a store, each benchmark is compared with the runs recorded since its last change point
 (at most the last :data:`BASELINE_RUNS` of them), with Holm's correction across the suite; a
 significant change smaller than :data:`DRIFT_Z` × the history's own run-to-run drift is reported
-as inconclusive, since samples taken within one run cannot tell it from the machine. A suite
+as inconclusive, since samples taken within one run cannot tell it from the machine. The first
+:data:`MIN_HISTORY_RUNS` runs of a benchmark only build its history (verdict "new"). A suite
 with no benchmarks returns an empty run with a :class:`EmptySuiteWarning` and records nothing
 (the seed's ``run_benchmark(BenchmarkSuite(name="agent_performance"))`` keeps working); the CLI
 treats a suite file whose suites are all empty as an error.
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import math
 import os
+import statistics
 import time
 import warnings
 from collections.abc import Callable
@@ -42,7 +44,7 @@ from ._run import NO_HISTORY, Comparison, EmptySuiteWarning, SuiteRun
 from ._suite import Benchmark, BenchmarkSuite
 from ._timing import Measurement, Timing, measure, measure_isolated
 
-__all__ = ["BASELINE_RUNS", "DRIFT_Z", "HISTORY_LIMIT", "open_store", "run_benchmark"]
+__all__ = ["BASELINE_RUNS", "DRIFT_Z", "HISTORY_LIMIT", "MIN_HISTORY_RUNS", "open_store", "run_benchmark"]
 
 #: runs read back per benchmark to find the last change point
 HISTORY_LIMIT = 200
@@ -50,6 +52,10 @@ HISTORY_LIMIT = 200
 BASELINE_RUNS = 5
 #: a change smaller than this many σ of the run-to-run drift is reported as inconclusive
 DRIFT_Z = 3.0
+#: runs recorded before a benchmark gets a verdict. Two processes running the same code differ
+#: by several percent (memory layout, hash seed, CPU frequency); with fewer runs that difference
+#: cannot be told from a change, so the first runs only build the history.
+MIN_HISTORY_RUNS = 3
 
 ProgressFn = Callable[[int, int, str], None]
 
@@ -85,7 +91,7 @@ class _Baseline:
 
 def _baseline(store: SeriesStore, suite: str, bench: str, normalize: bool) -> _Baseline | None:
     history = store.history(suite, bench, limit=HISTORY_LIMIT)
-    if not history:
+    if len(history) < MIN_HISTORY_RUNS:
         return None
     raw = [(p.normalized_median if normalize else p.median) for p in history]
     values = [float(v) for v in raw if v is not None]
@@ -100,10 +106,17 @@ def _baseline(store: SeriesStore, suite: str, bench: str, normalize: bool) -> _B
         pooled = [float(p.normalized_median if normalize else p.median) for p in level]  # type: ignore[arg-type]
     if len(pooled) < 2:  # one run median is not a sample: wait for more history
         return None
-    # Run-to-run drift from successive medians (MAD of differences, robust to the level steps):
-    # samples within one run cannot see it, so a change smaller than DRIFT_Z of it stays
-    # inconclusive instead of becoming a false alarm on a machine whose speed wanders.
-    drift = noise_scale([math.log(v) for v in values]) if len(values) >= 3 else 0.0
+    # Run-to-run drift: samples within one run cannot see it, so a change smaller than DRIFT_Z of
+    # it stays inconclusive instead of becoming a false alarm on a machine whose speed wanders.
+    # Two robust estimates, the larger wins: from successive medians (MAD of differences, blind
+    # to level steps) and from the spread of the current level's medians around their median.
+    drift = 0.0
+    if len(values) >= 3:
+        logs = [math.log(v) for v in values]
+        level_logs = logs[start:]
+        centre = statistics.median(level_logs)
+        spread = 1.4826 * statistics.median([abs(v - centre) for v in level_logs])
+        drift = max(noise_scale(logs), spread if len(level_logs) >= 3 else 0.0)
     return _Baseline(pooled, len(level), drift)
 
 
