@@ -16,13 +16,17 @@ instruments and the Prometheus collector of :mod:`codomyrmex.performance.telemet
 
 from __future__ import annotations
 
+import typing as _typing
+
 from ._decorator import CacheInfo, cached_function
 from ._manager import CacheManager, NamedCache
 from ._policies import POLICIES
-from ._redis_tier import RedisTier
-from ._serialize import Serializer
-from ._sqlite_tier import SQLiteTier
 from ._stats import CacheSnapshot
+
+if _typing.TYPE_CHECKING:
+    from ._redis_tier import RedisTier
+    from ._serialize import Serializer
+    from ._sqlite_tier import SQLiteTier
 
 __all__ = [
     "POLICIES",
@@ -35,3 +39,26 @@ __all__ = [
     "Serializer",
     "cached_function",
 ]
+
+# The tier classes load sqlite3, json, pickle and hmac: resolved on first access (and then
+# cached in globals()), so that importing the package for a memory-only cache stays cheap.
+_LAZY: dict[str, str] = {
+    "RedisTier": "._redis_tier",
+    "SQLiteTier": "._sqlite_tier",
+    "Serializer": "._serialize",
+}
+
+
+def __getattr__(name: str) -> _typing.Any:
+    import importlib
+
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

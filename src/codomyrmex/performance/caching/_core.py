@@ -19,20 +19,24 @@ by tier and op), logged once per tier and cause, and the call carries on as a ti
 
 from __future__ import annotations
 
-import asyncio
 import threading
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..telemetry import names, recording
 from ..telemetry.stats import default_registry
+from ._missing import MISSING
 from ._policies import EntryTTL, make_store
-from ._redis_tier import RedisTier
-from ._serialize import Serializer
 from ._singleflight import ACTIVE, AsyncFlight, Flight, reentrant_error
-from ._sqlite_tier import SQLiteTier
-from ._tiering import MISSING, SharedTiers, Steps
+
+if TYPE_CHECKING:
+    # Imported where used: a memory-only cache never loads the shared-tier plumbing (sqlite3,
+    # json, pickle, hmac, logging), and a sync-only program never loads asyncio (~20 ms).
+    from ._redis_tier import RedisTier
+    from ._serialize import Serializer
+    from ._sqlite_tier import SQLiteTier
+    from ._tiering import SharedTiers, Steps
 
 __all__ = ["MISSING", "Raised", "TieredCache", "shared_lock"]
 
@@ -101,6 +105,8 @@ class TieredCache:
         self.aflights: dict[Any, AsyncFlight] = {}
         self.shared: SharedTiers | None = None
         if disk is not None or redis is not None:
+            from ._tiering import SharedTiers
+
             self.shared = SharedTiers(
                 name, self.stats, self.lock, disk=disk, redis=redis, serializer=serializer,
                 namespace=namespace, value_ttl=self.value_ttl, lease_ms=lease_ms,
@@ -283,6 +289,8 @@ class TieredCache:
         cache_exceptions: tuple[type[BaseException], ...] = (),
     ) -> Any:
         """The miss path of a decorated ``async def`` function."""
+        import asyncio  # already loaded: we run inside its event loop
+
         loop = asyncio.get_running_loop()
         marker = (id(self), key)
         with self.lock:

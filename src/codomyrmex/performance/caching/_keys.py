@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-import hashlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -101,6 +100,8 @@ def canonical(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> str:
 
 def stable_key(namespace: str, encoding: str) -> str:
     """``<namespace>:<digest>``: the same in every process for the same call."""
+    import hashlib  # only caches with a shared tier get here, after an L1 miss
+
     digest = hashlib.blake2b(encoding.encode("utf-8", "surrogatepass"), digest_size=16)
     return f"{namespace}:{digest.hexdigest()}"
 

@@ -15,15 +15,19 @@ import math
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import env
 from .._validation import check_choice, check_non_empty_str, check_positive_int
 from ..errors import CacheError
 from ._policies import POLICIES
-from ._redis_tier import RedisTier
-from ._serialize import Serializer
-from ._sqlite_tier import SQLiteTier
+
+if TYPE_CHECKING:
+    # The tiers are imported when a cache asks for them: sqlite3, redis-py and the codecs stay
+    # out of a memory-only program.
+    from ._redis_tier import RedisTier
+    from ._serialize import Serializer
+    from ._sqlite_tier import SQLiteTier
 
 __all__ = [
     "check_bool",
@@ -78,6 +82,8 @@ def check_exceptions(value: Any) -> tuple[type[BaseException], ...]:
 
 
 def make_serializer(signing_key: Any) -> Serializer:
+    from ._serialize import Serializer
+
     key = signing_key if signing_key is not None else env.get("CODOMYRMEX_PERF_CACHE_SIGNING_KEY")
     return Serializer(key)
 
@@ -90,6 +96,8 @@ def make_disk(persist: Any, *, cache_dir: Any = None) -> SQLiteTier | None:
     """
     if persist is None or persist is False:
         return None
+    from ._sqlite_tier import SQLiteTier
+
     if isinstance(persist, SQLiteTier):  # a tier built by the caller (custom busy timeout, clock)
         return persist
     base = cache_dir or env.get("CODOMYRMEX_PERF_CACHE_DIR")
@@ -117,6 +125,8 @@ def make_redis(redis: Any, *, strict: bool) -> RedisTier | None:
     ``None``/``False``."""
     if redis is None or redis is False:
         return None
+    from ._redis_tier import RedisTier
+
     if redis is True:
         url = env.get("CODOMYRMEX_PERF_CACHE_REDIS_URL")
         if not url:

@@ -18,15 +18,27 @@ Values from shared or persistent tiers are never unpickled unless signed (DESIGN
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
-import pickle
+from collections.abc import Callable
 from typing import Any
 
 __all__ = ["DecodeError", "NotSerializable", "Serializer"]
 
 _MAC_LEN = 32
+
+# json, pickle, hmac and hashlib are imported on first use: every cache builds a Serializer at
+# decoration time (to validate the signing key), but only caches with a shared tier encode.
+
+
+def _first_json_loads(data: bytes | str) -> Any:
+    # Replaces itself with json.loads on the first call, so later L2 hits pay no import.
+    global _json_loads
+    import json
+
+    _json_loads = json.loads
+    return json.loads(data)
+
+
+_json_loads: Callable[[bytes | str], Any] = _first_json_loads
 
 
 class DecodeError(ValueError):
@@ -61,6 +73,8 @@ class Serializer:
         return self._key is not None
 
     def dumps(self, value: Any) -> bytes:
+        import json
+
         try:
             text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
             # JSON silently turns tuples into lists and int dict keys into strings; a value that
@@ -74,9 +88,14 @@ class Serializer:
                     f"{type(value).__qualname__} value is not JSON-safe; configure a signing_key "
                     "to store it as signed pickle, or keep it in memory only"
                 ) from exc
+            import pickle
+
             payload = b"P" + pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
         if self._key is None:
             return payload
+        import hashlib
+        import hmac
+
         mac = hmac.new(self._key, payload, hashlib.sha256).digest()
         return b"S" + mac + payload
 
@@ -84,7 +103,7 @@ class Serializer:
         if self._key is None and data[:1] == b"J":
             # The common case first (unsigned JSON): json.loads takes the UTF-8 bytes directly.
             try:
-                return json.loads(data[1:])
+                return _json_loads(data[1:])
             except (UnicodeDecodeError, ValueError) as exc:
                 raise DecodeError(f"corrupt JSON value: {exc}") from exc
         if not data:
@@ -93,6 +112,9 @@ class Serializer:
         if tag == b"S":
             if self._key is None:
                 raise DecodeError("signed value but no signing_key is configured")
+            import hashlib
+            import hmac
+
             mac, payload = data[1 : 1 + _MAC_LEN], data[1 + _MAC_LEN :]
             expected = hmac.new(self._key, payload, hashlib.sha256).digest()
             if not hmac.compare_digest(mac, expected):
@@ -106,11 +128,13 @@ class Serializer:
         kind = payload[:1]
         if kind == b"J":
             try:
-                return json.loads(payload[1:].decode("utf-8", "surrogatepass"))
+                return _json_loads(payload[1:].decode("utf-8", "surrogatepass"))
             except (UnicodeDecodeError, ValueError) as exc:
                 raise DecodeError(f"corrupt JSON value: {exc}") from exc
         if kind == b"P" and self._key is not None:
             # Only reached after the MAC check above: the bytes were written with our key.
+            import pickle
+
             try:
                 return pickle.loads(payload[1:])  # HMAC verified above
             except Exception as exc:

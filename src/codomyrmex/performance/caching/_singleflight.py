@@ -18,10 +18,12 @@ rejected with :class:`~codomyrmex.performance.errors.CacheError` instead:
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import asyncio  # at run time only async flights need it, and their caller has loaded it
 
 __all__ = ["ACTIVE", "AsyncFlight", "Flight", "reentrant_error"]
 
@@ -94,10 +96,12 @@ class AsyncFlight:
             self.future.set_result(value)
 
     def fail(self, error: BaseException) -> None:
+        from asyncio import CancelledError
+
         fut = self.future
         if fut.done():
             return
-        if isinstance(error, asyncio.CancelledError):
+        if isinstance(error, CancelledError):
             fut.cancel()  # waiters see a cancelled flight and retry; they were not cancelled
         else:
             fut.set_exception(error)

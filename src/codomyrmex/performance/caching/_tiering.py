@@ -25,6 +25,7 @@ from typing import Any
 
 from ..telemetry.stats import CacheStats
 from ._keys import KeyEncodingError, stable_key
+from ._missing import MISSING
 from ._redis_tier import RedisTier
 from ._serialize import DecodeError, NotSerializable, Serializer
 from ._sqlite_tier import SQLiteTier
@@ -32,8 +33,6 @@ from ._sqlite_tier import SQLiteTier
 __all__ = ["MISSING", "SharedTiers", "Steps"]
 
 log = logging.getLogger("codomyrmex.performance.caching")
-
-MISSING: Any = object()  # "no entry": None is a value like any other
 
 Steps = Generator[float, None, Any]  # yields seconds to sleep, returns its result
 
