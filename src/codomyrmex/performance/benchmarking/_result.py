@@ -43,7 +43,8 @@ class BenchmarkResult:
     times: list[float] = field(default_factory=list)
     loops: int = 1
     error: str | None = None
-    #: samples divided by the run's canary time (unitless); empty without a canary
+    #: samples divided by the canary time measured around this benchmark (unitless); empty
+    #: without a canary
     normalized: list[float] = field(default_factory=list)
     #: filled by run_benchmark when a store holds history for this benchmark
     comparison: Comparison | None = None

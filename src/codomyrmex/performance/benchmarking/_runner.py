@@ -315,7 +315,10 @@ def _run(
         return run
     timing = Timing(warmup, rounds, min_time, gc, None, timer_overhead())
     with recording.span(names.span_benchmark(run.suite), {"suite": run.suite}) as suite_span:
-        run.canary = _measure_canary(timing) if canary else None
+        # The canary is timed before the first benchmark and after each one; a benchmark is
+        # normalised by the mean of the canaries on either side of it, so drift during a long
+        # run is tracked rather than frozen at its start. The run's canary is their median.
+        canaries = [_measure_canary(timing)] if canary else []
         benches: list[Benchmark] = suite.benchmarks
         for i, bench in enumerate(benches):
             if progress is not None:
@@ -323,11 +326,15 @@ def _run(
             m = _run_one(bench, timing, isolate)
             result = BenchmarkResult(bench.name, m.samples, m.loops, m.error, started_ns=m.started_ns,
                                      ended_ns=m.ended_ns, environment=run.environment)  # fmt: skip
-            if run.canary and result.times:
-                result.normalized = [t / run.canary for t in result.times]
+            if canary:
+                canaries.append(_measure_canary(timing))
+                local = (canaries[-2] + canaries[-1]) / 2.0
+                if result.times and local > 0:
+                    result.normalized = [t / local for t in result.times]
             run.results[bench.name] = result
         if progress is not None:
             progress(len(benches), len(benches), "")
+        run.canary = statistics.median(canaries) if canaries else None
         if target_store is not None:
             _compare(run, target_store, alpha=alpha, min_effect=min_effect, normalize=normalize and canary)
         suite_span.set_attribute("benchmarks", len(run.results))

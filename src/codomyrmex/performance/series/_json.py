@@ -14,8 +14,8 @@ Format (``version`` 1)::
       ]
     }
 
-``samples`` are seconds per call; ``normalized`` the same samples divided by the run's canary
-time. Importing appends runs whose ``run_id`` the store does not hold yet and skips the others,
+``samples`` are seconds per call; ``normalized`` the same samples divided by the canary time
+measured around that benchmark (``canary`` is the run's median canary time). Importing appends runs whose ``run_id`` the store does not hold yet and skips the others,
 so importing the same file twice records nothing twice.
 
     >>> from codomyrmex.performance.series import dumps_runs, loads_runs

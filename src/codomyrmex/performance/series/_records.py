@@ -25,7 +25,8 @@ __all__ = ["BenchmarkRecord", "HistoryPoint", "RunRecord", "SeriesStore"]
 @dataclass(frozen=True, slots=True)
 class BenchmarkRecord:
     """One benchmark of one run: raw samples in seconds per call (each averaged over ``loops``
-    calls), and the same samples divided by the run's canary time (``normalized``, unitless)."""
+    calls), and the same samples divided by the canary time measured around this benchmark
+    (``normalized``, unitless)."""
 
     name: str
     samples: tuple[float, ...]
