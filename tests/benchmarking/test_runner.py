@@ -330,3 +330,19 @@ def test_a_benchmark_failing_in_a_worker_process_is_reported_failed() -> None:
     result = run_benchmark(fails_in_workers, rounds=4, min_time=0, isolate=2, canary=False)
     assert result.failed and result.times == []
     assert result.error == "OSError: worker-only failure"
+
+
+def test_normalize_judges_canary_normalised_samples(tmp_path: Path) -> None:
+    size = {"n": 300}
+    suite = BenchmarkSuite("norm", store=tmp_path / "s.sqlite3")
+    suite.add("work", lambda: _work(size["n"]))
+    for _ in range(MIN_HISTORY_RUNS):
+        run_benchmark(suite, rounds=9, min_time=0.002, normalize=True)
+    size["n"] = 3000
+    run = run_benchmark(suite, rounds=9, min_time=0.002, normalize=True)
+    r = run["work"]
+    c = r.comparison
+    assert c is not None and c.verdict is not None and c.verdict.is_regression
+    # the verdict was computed on normalised values (unitless), reported back in seconds
+    assert c.verdict.current_median == pytest.approx(statistics.median(r.normalized))
+    assert c.current == r.median

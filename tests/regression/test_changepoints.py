@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import codomyrmex.performance as perf
 from codomyrmex.performance.errors import RegressionError
@@ -80,3 +82,16 @@ def test_bad_input_is_named() -> None:
         find_change_points([1.0] * 10, penalty=-1)
     with pytest.raises(TypeError, match="got a string"):
         find_change_points("12345")  # type: ignore[arg-type]
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.integers(min_value=10, max_value=120),
+    st.data(),
+    st.floats(min_value=0.2, max_value=5.0),
+)
+def test_a_single_spike_anywhere_is_never_a_change_point(n: int, data: st.DataObject, size: float) -> None:
+    index = data.draw(st.integers(min_value=0, max_value=n - 1))
+    values = [1.0] * n
+    values[index] *= 1.0 + size
+    assert find_change_points(values) == []
