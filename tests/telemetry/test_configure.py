@@ -121,3 +121,48 @@ def test_standard_otel_variables_are_honoured(monkeypatch: pytest.MonkeyPatch, o
         pass
     telemetry.shutdown()
     assert [(s.name, s.resource["service.name"]) for s in otlp_receiver.spans()] == [("benchmark envsuite", "from-env")]
+
+
+def test_per_signal_endpoint_variable_alone_enables_that_signal(
+    monkeypatch: pytest.MonkeyPatch, otlp_receiver: Any, clean_stats: StatsRegistry
+) -> None:
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", otlp_receiver.http_url + "/v1/traces")
+    t = telemetry.configure(prometheus=False, set_global=False)
+    assert t.tracer_provider is not None
+    clean_stats.cache("per_signal").hits += 1
+    with recording.span("cache.load"):
+        pass
+    telemetry.shutdown()
+    assert otlp_receiver.span_names() == ["cache.load"]
+    assert otlp_receiver.data_points() == []  # metrics were not asked for: no exporter, nothing sent
+
+
+def test_resource_attributes_variable_names_the_service(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OTEL_RESOURCE_ATTRIBUTES", "service.name=from-resource,team=perf")
+    t = telemetry.configure(prometheus=False, set_global=False)
+    assert t.service_name == "from-resource"
+    telemetry.shutdown()
+    t = telemetry.configure(service_name="explicit", prometheus=False, set_global=False)
+    assert t.service_name == "explicit"
+
+
+def test_metric_export_interval_is_left_to_the_sdk_unless_given(
+    monkeypatch: pytest.MonkeyPatch, otlp_receiver: Any
+) -> None:
+    monkeypatch.setenv("OTEL_METRIC_EXPORT_INTERVAL", "1234")
+    t = telemetry.configure(otlp_endpoint=otlp_receiver.http_url, prometheus=False, set_global=False)
+    assert t.export_interval_ms == 1234
+    telemetry.shutdown()
+    t = telemetry.configure(otlp_endpoint=otlp_receiver.http_url, export_interval_ms=500,
+                            prometheus=False, set_global=False)  # fmt: skip
+    assert t.export_interval_ms == 500
+    telemetry.shutdown()
+    monkeypatch.setenv("OTEL_METRIC_EXPORT_INTERVAL", "soon")
+    with pytest.raises(ConfigurationError, match="OTEL_METRIC_EXPORT_INTERVAL must be an integer >= 1 \\(milliseconds\\), got 'soon'"):
+        telemetry.configure(prometheus=False, set_global=False)
+
+
+def test_bad_endpoint_variable_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", "collector:4318")
+    with pytest.raises(ConfigurationError, match="OTEL_EXPORTER_OTLP_METRICS_ENDPOINT for http/protobuf must start with http:// or https://, got 'collector:4318'"):
+        telemetry.configure(prometheus=False, set_global=False)

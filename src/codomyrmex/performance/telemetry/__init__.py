@@ -15,15 +15,16 @@ Importing this package does not import the OTel SDK, exporters or prometheus_cli
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
 from . import names
-from ._configure import Telemetry, configure, current, shutdown
 from .stats import CacheStats, Histogram, StatsRegistry, default_registry
 
 if TYPE_CHECKING:
     from prometheus_client import CollectorRegistry
 
+    from ._configure import Telemetry, configure, current, shutdown
     from ._prometheus import CodomyrmexCollector
 
 __all__ = [
@@ -40,6 +41,25 @@ __all__ = [
     "unregister_collector",
     "use_providers",
 ]
+
+
+# configure() and friends live in _configure, which imports logging, dataclasses and the env
+# table: loaded on first access so that recording a lazy import or a cache stat stays cheap.
+_LAZY = {"Telemetry": "_configure", "configure": "_configure", "current": "_configure",
+         "shutdown": "_configure"}  # fmt: skip
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
 
 
 def register_collector(

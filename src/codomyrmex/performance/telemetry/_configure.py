@@ -38,6 +38,7 @@ class Telemetry:
     meter_provider: Any = None
     prometheus_registry: Any = None
     metrics_port: int | None = None
+    export_interval_ms: int | None = None
     disabled: bool = False
     _server: Any = field(default=None, repr=False)
     _server_thread: Any = field(default=None, repr=False)
@@ -80,14 +81,85 @@ def _parse_headers(headers: str | dict[str, str] | None) -> dict[str, str] | Non
     return out
 
 
-def _check_endpoint(endpoint: str, protocol: str) -> str:
+_DEFAULT_SERVICE_NAME = "codomyrmex-agent"
+_PROTOCOL_ALIASES = {"http": "http/protobuf"}
+
+
+def _check_endpoint(endpoint: str, protocol: str, source: str) -> str:
     if not isinstance(endpoint, str) or not endpoint.strip():
-        raise ConfigurationError(f"otlp_endpoint must be a non-empty URL, got {endpoint!r}")
+        raise ConfigurationError(f"{source} must be a non-empty URL, got {endpoint!r}")
     if protocol == "http/protobuf" and not endpoint.startswith(("http://", "https://")):
         raise ConfigurationError(
-            f"otlp_endpoint for http/protobuf must start with http:// or https://, got {endpoint!r}"
+            f"{source} for http/protobuf must start with http:// or https://, got {endpoint!r}"
         )
     return endpoint.rstrip("/")
+
+
+def _protocol(explicit: str | None, signal: str) -> str:
+    """The OTLP protocol of ``signal`` (TRACES or METRICS), validated."""
+    source = "otlp_protocol"
+    value = explicit
+    if value is None:
+        for var in (f"OTEL_EXPORTER_OTLP_{signal}_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"):
+            if os.environ.get(var):
+                value, source = os.environ[var], var
+                break
+    value = _PROTOCOL_ALIASES.get(value or "http/protobuf", value or "http/protobuf")
+    check_choice(source, value, PROTOCOLS)
+    return value
+
+
+def _signal_plan(
+    signal: str, *, otlp_endpoint: str | None, otlp_protocol: str | None
+) -> tuple[bool, str, str | None]:
+    """``(export?, protocol, endpoint to pass the exporter)`` for ``signal``.
+
+    With an ``otlp_endpoint`` argument we build the signal URL; otherwise the exporter gets
+    ``None`` and resolves the standard variables itself (per-signal before generic)."""
+    upper = signal.upper()
+    protocol = _protocol(otlp_protocol, upper)
+    if otlp_endpoint is not None:
+        url = f"{otlp_endpoint}/v1/{signal}" if protocol == "http/protobuf" else otlp_endpoint
+        return True, protocol, url
+    for var in (f"OTEL_EXPORTER_OTLP_{upper}_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT"):
+        value = os.environ.get(var)
+        if value:
+            _check_endpoint(value, protocol, var)
+            return True, protocol, None
+    return False, protocol, None
+
+
+def _service_name_from_env() -> str | None:
+    if os.environ.get("OTEL_SERVICE_NAME"):
+        return os.environ["OTEL_SERVICE_NAME"]
+    for item in os.environ.get("OTEL_RESOURCE_ATTRIBUTES", "").split(","):
+        key, _, value = item.partition("=")
+        if key.strip() == "service.name" and value.strip():
+            return value.strip()
+    return None
+
+
+def _exporter(signal: str, protocol: str, endpoint: str | None, headers: dict[str, str] | None) -> Any:
+    if protocol == "grpc":
+        insecure = None if endpoint is None else (endpoint.startswith("http://") or "://" not in endpoint)
+        if signal == "traces":
+            from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+
+            return OTLPSpanExporter(endpoint=endpoint, insecure=insecure, headers=headers)
+        from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import OTLPMetricExporter
+
+        return OTLPMetricExporter(endpoint=endpoint, insecure=insecure, headers=headers)
+    if signal == "traces":
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import (
+            OTLPSpanExporter as HttpSpanExporter,
+        )
+
+        return HttpSpanExporter(endpoint=endpoint, headers=headers)
+    from opentelemetry.exporter.otlp.proto.http.metric_exporter import (
+        OTLPMetricExporter as HttpMetricExporter,
+    )
+
+    return HttpMetricExporter(endpoint=endpoint, headers=headers)
 
 
 def configure(
@@ -98,7 +170,7 @@ def configure(
     otlp_headers: str | dict[str, str] | None = None,
     traces: bool = True,
     metrics: bool = True,
-    export_interval_ms: int = 10_000,
+    export_interval_ms: int | None = None,
     prometheus: bool = True,
     prometheus_registry: CollectorRegistry | None = _DEFAULT_REGISTRY,
     metrics_port: int | None = None,
@@ -107,9 +179,17 @@ def configure(
 ) -> Telemetry:
     """Set up export of the library's telemetry. Call once at application start.
 
-    - OTLP (HTTP or gRPC) when ``otlp_endpoint`` or ``OTEL_EXPORTER_OTLP_ENDPOINT`` is set; the
-      base endpoint gets ``/v1/traces`` and ``/v1/metrics`` appended for HTTP, as the
-      standard variable does.
+    - OTLP (HTTP or gRPC) for a signal when ``otlp_endpoint``, ``OTEL_EXPORTER_OTLP_ENDPOINT`` or
+      the signal's own ``OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`` / ``..._METRICS_ENDPOINT`` is set.
+      An ``otlp_endpoint`` argument is a base URL that gets ``/v1/traces`` and ``/v1/metrics``
+      appended for HTTP, as the standard variable does; without the argument the SDK exporters
+      read every standard ``OTEL_EXPORTER_OTLP_*`` variable themselves (per-signal ones win).
+      The protocol is ``otlp_protocol``, else ``OTEL_EXPORTER_OTLP_<SIGNAL>_PROTOCOL``, else
+      ``OTEL_EXPORTER_OTLP_PROTOCOL``, else ``http/protobuf``.
+    - ``service.name``: ``service_name``, else ``CODOMYRMEX_PERF_SERVICE_NAME``, else what
+      ``OTEL_SERVICE_NAME`` / ``OTEL_RESOURCE_ATTRIBUTES`` say, else ``codomyrmex-agent``.
+    - ``export_interval_ms``: the metric export interval; ``None`` means
+      ``OTEL_METRIC_EXPORT_INTERVAL``, default 60 s as in the SDK.
     - The Prometheus collector on ``prometheus_registry`` (default ``prometheus_client.REGISTRY``).
     - A ``/metrics`` server when ``metrics_port`` (or ``CODOMYRMEX_PERF_METRICS_PORT``) is set;
       ``0`` picks a free port, readable afterwards as ``Telemetry.metrics_port``.
@@ -130,20 +210,32 @@ def configure(
                             ("set_global", set_global)):  # fmt: skip
         if not isinstance(flag, bool):
             raise TypeError(f"{flag_name} must be True or False, got {flag!r}")
-    check_positive_int("export_interval_ms", export_interval_ms)
-    name = service_name or env.get("CODOMYRMEX_PERF_SERVICE_NAME") or os.environ.get(
-        "OTEL_SERVICE_NAME") or "codomyrmex-agent"  # fmt: skip
-    if not isinstance(name, str) or not name.strip():
+    if export_interval_ms is not None:
+        check_positive_int("export_interval_ms", export_interval_ms)
+    else:
+        raw = os.environ.get("OTEL_METRIC_EXPORT_INTERVAL", "").strip() or "60000"
+        if not raw.isdigit() or int(raw) < 1:
+            raise ConfigurationError(
+                f"OTEL_METRIC_EXPORT_INTERVAL must be an integer >= 1 (milliseconds), got {raw!r}"
+            )
+        export_interval_ms = int(raw)
+    explicit_name = service_name if service_name is not None else env.get("CODOMYRMEX_PERF_SERVICE_NAME")
+    if explicit_name is not None and (not isinstance(explicit_name, str) or not explicit_name.strip()):
         raise ConfigurationError(f"service_name must be a non-empty string, got {service_name!r}")
-    protocol = otlp_protocol or os.environ.get("OTEL_EXPORTER_OTLP_PROTOCOL") or "http/protobuf"
-    protocol = {"http": "http/protobuf", "grpc": "grpc", "http/protobuf": "http/protobuf"}.get(
-        protocol, protocol
-    )
-    check_choice("otlp_protocol", protocol, PROTOCOLS)
-    endpoint = otlp_endpoint if otlp_endpoint is not None else (
-        os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or None)  # fmt: skip
-    if endpoint is not None:
-        endpoint = _check_endpoint(endpoint, protocol)
+    if otlp_protocol is not None:
+        check_choice("otlp_protocol", _PROTOCOL_ALIASES.get(otlp_protocol, otlp_protocol), PROTOCOLS)
+    endpoint = None
+    if otlp_endpoint is not None:
+        protocol = _protocol(otlp_protocol, "TRACES")
+        endpoint = _check_endpoint(otlp_endpoint, protocol, "otlp_endpoint")
+    signals = {
+        signal: _signal_plan(signal, otlp_endpoint=endpoint, otlp_protocol=otlp_protocol)
+        for signal, wanted in (("traces", traces), ("metrics", metrics)) if wanted
+    }  # fmt: skip
+    name = explicit_name or _service_name_from_env() or _DEFAULT_SERVICE_NAME
+    protocol = next((plan[1] for plan in signals.values() if plan[0]), _protocol(otlp_protocol, "TRACES"))
+    if endpoint is None:
+        endpoint = os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or None
     headers = _parse_headers(otlp_headers)
     port = metrics_port if metrics_port is not None else env.get_int("CODOMYRMEX_PERF_METRICS_PORT")
     if port is not None:
@@ -159,10 +251,10 @@ def configure(
         if env.get_bool("CODOMYRMEX_PERF_DISABLED"):
             _current = Telemetry(service_name=name, disabled=True)
             return _current
-        result = Telemetry(service_name=name, otlp_endpoint=endpoint, otlp_protocol=protocol)
+        result = Telemetry(service_name=name, otlp_endpoint=endpoint, otlp_protocol=protocol,
+                           export_interval_ms=export_interval_ms)  # fmt: skip
         try:
-            _setup_otel(result, endpoint, protocol, headers, traces, metrics, export_interval_ms,
-                        set_global)  # fmt: skip
+            _setup_otel(result, signals, headers, explicit_name, export_interval_ms, set_global)
             if prometheus:
                 _setup_prometheus(result, prometheus_registry, port, addr)
         except BaseException:
@@ -174,11 +266,9 @@ def configure(
 
 def _setup_otel(
     t: Telemetry,
-    endpoint: str | None,
-    protocol: str,
+    signals: dict[str, tuple[bool, str, str | None]],
     headers: dict[str, str] | None,
-    traces: bool,
-    metrics: bool,
+    explicit_name: str | None,
     export_interval_ms: int,
     set_global: bool,
 ) -> None:
@@ -192,39 +282,22 @@ def _setup_otel(
 
     from ._otel import use_providers
 
-    resource = Resource.create({"service.name": t.service_name})
+    # service.name set here wins over OTEL_SERVICE_NAME / OTEL_RESOURCE_ATTRIBUTES, so it is set
+    # only when the caller asked for one or the environment names none.
+    attributes = {}
+    if explicit_name is not None or _service_name_from_env() is None:
+        attributes["service.name"] = t.service_name
+    resource = Resource.create(attributes)
+    t.service_name = str(resource.attributes.get("service.name", t.service_name))
     span_exporter: Any = None
     metric_exporter: Any = None
-    if endpoint is not None:
-        if protocol == "grpc":
-            from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import (
-                OTLPMetricExporter as GrpcMetricExporter,
-            )
-            from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import (
-                OTLPSpanExporter as GrpcSpanExporter,
-            )
-
-            insecure = endpoint.startswith("http://") or "://" not in endpoint
-            if traces:
-                span_exporter = GrpcSpanExporter(endpoint=endpoint, insecure=insecure, headers=headers)
-            if metrics:
-                metric_exporter = GrpcMetricExporter(
-                    endpoint=endpoint, insecure=insecure, headers=headers
-                )
-        else:
-            from opentelemetry.exporter.otlp.proto.http.metric_exporter import (
-                OTLPMetricExporter as HttpMetricExporter,
-            )
-            from opentelemetry.exporter.otlp.proto.http.trace_exporter import (
-                OTLPSpanExporter as HttpSpanExporter,
-            )
-
-            if traces:
-                span_exporter = HttpSpanExporter(endpoint=f"{endpoint}/v1/traces", headers=headers)
-            if metrics:
-                metric_exporter = HttpMetricExporter(
-                    endpoint=f"{endpoint}/v1/metrics", headers=headers
-                )
+    for signal, (enabled, protocol, endpoint) in signals.items():
+        if enabled:
+            exporter = _exporter(signal, protocol, endpoint, headers)
+            if signal == "traces":
+                span_exporter = exporter
+            else:
+                metric_exporter = exporter
 
     tracer_provider = TracerProvider(resource=resource)
     if span_exporter is not None:
