@@ -51,10 +51,11 @@ SUITE = selector("suite")
 STALE_WARN = 86_400
 STALE_ALERT = 172_800
 
-#: The PromQL fallback of the regression alert: the current p50 against its own 7-day median.
+#: The PromQL fallback of the regression alert: the current p50 against its own 7-day median,
+#: per host as in the alert, so one machine's regression is not hidden by another's numbers.
 P50_VS_MEDIAN = (
-    f'max by (suite, benchmark) ({DURATION}{{{BENCH}, stat="p50"}})\n/\n'
-    f'max by (suite, benchmark) (quantile_over_time(0.5, {DURATION}{{{BENCH}, stat="p50"}}[7d]))'
+    f'max by (suite, benchmark, host) ({DURATION}{{{BENCH}, stat="p50"}})\n/\n'
+    f'max by (suite, benchmark, host) (quantile_over_time(0.5, {DURATION}{{{BENCH}, stat="p50"}}[7d]))'
 )
 
 
@@ -171,7 +172,7 @@ def _overview() -> list[PanelBuilder]:
         .unit("none")
         .span(12)
         .height(8)
-        .with_target(prom(P50_VS_MEDIAN, "{{suite}}/{{benchmark}}"))
+        .with_target(prom(P50_VS_MEDIAN, "{{suite}}/{{benchmark}} {{host}}"))
     )
     return [stale, regressed, worst, flags, change, vs_median]
 
