@@ -71,3 +71,26 @@ def test_bad_arguments() -> None:
         attach("x", submodules=["1x"])
     with pytest.raises(TypeError, match="submod_attrs"):
         attach("x", submod_attrs=["a"])  # type: ignore[arg-type]
+
+
+def test_declared_attribute_missing_from_an_importable_submodule_is_an_attribute_error(modgen: ModuleFactory) -> None:
+    name = modgen.package("attmiss", {
+        "__init__.py": "from codomyrmex.performance.lazy import attach\n"
+                       "__getattr__, __dir__, __all__ = attach(__name__, submod_attrs={'models': ['Model', 'gone']})\n",
+        "models.py": "class Model:\n    pass\n",
+    })  # fmt: skip
+    pkg = importlib.import_module(name)
+    assert hasattr(pkg, "gone") is False
+    assert getattr(pkg, "gone", "default") == "default"
+    with pytest.raises(AttributeError, match=f"{name}.models") as info:
+        pkg.gone  # noqa: B018
+    assert not isinstance(info.value, LazyImportError)
+    assert info.value.name == "gone" and info.value.obj is pkg
+    assert pkg.Model.__name__ == "Model"  # the submodule itself imported fine, once
+    assert modgen.executions(f"{name}.models") == 1
+
+
+def test_failing_submodule_is_not_swallowed_by_hasattr(modgen: ModuleFactory) -> None:
+    pkg = importlib.import_module(_package(modgen))
+    with pytest.raises(LazyImportError, match="broken submodule"):
+        hasattr(pkg, "broken")

@@ -275,3 +275,71 @@ def test_cross_thread_import_cycle_through_a_proxy_ends_without_hanging(modgen: 
     assert set(outcomes) == {"a", "b"}
     for value in outcomes.values():
         assert value == "x" or isinstance(value, ImportError), value
+
+
+def _alias_of_imported(modgen: ModuleFactory, suffix: str) -> tuple[types.ModuleType, types.ModuleType]:
+    """(real module, loaded proxy held only by the caller) for a module imported before."""
+    name = modgen.module(suffix, "VALUE = 'original'\ndef fn():\n    return 'original fn'\n")
+    real = importlib.import_module(name)
+    proxy = lazy_import(name)
+    assert proxy.VALUE == "original"  # loads: the proxy becomes an alias of `real`
+    return real, proxy
+
+
+def test_held_alias_proxy_sees_later_monkeypatching_of_the_real_module(
+    modgen: ModuleFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from unittest import mock
+
+    real, proxy = _alias_of_imported(modgen, "held_patch")
+    holder = {"mod": proxy}
+
+    class Holder:
+        mod = proxy
+
+    monkeypatch.setattr(real, "VALUE", "patched")
+    assert holder["mod"].VALUE == "patched"
+    assert Holder.mod.VALUE == "patched"
+    with mock.patch(f"{real.__name__}.fn", return_value="mocked"):
+        assert holder["mod"].fn() == "mocked"
+    assert holder["mod"].fn() == "original fn"
+    real.ADDED_LATER = 3
+    assert holder["mod"].ADDED_LATER == 3
+    del real.ADDED_LATER
+    assert not hasattr(holder["mod"], "ADDED_LATER")
+
+
+def test_from_import_of_a_loaded_alias_proxy_follows_the_real_module(modgen: ModuleFactory) -> None:
+    dep = modgen.module("fromdep", "VALUE = 'before'\n")
+    importlib.import_module(dep)
+    utils = modgen.module("fromutils", f"from codomyrmex.performance import lazy_import\ndep = lazy_import({dep!r})\n")
+    user = modgen.module("fromuser", f"from {utils} import dep\ndef read():\n    return dep.VALUE\n")
+    user_module = importlib.import_module(user)  # holds the proxy, declared in another module
+    # First use from here: neither the declaring module nor this test names the proxy in its
+    # globals, so the user module keeps holding the proxy itself.
+    assert user_module.dep.VALUE == "before"
+    assert type(user_module.dep) is not types.ModuleType
+    sys.modules[dep].VALUE = "after"
+    assert user_module.read() == "after"
+
+
+def test_writes_and_deletes_through_a_held_alias_proxy_reach_the_real_module(modgen: ModuleFactory) -> None:
+    real, proxy = _alias_of_imported(modgen, "held_write")
+    proxy.VALUE = "written through the proxy"
+    proxy.NEW = 1
+    assert real.VALUE == "written through the proxy" and real.NEW == 1
+    del proxy.NEW
+    assert not hasattr(real, "NEW")
+    with pytest.raises(AttributeError):
+        del proxy.NEVER_THERE
+
+
+def test_alias_proxy_shows_the_real_namespace_without_a_copy(modgen: ModuleFactory) -> None:
+    real, proxy = _alias_of_imported(modgen, "held_ns")
+    assert vars(proxy) is vars(real)
+    assert "fn" in dir(proxy)
+    assert repr(proxy) == repr(real)
+    assert isinstance(proxy, types.ModuleType)
+    assert "__getattr__" not in vars(real) and "__lazy_state__" not in vars(real)
+    with pytest.raises(AttributeError, match="MISSING"):
+        proxy.MISSING  # noqa: B018

@@ -3,12 +3,22 @@ record of a lazy load."""
 
 from __future__ import annotations
 
+import importlib
+import inspect
+import subprocess
+import sys
 from typing import Any
 
 import pytest
 from prometheus_client import CollectorRegistry
 
-from codomyrmex.performance import LazyImportError, lazy_import, telemetry
+from codomyrmex.performance import (
+    LazyImportError,
+    LazyLoader,
+    lazy_function,
+    lazy_import,
+    telemetry,
+)
 from codomyrmex.performance.importtime import profile_imports
 from tests.lazy._modgen import ModuleFactory
 
@@ -64,3 +74,80 @@ def test_failed_lazy_load_is_recorded_as_failed(modgen: ModuleFactory) -> None:
         proxy.VALUE  # noqa: B018
     record = prof.find(name)
     assert record is not None and not record.ok and "nope" in (record.error or "")
+
+
+def _line_after_this_call() -> int:
+    frame = inspect.currentframe()
+    assert frame is not None and frame.f_back is not None
+    return frame.f_back.f_lineno + 1
+
+
+def test_attach_load_is_recorded_once_as_first_use_at_the_callers_line(modgen: ModuleFactory, clean_stats: Any) -> None:
+    dep = modgen.module("profatt_dep", "VALUE = 1\n")
+    name = modgen.package("profatt", {
+        "__init__.py": "from codomyrmex.performance.lazy import attach\n"
+                       "__getattr__, __dir__, __all__ = attach(__name__, submodules=['sub'], submod_attrs={'sub2': ['thing']})\n",
+        "sub.py": f"import {dep}\n",
+        "sub2.py": "thing = 1\n",
+    })  # fmt: skip
+    pkg = importlib.import_module(name)
+    with profile_imports() as prof:
+        line = _line_after_this_call()
+        pkg.sub  # noqa: B018
+        assert pkg.thing == 1
+    subs = [r for r in prof.records if r.module == f"{name}.sub"]
+    assert len(subs) == 1
+    assert subs[0].trigger == "first_use" and subs[0].site == f"{__file__}:{line}"
+    sub2 = prof.find(f"{name}.sub2")
+    assert sub2 is not None and sub2.trigger == "first_use" and sub2.site == f"{__file__}:{line + 1}"
+    # what the submodule imports is part of the same first use
+    assert [c.module for c in subs[0].children] == [dep]
+    assert clean_stats.lazy_imports == {(name, "loaded"): 2}
+
+
+def test_lazy_function_first_use_site_is_the_callers_line(modgen: ModuleFactory) -> None:
+    name = modgen.module("proflf", "def twice(x):\n    return 2 * x\n")
+    fn = lazy_function(name, "twice")
+    with profile_imports() as prof:
+        line = _line_after_this_call()
+        assert fn(2) == 4
+    record = prof.find(name)
+    assert record is not None and record.trigger == "first_use"
+    assert record.site == f"{__file__}:{line}"
+
+
+def test_lazy_loader_attribute_first_use_site_is_the_callers_line(modgen: ModuleFactory) -> None:
+    name = modgen.module("profll", "VALUE = 3\n")
+    loader = LazyLoader(name)
+    with profile_imports() as prof:
+        line = _line_after_this_call()
+        assert loader.VALUE == 3
+    record = prof.find(name)
+    assert record is not None and record.site == f"{__file__}:{line}"
+
+
+FIRST_LOAD = """
+import sys
+from codomyrmex.performance import lazy_import
+colorsys = lazy_import("colorsys")
+before = set(sys.modules)
+colorsys.rgb_to_hsv(0.1, 0.2, 0.3)
+from codomyrmex.performance.telemetry.stats import default_registry
+assert default_registry().lazy_imports == {("colorsys", "loaded"): 1}, default_registry().lazy_imports
+print(" ".join(sorted(set(sys.modules) - before)))
+"""
+
+
+def test_first_lazy_load_in_a_fresh_interpreter_imports_no_logging_or_configure() -> None:
+    out = subprocess.run([sys.executable, "-c", FIRST_LOAD], capture_output=True, text=True, check=True)
+    new = set(out.stdout.split())
+    assert "colorsys" in new
+    eliminated = {
+        "codomyrmex.performance.telemetry._configure",
+        "codomyrmex.performance.telemetry.recording",
+        "codomyrmex.performance.env",
+        "logging",
+        "opentelemetry",
+        "prometheus_client",
+    }
+    assert new & eliminated == set()

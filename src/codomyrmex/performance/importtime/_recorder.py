@@ -73,6 +73,8 @@ def _hook(name: str, import_: Any) -> Any:
     parent = stack[-1] if stack else None
     if parent is None:
         rec = _Raw(name, None, get_ident(), "startup", None)
+    elif parent.name == name:  # a lazy load opened this record with begin(): don't repeat it
+        return _original(name, import_)
     else:  # an import nested in a lazy load is part of that first use
         rec = _Raw(name, parent, parent.tid, parent.trigger, parent.site)
     _records.append(rec)
@@ -94,8 +96,9 @@ def is_active() -> bool:
 
 
 def begin(name: str, trigger: str, site: str | None) -> _Raw | None:
-    """Open a record for an import done outside ``_find_and_load`` (a lazy module executed in
-    its proxy). Imports that happen until :func:`finish` nest under it."""
+    """Open a record for a lazy load: an import done outside ``_find_and_load`` (a module
+    executed in its proxy) or one about to go through it (``attach``), which then nests into
+    this record instead of opening a second one. Imports until :func:`finish` nest under it."""
     if _users <= 0:
         return None
     stack = _stack()

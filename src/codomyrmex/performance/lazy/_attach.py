@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import importlib
 import sys
+import types
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from .._validation import check_non_empty_str
 from ..errors import LazyImportError
 from ._eager import is_eager
-from ._proxy import declared_site
+from ._proxy import active_recorder, count_lazy_import, declared_site
 
 __all__ = ["attach"]
 
@@ -35,12 +36,6 @@ def _names(argument: str, values: Any) -> list[str]:
         if not isinstance(v, str) or not v.isidentifier():
             raise LazyImportError(f"{argument} must hold identifiers, got {v!r} in {values!r}")
     return out
-
-
-def _count(package: str, state: str) -> None:
-    from ..telemetry import recording
-
-    recording.count_lazy_import(package.partition(".")[0], state)
 
 
 def attach(
@@ -61,31 +56,63 @@ def attach(
     public = sorted(set(subs) | set(attr_to_module))
     declared_at, _ = declared_site(1)
 
-    def __getattr__(name: str) -> Any:
+    def resolve(name: str, use_frame: types.FrameType) -> Any:
         if name in attr_to_module:
             target = f"{package_name}.{attr_to_module[name]}"
         elif name in subs:
             target = f"{package_name}.{name}"
         else:
-            raise AttributeError(f"module {package_name!r} has no attribute {name!r}")
+            raise AttributeError(f"module {package_name!r} has no attribute {name!r}", name=name)
+        used_at = f"{use_frame.f_code.co_filename}:{use_frame.f_lineno}"
+        loading = target not in sys.modules
+        recorder = active_recorder() if loading else None
+        # A record opened here makes the load a first use with its site in the profile; the
+        # recorder's import hook nests into it instead of recording the module a second time.
+        record = recorder.begin(target, "first_use", used_at) if recorder is not None else None
         try:
             module = importlib.import_module(target)
-            value = module if name in subs and name not in attr_to_module else getattr(module, name)
-        except Exception as exc:
-            _count(target, "failed")
-            frame = sys._getframe(1)
+        except BaseException as exc:
+            if not isinstance(exc, Exception):
+                if recorder is not None:
+                    recorder.finish(record, exc)
+                raise
+            count_lazy_import(target, "failed")
+            if recorder is not None:
+                recorder.finish(record, exc)
             raise LazyImportError(
                 f"lazy attribute {package_name}.{name} failed importing {target!r}: "
                 f"{type(exc).__name__}: {exc} (declared at {declared_at}, first used at "
-                f"{frame.f_code.co_filename}:{frame.f_lineno}); the next use retries",
+                f"{used_at}); the next use retries",
                 name=target,
             ) from exc
-        _count(target, "loaded")
+        if loading:
+            # Counted inside the record: what counting imports is part of this first use.
+            count_lazy_import(target, "loaded")
+        if recorder is not None:
+            recorder.finish(record, None)
+        if name in subs and name not in attr_to_module:
+            value: Any = module
+        else:
+            try:
+                value = getattr(module, name)
+            except AttributeError:
+                # The import worked; only the declared name is missing. An AttributeError
+                # (not LazyImportError) keeps hasattr() and getattr(pkg, name, default) working.
+                raise AttributeError(
+                    f"module {package_name!r} has no attribute {name!r}: it is declared lazy in "
+                    f"submodule {target!r} (declared at {declared_at}), which imported but does "
+                    "not define it",
+                    name=name,
+                    obj=sys.modules.get(package_name),
+                ) from None
         package = sys.modules.get(package_name)
         if package is not None:
             # Cache on the package so the next lookup is a plain module-dict hit.
             package.__dict__[name] = value
         return value
+
+    def __getattr__(name: str) -> Any:
+        return resolve(name, sys._getframe(1))
 
     def __dir__() -> list[str]:
         package = sys.modules.get(package_name)
@@ -95,5 +122,5 @@ def attach(
     for name in public:
         target = f"{package_name}.{attr_to_module.get(name, name)}"
         if is_eager(target):
-            __getattr__(name)
+            resolve(name, sys._getframe(1))
     return __getattr__, __dir__, list(public)

@@ -64,12 +64,19 @@ def _check_exists(name: str, declared_at: str) -> None:
         raise LazyImportError(f"lazy import of {name!r} (declared at {declared_at}): {reason}", name=name)
 
 
-def _declare(name: str, declared_at: str, globals_: dict[str, Any] | None, check: bool) -> LazyModule:
+def _declare(
+    name: str,
+    declared_at: str,
+    globals_: dict[str, Any] | None,
+    check: bool,
+    use_frame: types.FrameType | None,
+) -> LazyModule:
+    """A proxy for ``name``; ``use_frame`` is the user's frame, the first use when eager."""
     if check:
         _check_exists(name, declared_at)
     proxy = new_proxy(name, declared_at, globals_)
     if is_eager(name):
-        load_module(proxy, sys._getframe(2))
+        load_module(proxy, use_frame)
     return proxy
 
 
@@ -88,7 +95,7 @@ def lazy_import(name: str, package: str | None = None, *, check: bool = False) -
     """
     absolute = _absolute_name("name", name, package)
     declared_at, globals_ = declared_site(1)
-    return _declare(absolute, declared_at, globals_, check)
+    return _declare(absolute, declared_at, globals_, check, sys._getframe(1))
 
 
 class LazyLoader(Generic[T]):
@@ -130,7 +137,7 @@ class LazyLoader(Generic[T]):
             absolute = _absolute_name("module_name", module_name, package)
             declared_at, globals_ = declared_site(1)
             self._name = absolute
-            self._proxy = _declare(absolute, declared_at, None, False)
+            self._proxy = _declare(absolute, declared_at, None, False, sys._getframe(1))
             del globals_  # a loader is not a module global to rebind
         else:
             self._factory = check_callable("loader", loader)
@@ -146,11 +153,17 @@ class LazyLoader(Generic[T]):
         value = self._value
         if value is not _UNSET:
             return value  # type: ignore[no-any-return]
+        return self._load(sys._getframe(1))
+
+    def _load(self, use_frame: types.FrameType) -> T:
+        # use_frame: the caller of load() or of an attribute, which the import profiler and a
+        # failure name as the first use (never a frame of this module).
         with self._lock:
             if self._value is not _UNSET:
                 return self._value  # type: ignore[no-any-return]
+            value: Any
             if self._proxy is not None:
-                value = load_module(self._proxy, sys._getframe(1))
+                value = load_module(self._proxy, use_frame)
             else:
                 assert self._factory is not None
                 value = self._factory()  # exceptions propagate; the next call retries
@@ -169,7 +182,10 @@ class LazyLoader(Generic[T]):
             # dunder probes (copy, pickle, inspect) and our own slots before __init__ finished
             # must not start a load
             raise AttributeError(attr)
-        return getattr(self.load(), attr)
+        value = self._value
+        if value is _UNSET:
+            value = self._load(sys._getframe(1))
+        return getattr(value, attr)
 
     def __repr__(self) -> str:
         state = "loaded" if self.is_loaded() else "not loaded"
@@ -199,10 +215,14 @@ class LazyFunction:
         fn = self._fn
         if fn is not None:
             return fn
+        return self._resolve(sys._getframe(1))
+
+    def _resolve(self, use_frame: types.FrameType) -> Callable[..., Any]:
+        # use_frame: the caller of resolve() or of the function, named as the first use.
         with self._lock:
             if self._fn is None:
                 proxy = new_proxy(self._module, self._declared_at, None)
-                module = load_module(proxy, sys._getframe(1))
+                module = load_module(proxy, use_frame)
                 try:
                     target = getattr(module, self._name)
                 except AttributeError:
@@ -218,7 +238,7 @@ class LazyFunction:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         fn = self._fn
         if fn is None:
-            fn = self.resolve()
+            fn = self._resolve(sys._getframe(1))
         return fn(*args, **kwargs)
 
     @property
@@ -239,7 +259,7 @@ def lazy_function(module: str, name: str) -> LazyFunction:
     declared_at, _ = declared_site(1)
     fn = LazyFunction(absolute, name, declared_at)
     if is_eager(absolute):
-        fn.resolve()
+        fn._resolve(sys._getframe(1))
     return fn
 
 
