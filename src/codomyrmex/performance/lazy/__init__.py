@@ -9,7 +9,9 @@
     __getattr__, __dir__, __all__ = attach(__name__, submodules=["io"])   # in a package
 
 After the first use the proxy *is* the module (same object in ``sys.modules``, plain
-``ModuleType``), so attribute access costs what it costs on any module. A failed import raises
+``ModuleType``), so attribute access costs what it costs on any module. If someone imported the
+module before the first use, the proxy forwards every access to that module (monkeypatching
+included) and the declaring global is rebound to it. A failed import raises
 :class:`~codomyrmex.performance.errors.LazyImportError` naming the declaration and the first
 use, and the next use retries. ``CODOMYRMEX_PERF_EAGER_IMPORTS=1`` (or glob patterns) resolves
 lazy imports at declaration, and ``codomyrmex-perf lazy verify MODULE...`` checks the declared
