@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 __all__ = [
@@ -90,6 +90,15 @@ def canonical(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> str:
     own encoding, so insertion order does not matter. Raises :class:`KeyEncodingError` for objects
     without a canonical form.
     """
+    if len(args) == 1 and not kwargs:
+        # One int or str argument, the common call on the L2 hit path: the same text as
+        # the general encoder below, without building a list (tests check they agree).
+        arg = args[0]
+        t = type(arg)
+        if t is int:
+            return f"(i{arg};)"
+        if t is str:
+            return f"(s{len(arg)}:{arg})"
     out: list[str] = []
     _encode(args, out)
     if kwargs:
@@ -100,10 +109,23 @@ def canonical(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> str:
 
 def stable_key(namespace: str, encoding: str) -> str:
     """``<namespace>:<digest>``: the same in every process for the same call."""
-    import hashlib  # only caches with a shared tier get here, after an L1 miss
+    return f"{namespace}:{_blake2b(encoding.encode('utf-8', 'surrogatepass'))}"
 
-    digest = hashlib.blake2b(encoding.encode("utf-8", "surrogatepass"), digest_size=16)
-    return f"{namespace}:{digest.hexdigest()}"
+
+def _first_blake2b(data: bytes) -> str:
+    # Replaces itself on first use: hashlib is imported only by caches with a shared tier,
+    # and later calls (after every L1 miss of such a cache) pay no import statement.
+    global _blake2b
+    from hashlib import blake2b
+
+    def hexdigest(data: bytes) -> str:
+        return blake2b(data, digest_size=16).hexdigest()
+
+    _blake2b = hexdigest
+    return hexdigest(data)
+
+
+_blake2b: Callable[[bytes], str] = _first_blake2b
 
 
 def _encode(value: Any, out: list[str]) -> None:
