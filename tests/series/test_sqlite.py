@@ -12,6 +12,7 @@ from codomyrmex.performance.errors import SeriesStoreError
 from codomyrmex.performance.series import (
     SCHEMA_VERSION,
     BenchmarkRecord,
+    CorruptRowWarning,
     RunRecord,
     SeriesStore,
     SQLiteStore,
@@ -77,8 +78,33 @@ def test_a_version_1_store_is_migrated_with_its_runs_intact(tmp_path: Path) -> N
     conn.commit()
     conn.close()
     with SQLiteStore(path) as store:
-        assert store.schema_version == 2
+        assert store.schema_version == SCHEMA_VERSION
         assert [(r.run_id, r.benchmarks[0].samples) for r in store.runs()] == [("r1", (0.5,))]
+
+
+def test_a_version_2_store_gains_the_judgement_column_and_keeps_its_rows(tmp_path: Path) -> None:
+    path = tmp_path / "v2.sqlite3"
+    conn = sqlite3.connect(path)
+    for version in (1, 2):
+        for statement in _MIGRATIONS[version]:
+            conn.execute(statement)
+    conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+    conn.execute("INSERT INTO schema_version VALUES (2)")
+    conn.execute("INSERT INTO runs (run_id, suite, timestamp, environment, canary) VALUES ('r1', 's', 5.0, '{}', NULL)")
+    conn.execute("INSERT INTO results VALUES (1, 'b', 1, 0, NULL, 0.5, '[0.5]', '[]')")
+    conn.commit()
+    before = conn.execute("SELECT * FROM results").fetchall()
+    conn.close()
+    judged = {"verdict": "unchanged", "note": None, "change": 0.01}
+    with SQLiteStore(path) as store:
+        assert store.schema_version == 3
+        store.append(RunRecord.new("s", [BenchmarkRecord("b", (0.5, 0.6), judgement=judged)], timestamp=6.0))
+        old, new = store.runs("s")
+        assert old.benchmarks[0].judgement is None and new.benchmarks[0].judgement == judged
+    conn = sqlite3.connect(path)
+    # the recorded row is exactly as it was, with NULL in the appended column
+    assert conn.execute("SELECT * FROM results WHERE run = 1").fetchall() == [(*before[0], None)]
+    conn.close()
 
 
 def test_recorded_rows_cannot_be_rewritten(tmp_path: Path) -> None:
@@ -148,21 +174,22 @@ def test_a_foreign_sqlite_database_is_not_migrated(tmp_path: Path) -> None:
     assert tables == {"users"}
 
 
-def test_a_corrupt_row_is_reported_and_other_runs_stay_readable_raw(tmp_path: Path) -> None:
+def test_a_corrupt_row_is_skipped_with_a_warning_and_other_runs_stay_readable(tmp_path: Path) -> None:
     path = tmp_path / "s.sqlite3"
     with SQLiteStore(path) as store:
         store.append(_run(median=0.001))
     conn = sqlite3.connect(path)
     conn.execute("INSERT INTO runs (run_id, suite, timestamp, environment) VALUES ('bad', 's', 9e9, '{}')")
-    conn.execute("INSERT INTO results VALUES (2, 'b', 1, 0, NULL, 1.0, 'not json', '[]')")
+    conn.execute("INSERT INTO results (run, name, loops, failed, error, median, samples, normalized) "
+                 "VALUES (2, 'b', 1, 0, NULL, 1.0, 'not json', '[]')")
     conn.commit()
     conn.close()
     with SQLiteStore(path) as store:
-        with pytest.raises(SeriesStoreError, match="run 'bad' .* has a corrupt row"):
-            store.history("s", "b")
-        with pytest.raises(SeriesStoreError, match="run 'bad' .* has a corrupt row"):
-            store.runs()
-        assert store.count_runs() == 2
+        with pytest.warns(CorruptRowWarning, match="run 'bad' .* has a corrupt row"):
+            assert [p.median for p in store.history("s", "b")] == [0.001]
+        with pytest.warns(CorruptRowWarning, match="run 'bad' .* has a corrupt row"):
+            assert [r.run_id for r in store.runs()] != [] and "bad" not in [r.run_id for r in store.runs()]
+        assert store.corrupt_rows >= 2 and store.count_runs() == 2
 
 
 def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
@@ -172,7 +199,7 @@ def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
     conn.execute("INSERT INTO schema_version VALUES (99)")
     conn.commit()
     conn.close()
-    with pytest.raises(SeriesStoreError, match="schema version 99, newer than this library's 2"):
+    with pytest.raises(SeriesStoreError, match="schema version 99, newer than this library's 3"):
         SQLiteStore(path)
 
 

@@ -26,7 +26,6 @@ from ._result import BenchmarkResult
 from ._run import Comparison, EmptySuiteWarning, SuiteRun, format_seconds
 from ._runner import (
     BASELINE_RUNS,
-    DRIFT_Z,
     HISTORY_LIMIT,
     MIN_HISTORY_RUNS,
     open_store,
@@ -36,7 +35,6 @@ from ._suite import Benchmark, BenchmarkSuite, load_suites
 
 __all__ = [
     "BASELINE_RUNS",
-    "DRIFT_Z",
     "HISTORY_LIMIT",
     "MIN_HISTORY_RUNS",
     "Benchmark",

@@ -17,14 +17,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..regression import Verdict
+from ..regression import NO_HISTORY, Verdict
 from ._result import BenchmarkResult
 
 __all__ = ["NO_HISTORY", "Comparison", "EmptySuiteWarning", "SuiteRun", "format_seconds"]
-
-#: note of a comparison without enough recorded history (no run yet, or a store that keeps only
-#: run medians and has fewer than two of them)
-NO_HISTORY = "no history"
 
 
 class EmptySuiteWarning(UserWarning):
@@ -46,13 +42,21 @@ class Comparison:
     verdict: Verdict | None
     note: str | None = None
     baseline_runs: int = 0
-    drift: float = 0.0  # relative run-to-run drift of the medians in the recorded history
+    drift: float = 0.0  # relative run-to-run σ of the run medians the gate used
+    normalized: bool = False  # judged on canary-normalised samples
 
     @property
     def verdict_name(self) -> str:
         if self.verdict is not None:
             return self.verdict.verdict.value
-        return "new" if self.note == NO_HISTORY else "error"
+        return "new" if self.note is not None and self.note.startswith(NO_HISTORY) else "error"
+
+    def stored(self) -> dict[str, Any]:
+        """What is recorded with the run (JSON-safe): the verdict, note and numbers the gate used."""
+        d = self.to_dict()
+        del d["benchmark"], d["current"]
+        d["normalized"] = self.normalized
+        return d
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -64,6 +68,7 @@ class Comparison:
             "note": self.note,
             "baseline_runs": self.baseline_runs,
             "drift": self.drift,
+            "normalized": self.normalized,
             "detail": None if self.verdict is None else self.verdict.to_dict(),
         }
 

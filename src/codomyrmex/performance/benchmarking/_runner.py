@@ -9,11 +9,13 @@
     if run.regressions:
         raise SystemExit(1)
 
-With a store, each benchmark is compared with the runs recorded since its last change point
-(at most the last :data:`BASELINE_RUNS` of them), with Holm's correction across the suite; a
-significant change smaller than :data:`DRIFT_Z` × the history's own run-to-run drift is reported
-as inconclusive, since samples taken within one run cannot tell it from the machine. The first
-:data:`MIN_HISTORY_RUNS` runs of a benchmark only build its history (verdict "new"). A suite
+With a store, each benchmark is judged against the runs recorded since its last change point (at
+most the last :data:`BASELINE_RUNS` of them) by :func:`~codomyrmex.performance.regression.judge_runs`:
+the new run's median against the spread of the recorded runs' medians, plus a rank test of the
+samples and ``min_effect``, with Holm's correction across the suite. The first
+:data:`MIN_HISTORY_RUNS` runs of a benchmark only build its history (verdict "new"). What the gate
+decided is recorded with the run (the HTML report shows exactly that); the run is recorded even
+when its history cannot be read (that benchmark is then a check error). A suite
 with no benchmarks returns an empty run with a :class:`EmptySuiteWarning` and records nothing
 (the seed's ``run_benchmark(BenchmarkSuite(name="agent_performance"))`` keeps working); the CLI
 treats a suite file whose suites are all empty as an error.
@@ -21,41 +23,39 @@ treats a suite file whose suites are all empty as an error.
 
 from __future__ import annotations
 
-import math
 import os
 import statistics
 import time
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, replace
 from typing import Any, overload
 
 from .. import env
 from .._validation import check_non_negative_int, check_non_negative_number, check_positive_int
-from ..errors import BenchmarkError, RegressionError, SeriesStoreError
-from ..regression import VerdictKind, baseline_start, compare_many, noise_scale
-from ..series import BenchmarkRecord, PrometheusStore, RunRecord, SeriesStore, SQLiteStore
+from ..errors import BenchmarkError, SeriesStoreError
+from ..regression import BASELINE_RUNS, MIN_HISTORY_RUNS, PastRun, judge_runs
+from ..regression._compare import _check_levels
+from ..series import (
+    BenchmarkRecord,
+    HistoryPoint,
+    PrometheusStore,
+    RunRecord,
+    SeriesStore,
+    SQLiteStore,
+)
 from ..telemetry import names, recording
 from ..telemetry.stats import default_registry
 from ._canary import canary_workload
 from ._environment import collect_environment, timer_overhead
 from ._result import BenchmarkResult
-from ._run import NO_HISTORY, Comparison, EmptySuiteWarning, SuiteRun
+from ._run import Comparison, EmptySuiteWarning, SuiteRun
 from ._suite import Benchmark, BenchmarkSuite
 from ._timing import Measurement, Timing, measure, measure_isolated
 
-__all__ = ["BASELINE_RUNS", "DRIFT_Z", "HISTORY_LIMIT", "MIN_HISTORY_RUNS", "open_store", "run_benchmark"]
+__all__ = ["BASELINE_RUNS", "HISTORY_LIMIT", "MIN_HISTORY_RUNS", "open_store", "run_benchmark"]
 
 #: runs read back per benchmark to find the last change point
 HISTORY_LIMIT = 200
-#: at most this many runs of the current level form the baseline (recent ones weigh most)
-BASELINE_RUNS = 5
-#: a change smaller than this many σ of the run-to-run drift is reported as inconclusive
-DRIFT_Z = 3.0
-#: runs recorded before a benchmark gets a verdict. Two processes running the same code differ
-#: by several percent (memory layout, hash seed, CPU frequency); with fewer runs that difference
-#: cannot be told from a change, so the first runs only build the history.
-MIN_HISTORY_RUNS = 3
 
 ProgressFn = Callable[[int, int, str], None]
 
@@ -82,84 +82,61 @@ def _measure_canary(timing: Timing) -> float:
     return sorted(m.samples)[len(m.samples) // 2]
 
 
-@dataclass(frozen=True)
-class _Baseline:
-    samples: list[float]
-    runs: int
-    drift: float  # robust σ of log(run median) from run to run (0 with fewer than 3 runs)
-
-
-def _baseline(store: SeriesStore, suite: str, bench: str, normalize: bool) -> _Baseline | None:
-    history = store.history(suite, bench, limit=HISTORY_LIMIT)
-    if len(history) < MIN_HISTORY_RUNS:
-        return None
-    raw = [(p.normalized_median if normalize else p.median) for p in history]
-    values = [float(v) for v in raw if v is not None]
-    if len(values) != len(raw) or any(v <= 0 for v in values):
-        # cannot place a change point; let compare_samples judge (and reject) the raw medians
-        values = []
-    start = baseline_start(values) if values else 0
-    level = history[start:][-BASELINE_RUNS:]
-    if all(p.samples for p in level) and not normalize:
-        pooled = [v for p in level for v in p.samples]
-    else:  # a store without raw samples (Prometheus): the run medians are the baseline
-        pooled = [float(p.normalized_median if normalize else p.median) for p in level]  # type: ignore[arg-type]
-    if len(pooled) < 2:  # one run median is not a sample: wait for more history
-        return None
-    # Run-to-run drift: samples within one run cannot see it, so a change smaller than DRIFT_Z of
-    # it stays inconclusive instead of becoming a false alarm on a machine whose speed wanders.
-    # Two robust estimates, the larger wins: from successive medians (MAD of differences, blind
-    # to level steps) and from the spread of the current level's medians around their median.
-    drift = 0.0
-    if len(values) >= 3:
-        logs = [math.log(v) for v in values]
-        level_logs = logs[start:]
-        centre = statistics.median(level_logs)
-        spread = 1.4826 * statistics.median([abs(v - centre) for v in level_logs])
-        drift = max(noise_scale(logs), spread if len(level_logs) >= 3 else 0.0)
-    return _Baseline(pooled, len(level), drift)
+def _past(points: list[HistoryPoint], normalize: bool) -> tuple[list[PastRun], str | None]:
+    """The recorded runs as the gate sees them; canary-normalised when asked and available."""
+    if normalize:
+        usable = [p for p in points if p.normalized_median is not None]
+        if len(usable) >= MIN_HISTORY_RUNS or len(usable) == len(points):
+            return [PastRun(float(p.normalized_median), p.normalized) for p in usable], None  # type: ignore[arg-type]
+        note = (f"judged on raw samples: only {len(usable)} of {len(points)} recorded runs have "
+                "canary-normalised values")  # fmt: skip
+        return [PastRun(p.median, p.samples) for p in points], note
+    return [PastRun(p.median, p.samples) for p in points], None
 
 
 def _compare(
     run: SuiteRun, store: SeriesStore, *, alpha: float, min_effect: float, normalize: bool
 ) -> None:
-    pairs: dict[str, tuple[list[float], list[float]]] = {}
-    baselines: dict[str, _Baseline] = {}
+    """Judge every benchmark of ``run`` against the store's history (one shared gate function,
+    :func:`~codomyrmex.performance.regression.judge_runs`); a history that cannot be read makes
+    that benchmark a check error, never a lost run."""
+    groups: dict[str | None, tuple[dict[str, list[float]], dict[str, list[PastRun]]]] = {}
+    results = {n: r for n, r in run.results.items() if not r.failed}
     with recording.span(names.SPAN_REGRESSION_CHECK, {"suite": run.suite}) as sp:
-        for name, result in run.results.items():
-            if result.failed:
+        for name, result in results.items():
+            try:
+                points = store.history(run.suite, name, limit=HISTORY_LIMIT)
+            except (SeriesStoreError, OSError) as exc:
+                result.comparison = Comparison(name, None, result.median, None, None,
+                                               f"history could not be read: {exc}")  # fmt: skip
                 continue
-            base = _baseline(store, run.suite, name, normalize)
-            if base is None:
-                result.comparison = Comparison(name, None, result.median, None, None, NO_HISTORY)
-                continue
-            pairs[name] = (base.samples, result.normalized if normalize else result.times)
-            baselines[name] = base
-        verdicts = compare_many(pairs, alpha=alpha, min_effect=min_effect, correction="holm")
-        for name, verdict in verdicts.items():
-            result = run.results[name]
-            if isinstance(verdict, RegressionError):
-                result.comparison = Comparison(name, None, result.median, None, None, str(verdict))
-                continue
-            base = baselines[name]
-            floor = DRIFT_Z * base.drift
-            note = None
-            if (verdict.is_regression or verdict.is_improvement) and abs(math.log1p(verdict.change)) < floor:
-                verdict = replace(verdict, verdict=VerdictKind.INCONCLUSIVE)
-                note = f"within run-to-run drift (±{math.expm1(floor):.1%})"
-            base_median = verdict.baseline_median * (result.median / verdict.current_median)
-            result.comparison = Comparison(
-                name, base_median, result.median, verdict.change, verdict, note, base.runs,
-                math.expm1(base.drift),
-            )  # fmt: skip
-        sp.set_attribute("benchmarks", len(pairs))
+            past, fallback = _past(points, normalize)
+            judged_on_normalized = normalize and fallback is None
+            current = result.normalized if judged_on_normalized else result.times
+            # runs judged on the same scale share one Holm family
+            cur_map, hist_map = groups.setdefault(fallback, ({}, {}))
+            cur_map[name], hist_map[name] = list(current), past
+        for fallback, (cur_map, hist_map) in groups.items():
+            for name, j in judge_runs(cur_map, hist_map, alpha=alpha, min_effect=min_effect).items():
+                result = run.results[name]
+                base = None
+                if j.verdict is not None and j.verdict.current_median > 0:
+                    # the baseline in seconds, whatever scale was judged
+                    base = j.verdict.baseline_median * (result.median / j.verdict.current_median)
+                note = "; ".join(n for n in (j.note, fallback) if n) or None
+                result.comparison = Comparison(
+                    name, base, result.median, None if j.verdict is None else j.verdict.change,
+                    j.verdict, note, j.baseline_runs, j.drift, normalize and fallback is None,
+                )  # fmt: skip
+        sp.set_attribute("benchmarks", len(results))
         sp.set_attribute("regressions", len(run.regressions))
 
 
 def _record(run: SuiteRun) -> RunRecord:
     return RunRecord(
         run.run_id, run.suite, run.timestamp,
-        tuple(BenchmarkRecord(r.name, tuple(r.times), r.loops, r.failed, r.error, tuple(r.normalized))
+        tuple(BenchmarkRecord(r.name, tuple(r.times), r.loops, r.failed, r.error, tuple(r.normalized),
+                              None if r.comparison is None else r.comparison.stored())
               for r in run.results.values()),
         run.environment, run.canary,
     )  # fmt: skip
@@ -176,6 +153,8 @@ def _telemetry(run: SuiteRun, suite_span: Any) -> None:
         if r.failed:
             recording.mark_error(child, BenchmarkError(r.error or "failed"))
             child.set_attribute("verdict", "failed")
+            # its previous numbers must not keep being exported as if they were this run's
+            registry.remove_benchmark(run.suite, name)
         else:
             for stat in ("p50", "p90", "p99"):
                 child.set_attribute(stat, getattr(r, stat))
@@ -282,6 +261,9 @@ def run_benchmark(
     check_non_negative_number("min_time", min_time, error=BenchmarkError, unit="seconds")
     if isolate is not False and (isinstance(isolate, bool) or not isinstance(isolate, int) or isolate < 1):
         raise BenchmarkError(f"isolate must be False or a number of worker processes >= 1, got {isolate!r}")
+    _check_levels(alpha, min_effect)  # before anything is timed, with or without a store
+    if normalize and not canary:
+        raise BenchmarkError("normalize=True needs canary=True (samples are normalised by the canary)")
     store_arg = store if store is not None else suite.store
     target_store = open_store(store_arg)
     try:

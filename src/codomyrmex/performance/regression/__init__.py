@@ -12,7 +12,9 @@ robust change-point search over a benchmark's history of medians::
     find_change_points(history_of_medians)   # -> [indices where a new level starts]
 
 Across a suite, :func:`compare_many` controls the false-alarm rate with Holm's method (or
-Benjamini–Hochberg); :func:`adjust_p_values` exposes the correction itself.
+Benjamini–Hochberg); :func:`adjust_p_values` exposes the correction itself. :func:`judge_runs` is
+the gate ``run_benchmark`` and the HTML report share: a new run against its recorded runs, with
+the run-to-run variation counted.
 """
 
 from __future__ import annotations
@@ -26,11 +28,26 @@ from ._compare import (
     compare_many,
     compare_samples,
 )
+from ._gate import (
+    BASELINE_RUNS,
+    MIN_HISTORY_RUNS,
+    NO_HISTORY,
+    Judgement,
+    PastRun,
+    judge_runs,
+    judgement_from_dict,
+    judgement_to_dict,
+)
 from ._history import baseline_start
 
 __all__ = [
+    "BASELINE_RUNS",
     "CORRECTIONS",
     "DEFAULT_PENALTY",
+    "MIN_HISTORY_RUNS",
+    "NO_HISTORY",
+    "Judgement",
+    "PastRun",
     "Verdict",
     "VerdictKind",
     "adjust_p_values",
@@ -38,5 +55,8 @@ __all__ = [
     "compare_many",
     "compare_samples",
     "find_change_points",
+    "judge_runs",
+    "judgement_from_dict",
+    "judgement_to_dict",
     "noise_scale",
 ]

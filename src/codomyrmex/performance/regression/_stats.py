@@ -28,6 +28,8 @@ __all__ = [
     "percentile",
     "rank",
     "shift_confidence_interval",
+    "student_t_ppf",
+    "student_t_sf",
 ]
 
 #: Use the exact null distribution of U (no ties) while the table stays small; above this the
@@ -206,3 +208,76 @@ def _thin(s: list[float], max_pairs: int) -> list[float]:
         return s
     step = (len(s) - 1) / (limit - 1)
     return [s[round(i * step)] for i in range(limit)]
+
+
+def _betacf(a: float, b: float, x: float) -> float:
+    """Continued fraction of the regularised incomplete beta function (modified Lentz)."""
+    tiny = 1e-300
+    qab, qap, qam = a + b, a + 1.0, a - 1.0
+    c, d = 1.0, 1.0 - qab * x / qap
+    d = 1.0 / (d if abs(d) > tiny else tiny)
+    h = d
+    for m in range(1, 400):
+        m2 = 2 * m
+        aa = m * (b - m) * x / ((qam + m2) * (a + m2))
+        d = 1.0 + aa * d
+        d = 1.0 / (d if abs(d) > tiny else tiny)
+        c = 1.0 + aa / c
+        c = c if abs(c) > tiny else tiny
+        h *= d * c
+        aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2))
+        d = 1.0 + aa * d
+        d = 1.0 / (d if abs(d) > tiny else tiny)
+        c = 1.0 + aa / c
+        c = c if abs(c) > tiny else tiny
+        delta = d * c
+        h *= delta
+        if abs(delta - 1.0) < 1e-15:
+            break
+    return h
+
+
+def _betainc(a: float, b: float, x: float) -> float:
+    """Regularised incomplete beta function I_x(a, b)."""
+    if x <= 0.0:
+        return 0.0
+    if x >= 1.0:
+        return 1.0
+    log_front = math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * math.log(x) + b * math.log1p(-x)
+    front = math.exp(log_front)
+    if x < (a + 1.0) / (a + b + 2.0):
+        return front * _betacf(a, b, x) / a
+    return 1.0 - front * _betacf(b, a, 1.0 - x) / b
+
+
+def student_t_sf(t: float, df: float) -> float:
+    """Two-sided tail probability P(|T| >= |t|) of Student's t with ``df`` degrees of freedom.
+
+        >>> round(student_t_sf(2.776, 4), 3)
+        0.05
+    """
+    if not df > 0:
+        raise ValueError(f"df must be > 0, got {df!r}")
+    if math.isinf(t):
+        return 0.0
+    return min(1.0, max(0.0, _betainc(df / 2.0, 0.5, df / (df + t * t))))
+
+
+def student_t_ppf(p_two_sided: float, df: float) -> float:
+    """The t with ``student_t_sf(t, df) == p_two_sided`` (bisection; called once per judgement).
+
+        >>> round(student_t_ppf(0.01, 4), 3)
+        4.604
+    """
+    if not 0.0 < p_two_sided < 1.0:
+        raise ValueError(f"p must be in (0, 1), got {p_two_sided!r}")
+    lo, hi = 0.0, 1.0
+    while student_t_sf(hi, df) > p_two_sided:
+        hi *= 2.0
+    for _ in range(200):
+        mid = (lo + hi) / 2.0
+        if student_t_sf(mid, df) > p_two_sided:
+            lo = mid
+        else:
+            hi = mid
+    return (lo + hi) / 2.0

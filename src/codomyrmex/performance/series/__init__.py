@@ -18,7 +18,7 @@ from __future__ import annotations
 from ._json import FORMAT, FORMAT_VERSION, dumps_runs, loads_runs
 from ._prometheus import DEFAULT_JOB, PrometheusStore, run_stats
 from ._records import BenchmarkRecord, HistoryPoint, RunRecord, SeriesStore
-from ._sqlite import SCHEMA_VERSION, SQLiteStore
+from ._sqlite import SCHEMA_VERSION, CorruptRowWarning, SQLiteStore
 
 __all__ = [
     "DEFAULT_JOB",
@@ -26,6 +26,7 @@ __all__ = [
     "FORMAT_VERSION",
     "SCHEMA_VERSION",
     "BenchmarkRecord",
+    "CorruptRowWarning",
     "HistoryPoint",
     "PrometheusStore",
     "RunRecord",

@@ -34,6 +34,9 @@ class BenchmarkRecord:
     failed: bool = False
     error: str | None = None
     normalized: tuple[float, ...] = ()
+    #: what the regression gate decided when the run was recorded (JSON-safe mapping: verdict,
+    #: note, baseline, change, baseline_runs, drift, normalized, detail); None if not judged
+    judgement: Mapping[str, Any] | None = None
 
     @property
     def median(self) -> float | None:
@@ -51,6 +54,7 @@ class BenchmarkRecord:
             "error": self.error,
             "samples": list(self.samples),
             "normalized": list(self.normalized),
+            **({} if self.judgement is None else {"judgement": dict(self.judgement)}),
         }
 
     @classmethod
@@ -65,7 +69,16 @@ class BenchmarkRecord:
             failed=bool(data.get("failed", False)),
             error=None if data.get("error") is None else str(data["error"]),
             normalized=tuple(float(v) for v in data.get("normalized", ())),
+            judgement=_judgement(data.get("judgement")),
         )
+
+
+def _judgement(value: Any) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise ValueError(f"'judgement' must be an object or null, got {type(value).__name__}")
+    return dict(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +150,7 @@ class HistoryPoint:
     run_id: str | None = None
     normalized_median: float | None = None
     samples: tuple[float, ...] = ()
+    normalized: tuple[float, ...] = ()  # canary-normalised samples, when the store kept them
 
 
 @runtime_checkable

@@ -18,9 +18,11 @@ version, or a file that is not a store, raises :class:`SeriesStoreError` without
 from __future__ import annotations
 
 import json
+import math
 import os
 import sqlite3
 import threading
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from statistics import median
@@ -31,12 +33,15 @@ from .. import env
 from ..errors import SeriesStoreError
 from ._records import BenchmarkRecord, HistoryPoint, RunRecord
 
-__all__ = ["SCHEMA_VERSION", "SQLiteStore"]
+__all__ = ["SCHEMA_VERSION", "CorruptRowWarning", "SQLiteStore"]
 
 #: Current schema. History:
 #: 1 - runs and results tables
 #: 2 - index on results(name) and triggers that make recorded rows immutable (append-only)
-SCHEMA_VERSION = 2
+#: 3 - results.judgement: what the regression gate decided when the run was recorded (JSON; NULL
+#:     for runs recorded before, which the report re-judges). A column is appended; no recorded
+#:     row is rewritten.
+SCHEMA_VERSION = 3
 
 _MIGRATIONS: dict[int, tuple[str, ...]] = {
     1: (
@@ -70,9 +75,36 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
             for op in ("UPDATE", "DELETE")
         ),
     ),
+    3: ("ALTER TABLE results ADD COLUMN judgement TEXT",),
 }
 
+
+class CorruptRowWarning(UserWarning):
+    """A recorded row could not be decoded and was skipped (the other runs stay readable)."""
+
 _BUSY_TIMEOUT_S = 60.0
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
+
+
+def _dumps(value: Any) -> str:
+    # a NaN or inf would make the stored JSON unreadable by other tools: stored as null
+    return json.dumps(_finite(value), sort_keys=True, allow_nan=False, default=str)
+
+
+def _loads_mapping(text: str) -> dict[str, Any]:
+    value = json.loads(text)
+    if not isinstance(value, dict):
+        raise TypeError(f"expected a JSON object, got {type(value).__name__}")
+    return value
 
 
 class SQLiteStore:
@@ -87,6 +119,8 @@ class SQLiteStore:
             raise TypeError(f"path must be a filesystem path, got {path!r} ({type(path).__name__})")
         self.path = Path(path).expanduser() if path is not None else env.default_store_path()
         self._lock = threading.Lock()
+        #: rows skipped by :meth:`runs`/:meth:`history` because they could not be decoded
+        self.corrupt_rows = 0
         self._conn = self._open()
 
     # -- opening -----------------------------------------------------------------------------
@@ -153,7 +187,10 @@ class SQLiteStore:
             conn.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
             conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            # only roll back a transaction that is still open: a failed BEGIN/COMMIT leaves none,
+            # and "cannot rollback" would hide the original error
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
             raise
 
     @staticmethod
@@ -179,38 +216,59 @@ class SQLiteStore:
     # -- writing -----------------------------------------------------------------------------
     def append(self, run: RunRecord) -> None:
         """Append ``run`` (one transaction). A run id already present raises, it is not replaced."""
-        if not isinstance(run, RunRecord):
-            raise TypeError(f"run must be a RunRecord, got {type(run).__name__}")
-        env_json = json.dumps(dict(run.environment), sort_keys=True, default=str)
+        self.append_many([run])
+
+    def append_many(self, runs: list[RunRecord], *, skip_known: bool = False) -> int:
+        """Append ``runs`` in one transaction: all of them or none. With ``skip_known``, runs whose
+        id is already recorded are skipped (not replaced); otherwise one raises and nothing is
+        appended. Returns how many were appended."""
+        for run in runs:
+            if not isinstance(run, RunRecord):
+                raise TypeError(f"run must be a RunRecord, got {type(run).__name__}")
+        added = 0
         with self._lock:
             try:
                 self._conn.execute("BEGIN IMMEDIATE")
                 try:
-                    cur = self._conn.execute(
-                        "INSERT INTO runs (run_id, suite, timestamp, environment, canary) "
-                        "VALUES (?, ?, ?, ?, ?)",
-                        (run.run_id, run.suite, run.timestamp, env_json, run.canary),
-                    )
-                    pk = cur.lastrowid
-                    self._conn.executemany(
-                        "INSERT INTO results (run, name, loops, failed, error, median, samples, "
-                        "normalized) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                        [
-                            (pk, b.name, b.loops, int(b.failed), b.error, b.median,
-                             json.dumps(list(b.samples)), json.dumps(list(b.normalized)))
-                            for b in run.benchmarks
-                        ],
-                    )  # fmt: skip
+                    for run in runs:
+                        if skip_known and self._conn.execute(
+                            "SELECT 1 FROM runs WHERE run_id = ?", (run.run_id,)
+                        ).fetchone():
+                            continue
+                        self._insert(run)
+                        added += 1
                     self._conn.execute("COMMIT")
                 except BaseException:
-                    self._conn.execute("ROLLBACK")
+                    if self._conn.in_transaction:
+                        self._conn.execute("ROLLBACK")
                     raise
-            except sqlite3.IntegrityError as exc:
-                raise SeriesStoreError(f"run {run.run_id!r} could not be appended: {exc}") from exc
             except sqlite3.Error as exc:
                 raise SeriesStoreError(
                     f"cannot write to the store {str(self.path)!r}: {exc}; no run was changed"
                 ) from exc
+        return added
+
+    def _insert(self, run: RunRecord) -> None:
+        env_json = json.dumps(dict(run.environment), sort_keys=True, default=str)
+        try:
+            cur = self._conn.execute(
+                "INSERT INTO runs (run_id, suite, timestamp, environment, canary) VALUES (?, ?, ?, ?, ?)",
+                (run.run_id, run.suite, run.timestamp, env_json, run.canary),
+            )
+        except sqlite3.IntegrityError as exc:
+            raise SeriesStoreError(
+                f"run {run.run_id!r} could not be appended: {exc}; no run of this batch was appended"
+            ) from exc
+        self._conn.executemany(
+            "INSERT INTO results (run, name, loops, failed, error, median, samples, normalized, "
+            "judgement) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (cur.lastrowid, b.name, b.loops, int(b.failed), b.error, b.median,
+                 json.dumps(list(b.samples)), json.dumps(list(b.normalized)),
+                 None if b.judgement is None else _dumps(b.judgement))
+                for b in run.benchmarks
+            ],
+        )  # fmt: skip
 
     # -- reading -----------------------------------------------------------------------------
     def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
@@ -236,8 +294,19 @@ class SQLiteStore:
             return int(self._query("SELECT count(*) FROM runs")[0][0])
         return int(self._query("SELECT count(*) FROM runs WHERE suite = ?", (suite,))[0][0])
 
+    def _skip_corrupt(self, run_id: str, exc: Exception) -> None:
+        # One undecodable row must not make the whole suite unreadable (and block new runs): it is
+        # skipped, counted and reported; the row itself stays as it is (append-only).
+        self.corrupt_rows += 1
+        warnings.warn(
+            f"run {run_id!r} in {str(self.path)!r} has a corrupt row ({exc}); skipped it",
+            CorruptRowWarning, stacklevel=3,
+        )  # fmt: skip
+
     def runs(self, suite: str | None = None, *, limit: int | None = None) -> list[RunRecord]:
-        """Recorded runs (of ``suite``, or all), oldest first; the last ``limit`` if given."""
+        """Recorded runs (of ``suite``, or all), oldest first; the last ``limit`` if given. A run
+        with an undecodable row is skipped with a :class:`CorruptRowWarning` (and counted in
+        :attr:`corrupt_rows`)."""
         where, params = ("WHERE suite = ?", (suite,)) if suite is not None else ("", ())
         sql = f"SELECT id, run_id, suite, timestamp, environment, canary FROM runs {where} ORDER BY timestamp DESC, id DESC"
         if limit is not None:
@@ -246,25 +315,27 @@ class SQLiteStore:
         out: list[RunRecord] = []
         for pk, run_id, suite_name, ts, env_json, canary in heads:
             rows = self._query(
-                "SELECT name, loops, failed, error, samples, normalized FROM results "
+                "SELECT name, loops, failed, error, samples, normalized, judgement FROM results "
                 "WHERE run = ? ORDER BY rowid",
                 (pk,),
             )
             try:
                 benches = tuple(
-                    BenchmarkRecord(name, tuple(json.loads(s)), int(loops), bool(failed), error,
-                                    tuple(json.loads(nz)))
-                    for name, loops, failed, error, s, nz in rows
+                    BenchmarkRecord(name, tuple(float(v) for v in json.loads(s)), int(loops),
+                                    bool(failed), error, tuple(float(v) for v in json.loads(nz)),
+                                    None if judged is None else _loads_mapping(judged))
+                    for name, loops, failed, error, s, nz, judged in rows
                 )  # fmt: skip
-                environment = json.loads(env_json)
+                environment = _loads_mapping(env_json)
             except (ValueError, TypeError) as exc:
-                raise SeriesStoreError(
-                    f"run {run_id!r} in {str(self.path)!r} has a corrupt row: {exc}"
-                ) from exc
+                self._skip_corrupt(run_id, exc)
+                continue
             out.append(RunRecord(run_id, suite_name, ts, benches, environment, canary))
         return out
 
     def history(self, suite: str, benchmark: str, *, limit: int | None = None) -> list[HistoryPoint]:
+        """Successful runs of ``benchmark`` in ``suite``, oldest first (the last ``limit``); rows
+        that cannot be decoded are skipped with a :class:`CorruptRowWarning`."""
         sql = (
             "SELECT u.timestamp, r.median, u.run_id, r.samples, r.normalized FROM results r "
             "JOIN runs u ON u.id = r.run WHERE u.suite = ? AND r.name = ? AND r.failed = 0 "
@@ -280,11 +351,11 @@ class SQLiteStore:
                     float(ts), float(med), run_id,
                     median(nz) if nz else None,
                     tuple(float(v) for v in json.loads(samples)),
+                    nz,
                 )  # fmt: skip
             except (ValueError, TypeError) as exc:
-                raise SeriesStoreError(
-                    f"run {run_id!r} in {str(self.path)!r} has a corrupt row: {exc}"
-                ) from exc
+                self._skip_corrupt(run_id, exc)
+                continue
             out.append(point)
         return out
 

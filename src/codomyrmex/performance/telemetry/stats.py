@@ -233,6 +233,16 @@ class StatsRegistry:
             if change_ratio is not None:
                 gauges.change_ratio[(suite, benchmark)] = float(change_ratio)
 
+    def remove_benchmark(self, suite: str, benchmark: str) -> None:
+        """Forget the gauges of one benchmark (e.g. it failed in its last run: its previous
+        numbers must not keep being exported as if they were current)."""
+        with self.lock:
+            gauges = self.benchmarks
+            for key in [k for k in gauges.duration if k[0] == suite and k[1] == benchmark]:
+                del gauges.duration[key]
+            gauges.regression.pop((suite, benchmark), None)
+            gauges.change_ratio.pop((suite, benchmark), None)
+
     def set_suite_run(self, suite: str, timestamp: float) -> None:
         with self.lock:
             self.benchmarks.last_run[suite] = float(timestamp)
