@@ -1,0 +1,158 @@
+"""The L2 hit path: shared tiers read before any single-flight state, with exact counts.
+
+Its fast paths (one-argument key encoding, the inlined stable key, the direct JSON scan) must
+give exactly what the general code gives; the property tests here check that.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from codomyrmex.performance import cached_function
+from codomyrmex.performance.caching._core import TieredCache
+from codomyrmex.performance.caching._keys import _text, canonical, stable_key
+from codomyrmex.performance.caching._serialize import DecodeError, Serializer
+from codomyrmex.performance.caching._sqlite_tier import SQLiteTier
+
+
+def test_an_l2_hit_counts_one_memory_miss_and_one_disk_hit(
+    tmp_path: Path, unique_name: str
+) -> None:
+    calls: list[int] = []
+
+    @cached_function(name=unique_name, max_size=1, persist=tmp_path / "c.sqlite3")
+    def f(x: int) -> dict[str, int]:
+        calls.append(x)
+        return {"x": x}
+
+    assert [f(0), f(1), f(0)] == [{"x": 0}, {"x": 1}, {"x": 0}]  # f(1) evicted 0 from memory
+    s = f.cache_stats()  # type: ignore[attr-defined]
+    assert calls == [0, 1]
+    assert (s.hits, s.misses, s.disk_hits, s.disk_misses) == (0, 3, 1, 2)
+    assert f.cache_info().currsize == 1  # type: ignore[attr-defined]
+
+
+def test_32_threads_on_one_cold_key_with_a_disk_tier_run_it_once(
+    tmp_path: Path, unique_name: str
+) -> None:
+    executions: list[int] = []
+    arrived = threading.Barrier(32)
+
+    @cached_function(name=unique_name, persist=tmp_path / "c.sqlite3")
+    def slow(x: int) -> int:
+        executions.append(x)
+        time.sleep(0.05)  # keep the flight open while the others arrive (not an assertion)
+        return x * 10
+
+    results: list[int] = []
+
+    def worker() -> None:
+        arrived.wait()
+        results.append(slow(4))
+
+    threads = [threading.Thread(target=worker) for _ in range(32)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert executions == [4]
+    assert results == [40] * 32
+
+
+def _core_with_disk(tmp_path: Path, name: str) -> TieredCache:
+    return TieredCache(name, max_size=1, disk=SQLiteTier(tmp_path / "c.sqlite3"))
+
+
+def test_a_leader_reads_l2_again_when_a_load_finished_after_its_first_read(
+    tmp_path: Path, unique_name: str
+) -> None:
+    """Caller B read L2 and missed; then A's load finished (L2 written) and memory evicted it.
+    B, now leading a new flight, must find A's value in L2 instead of computing again."""
+    core = _core_with_disk(tmp_path, unique_name)
+    calls: list[int] = []
+
+    def load(x: int) -> int:
+        calls.append(x)
+        return x * 10
+
+    def src(x: int) -> Any:
+        return functools.partial(canonical, (x,), {})
+
+    skey = core.stable(src(1))
+    seen = core.loads  # B's first read happens here (and misses)
+    assert core.call((1,), load, (1,), {}, src(1)) == 10  # A loads and writes through
+    assert core.call((2,), load, (2,), {}, src(2)) == 20  # ... and memory evicts key 1
+    assert calls == [1, 2]
+    value = core._flight((1,), load, (1,), {}, src(1), (), core.loads, skey, seen)
+    assert value == 10 and calls == [1, 2]
+    core.close()
+
+
+def test_a_leader_does_not_read_l2_twice_on_a_cold_miss(tmp_path: Path, unique_name: str) -> None:
+    core = _core_with_disk(tmp_path, unique_name)
+    src = functools.partial(canonical, (7,), {})
+    assert core.call((7,), lambda x: x + 1, (7,), {}, src) == 8
+    assert (core.stats.disk_hits, core.stats.disk_misses) == (0, 1)
+    core.close()
+
+
+@given(st.integers() | st.text() | st.booleans())
+def test_the_one_argument_key_fast_path_matches_the_general_encoder(arg: Any) -> None:
+    assert canonical((arg,), {}) == _text((arg,))
+
+
+def test_the_inlined_stable_key_matches_stable_key(tmp_path: Path, unique_name: str) -> None:
+    core = _core_with_disk(tmp_path, unique_name)
+    assert core.shared is not None
+    encoding = canonical(("a b", 1), {"k": [1]})
+    expected = stable_key(core.shared.namespace, encoding)
+    assert core.stable(lambda: encoding) == expected
+    core.close()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"a":[1,2.5,null,true]}',
+        '"caf\\u00e9 \u00e9"',
+        "12",
+        ' {"a": 1} ',  # whitespace: not what we write, still read as json.loads reads it
+        '{"a":1} x',  # trailing data
+        '{"a":1}{"b":2}',
+        "{",
+        "",
+        "nul",
+        "-Infinity",
+    ],
+)
+def test_decoding_a_json_value_accepts_and_rejects_exactly_what_json_loads_does(text: str) -> None:
+    data = b"J" + text.encode("utf-8")
+    try:
+        expected = json.loads(text)
+    except ValueError:
+        with pytest.raises(DecodeError, match="corrupt JSON value"):
+            Serializer().loads(data)
+    else:
+        assert Serializer().loads(data) == expected
+
+
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text()
+        | st.floats(allow_nan=False, allow_infinity=False),
+        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+        max_leaves=12,
+    )
+)  # fmt: skip
+def test_a_signed_and_an_unsigned_serializer_read_back_every_json_value(value: Any) -> None:
+    for serializer in (Serializer(), Serializer("k" * 16)):
+        assert serializer.loads(serializer.dumps(value)) == value
