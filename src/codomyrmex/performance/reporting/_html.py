@@ -31,7 +31,7 @@ th:first-child, td:first-child, th.name, td.name { text-align: left; }
 .verdict { border-radius: 10px; padding: 1px 8px; font-size: 12px; font-weight: 600; }
 .v-regression { background: #ffebe9; color: #a40e26; } .v-improvement { background: #dafbe1; color: #116329; }
 .v-unchanged { background: #eef1f4; color: #59636e; } .v-inconclusive { background: #fff8c5; color: #7d4e00; }
-.v-no-baseline { background: #eef1f4; color: #59636e; }
+.v-no-baseline, .v-not-judged { background: #eef1f4; color: #59636e; }
 svg.chart { display: block; max-width: 100%; height: auto; }
 svg .plot { fill: #fbfcfd; stroke: #d1d9e0; } svg .grid { stroke: #eef1f4; }
 svg .tick, svg .date { font-size: 11px; fill: #59636e; }
@@ -72,6 +72,9 @@ def _section(t: BenchmarkTrend) -> str:
     baseline = "–" if v is None else format_seconds(v.baseline_median)
     p_value = "–" if v is None else f"{v.p_adjusted:.2g}"
     marked = ", ".join(format_time(t.points[i].timestamp) for i in t.regressions) or "none"
+    note = t.latest.note
+    how = "recorded by the gate" if t.latest.recorded else "re-judged (run recorded before verdicts were stored)"
+    detail = f" · {escape(note)}" if note else ""
     rows = "".join(
         f"<tr><td>{name}</td><td>{format_seconds(s[key])}</td></tr>"
         for name, key in (("p50", "p50"), ("p95", "p95"), ("p99", "p99"), ("min", "min"), ("mean", "mean"))
@@ -80,7 +83,8 @@ def _section(t: BenchmarkTrend) -> str:
 <section class="benchmark" id="section-{chart_id(t)}">
 <h2>{escape(t.suite)}/{escape(t.benchmark)} {_verdict(t)}</h2>
 <p class="meta">{len(t.points)} runs, last {format_time(t.latest.timestamp)} UTC ·
-change against baseline {_change(t)} · baseline median {baseline} · p (Holm) {p_value}</p>
+change against baseline {_change(t)} · baseline median {baseline} · p (Holm) {p_value}
+· verdict {how}{detail}</p>
 {trend_chart(t)}
 <p class="meta">Regressions: {escape(marked)}</p>
 <table class="stats"><thead><tr><th>last run</th><th>seconds per call</th></tr></thead>

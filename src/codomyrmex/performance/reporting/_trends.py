@@ -1,10 +1,10 @@
 """The trend of every recorded benchmark: its runs, change points, regressions and current verdict.
 
-Each run is judged the way ``run_benchmark`` judged it when it ran: against the raw samples of at
-most :data:`~codomyrmex.performance.benchmarking.BASELINE_RUNS` earlier runs of the level it
-belongs to (since the last change point), with Holm's correction across the benchmarks of that
-run. So the regressions marked in a report are the ones the gate would have raised, and the last
-run's verdict is the current one::
+Each run shows what the gate (``run_benchmark``) decided for it: the verdict and note recorded
+with the run. Runs recorded before verdicts were stored are re-judged with the gate's own function
+(:func:`~codomyrmex.performance.regression.judge_runs`) against the runs before them. So the
+regressions marked in a report are the ones the gate raised, and the last run's verdict is the
+current one::
 
     from codomyrmex.performance.reporting import load_trends
     from codomyrmex.performance.series import SQLiteStore
@@ -20,9 +20,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .._validation import check_choice
-from ..benchmarking import BASELINE_RUNS
-from ..errors import RegressionError, SeriesStoreError
-from ..regression import Verdict, baseline_start, compare_many, find_change_points
+from ..benchmarking import HISTORY_LIMIT
+from ..errors import SeriesStoreError
+from ..regression import (
+    Judgement,
+    PastRun,
+    Verdict,
+    find_change_points,
+    judge_runs,
+    judgement_from_dict,
+)
 from ..series import RunRecord, SQLiteStore, run_stats
 
 __all__ = ["BenchmarkTrend", "RunPoint", "load_trends", "trends_from_runs"]
@@ -30,14 +37,21 @@ __all__ = ["BenchmarkTrend", "RunPoint", "load_trends", "trends_from_runs"]
 
 @dataclass(frozen=True, slots=True)
 class RunPoint:
-    """One successful run of one benchmark, with the verdict against the runs before it."""
+    """One successful run of one benchmark, with what the gate decided for it."""
 
     run_id: str
     timestamp: float
     median: float
     samples: tuple[float, ...]
-    #: ``None`` for the first run (no baseline yet) or when the samples could not be judged.
+    #: ``None`` while the benchmark had too little history, or when it could not be judged
     verdict: Verdict | None
+    #: the gate's note ("no history …", "within run-to-run drift …", why it could not be judged)
+    note: str | None = None
+    #: True when the verdict was recorded by the gate at run time; False when the run predates
+    #: recorded verdicts and was re-judged here with the same function
+    recorded: bool = False
+    #: the gate's label: regression/improvement/unchanged/inconclusive, new or error
+    label: str = "new"
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +70,7 @@ class BenchmarkTrend:
 
     @property
     def regressions(self) -> tuple[int, ...]:
-        """Indices of the runs judged a regression against their baseline."""
+        """Indices of the runs the gate judged a regression."""
         return tuple(i for i, p in enumerate(self.points) if p.verdict and p.verdict.is_regression)
 
     @property
@@ -66,23 +80,28 @@ class BenchmarkTrend:
 
     @property
     def verdict_label(self) -> str:
-        """``regression``, ``improvement``, ``unchanged``, ``inconclusive`` or ``no baseline``."""
-        v = self.latest.verdict
-        return "no baseline" if v is None else v.verdict.value
+        """``regression``, ``improvement``, ``unchanged``, ``inconclusive``, ``no baseline`` or
+        ``not judged``."""
+        label = self.latest.label
+        return {"new": "no baseline", "error": "not judged"}.get(label, label)
 
 
-def _baseline(earlier: Sequence[tuple[float, tuple[float, ...]]]) -> list[float]:
-    """Pooled samples of the last ``BASELINE_RUNS`` runs of the current level of ``earlier``."""
-    if not earlier:
-        return []
-    level = earlier[baseline_start([m for m, _ in earlier]) :][-BASELINE_RUNS:]
-    return [v for _, samples in level for v in samples]
+def _point(run: RunRecord, name: str, samples: tuple[float, ...], median: float,
+           judged: Judgement, recorded: bool) -> RunPoint:  # fmt: skip
+    return RunPoint(run.run_id, run.timestamp, median, samples, judged.verdict, judged.note,
+                    recorded, judged.label)  # fmt: skip
 
 
 def trends_from_runs(
     runs: Sequence[RunRecord], *, alpha: float = 0.01, min_effect: float = 0.02
 ) -> list[BenchmarkTrend]:
-    """Trends of every benchmark in ``runs`` (any suites, in any order), sorted by suite and name."""
+    """Trends of every benchmark in ``runs`` (any suites, in any order), sorted by suite and name.
+
+    A benchmark recorded with the gate's judgement shows exactly that judgement. One recorded
+    before judgements were stored is re-judged with the gate's own function
+    (:func:`~codomyrmex.performance.regression.judge_runs`, raw samples, ``alpha`` and
+    ``min_effect``) against the runs recorded before it, as ``run_benchmark`` would have.
+    """
     if isinstance(runs, str | bytes) or not all(isinstance(r, RunRecord) for r in runs):
         raise TypeError(f"runs must be a sequence of RunRecord, got {type(runs).__name__}")
     by_suite: dict[str, list[RunRecord]] = {}
@@ -90,27 +109,24 @@ def trends_from_runs(
         by_suite.setdefault(run.suite, []).append(run)
     out: list[BenchmarkTrend] = []
     for suite in sorted(by_suite):
-        # benchmark -> [(median, samples)] of its successful runs so far, and its points
-        seen: dict[str, list[tuple[float, tuple[float, ...]]]] = {}
+        seen: dict[str, list[PastRun]] = {}  # benchmark -> its successful runs so far, as the gate sees them
         points: dict[str, list[RunPoint]] = {}
         for run in by_suite[suite]:
             ok = [b for b in run.benchmarks if not b.failed and b.samples and b.median is not None]
-            pairs = {
-                b.name: (_baseline(seen.get(b.name, [])), list(b.samples))
-                for b in ok
-                if seen.get(b.name)
-            }
-            verdicts = compare_many(pairs, alpha=alpha, min_effect=min_effect, correction="holm")
+            unjudged = [b for b in ok if b.judgement is None]
+            rejudged = judge_runs(
+                {b.name: list(b.samples) for b in unjudged},
+                {b.name: seen.get(b.name, [])[-HISTORY_LIMIT:] for b in unjudged},
+                alpha=alpha, min_effect=min_effect,
+            ) if unjudged else {}  # fmt: skip
             for b in ok:
-                verdict = verdicts.get(b.name)
-                judged = (
-                    None if verdict is None or isinstance(verdict, RegressionError) else verdict
-                )
                 assert b.median is not None  # filtered above; keeps mypy precise
-                points.setdefault(b.name, []).append(
-                    RunPoint(run.run_id, run.timestamp, b.median, b.samples, judged)
-                )
-                seen.setdefault(b.name, []).append((b.median, b.samples))
+                if b.judgement is not None:
+                    judged, recorded = judgement_from_dict(b.judgement), True
+                else:
+                    judged, recorded = rejudged[b.name], False
+                points.setdefault(b.name, []).append(_point(run, b.name, b.samples, b.median, judged, recorded))
+                seen.setdefault(b.name, []).append(PastRun(b.median, b.samples))
         for name in sorted(points):
             medians = [p.median for p in points[name]]
             out.append(
