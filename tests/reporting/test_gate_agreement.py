@@ -5,7 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from codomyrmex.performance.benchmarking import MIN_HISTORY_RUNS, BenchmarkSuite, SuiteRun, run_benchmark
+from codomyrmex.performance.benchmarking import (
+    MIN_HISTORY_RUNS,
+    BenchmarkSuite,
+    SuiteRun,
+    run_benchmark,
+)
 from codomyrmex.performance.reporting import load_trends, render_html
 from codomyrmex.performance.series import BenchmarkRecord, RunRecord, SQLiteStore
 
