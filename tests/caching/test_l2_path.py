@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import cachetools
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -156,3 +157,39 @@ def test_decoding_a_json_value_accepts_and_rejects_exactly_what_json_loads_does(
 def test_a_signed_and_an_unsigned_serializer_read_back_every_json_value(value: Any) -> None:
     for serializer in (Serializer(), Serializer("k" * 16)):
         assert serializer.loads(serializer.dumps(value)) == value
+
+
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["get", "set", "del", "pop"]), st.integers(0, 6)), max_size=60
+    ),
+    st.integers(1, 4),
+)
+def test_the_lru_store_behaves_exactly_like_cachetools_lru(
+    ops: list[tuple[str, int]], max_size: int
+) -> None:
+    """The memory tier's LRU store reads cachetools' internals for speed; same results,
+    same evictions, same order as cachetools.LRUCache on any sequence of operations."""
+    from codomyrmex.performance.caching._policies import make_store
+    from codomyrmex.performance.telemetry.stats import CacheStats
+
+    ours = make_store("lru", max_size, None, CacheStats("lru-model"))
+    ref: cachetools.LRUCache[int, int] = cachetools.LRUCache(max_size)
+    for op, k in ops:
+        assert _apply(ours, op, k) == _apply(ref, op, k)
+        assert list(ours.items()) == list(ref.items()) and len(ours) == len(ref)
+
+
+def _apply(store: Any, op: str, k: int) -> tuple[str, Any]:
+    try:
+        if op == "get":
+            return ("ok", store[k])
+        if op == "set":
+            store[k] = k * 10
+            return ("ok", None)
+        if op == "del":
+            del store[k]
+            return ("ok", None)
+        return ("ok", store.popitem())
+    except KeyError:
+        return ("KeyError", None)

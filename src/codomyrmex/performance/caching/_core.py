@@ -216,10 +216,17 @@ class TieredCache:
             return self._flight(
                 key, fn, args, kwargs, keysrc, cache_exceptions, fixed_ttl, skey, loads
             )
-        ttl = self.value_ttl(value) if fixed_ttl is MISSING else fixed_ttl
+        # value_ttl() and put_locked() spelled out (a shared-tier value is never a Raised).
+        ttl = self.ttl if fixed_ttl is MISSING else fixed_ttl
+        if fixed_ttl is MISSING and callable(ttl):
+            ttl = self.value_ttl(value)
         with self.lock:
-            self.stats.misses += 1  # an L1 miss; the tier's hit is counted by shared.get
-            self.put_locked(key, value, ttl)
+            stats = self.stats
+            stats.misses += 1  # an L1 miss; the tier's hit is counted by shared.get
+            if (ttl is None or ttl > 0) and (value is not None or self.cache_none):
+                self._pending_ttl = ttl
+                self.store[key] = value
+                stats.puts += 1
         return value
 
     def _flight(

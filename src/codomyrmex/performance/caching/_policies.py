@@ -46,6 +46,21 @@ EntryTTL = Callable[[Any, Any], float | None]
 Store = Any  # a cachetools cache from make_store(); typed loosely because the classes are dynamic
 
 
+def _has_lru_internals() -> bool:
+    # The private attributes read by CountingLRU.__getitem__ (cachetools >= 5 has them); a
+    # cachetools without them keeps its own __getitem__.
+    probe: cachetools.LRUCache[int, int] = cachetools.LRUCache(1)
+    probe[0] = 0
+    return (
+        type(getattr(probe, "_Cache__data", None)) is dict
+        and hasattr(getattr(probe, "_LRUCache__order", None), "move_to_end")
+        and getattr(cachetools.LRUCache, "__missing__", None) is cachetools.Cache.__missing__
+    )
+
+
+_LRU_INTERNALS = _has_lru_internals()
+
+
 def _counting(base: type[Any]) -> type[Any]:
     """``base`` plus eviction counting. ``popitem`` is only called by cachetools to make room."""
 
@@ -64,8 +79,37 @@ def _counting(base: type[Any]) -> type[Any]:
                 self.stats.evictions_expired += len(expired)
             return expired
 
-    Counting.__name__ = Counting.__qualname__ = f"Counting{base.__name__}"
-    return Counting
+    cls: type[Any] = Counting
+    if base is cachetools.LRUCache and _LRU_INTERNALS:
+
+        class CountingLRU(Counting):
+            def __getitem__(self, key: Any) -> Any:
+                # cachetools' LRUCache.__getitem__ with one frame instead of three (it calls
+                # Cache.__getitem__, which calls __missing__ to raise): the same dict read and
+                # the same move_to_end, so the same policy. A miss raises KeyError straight
+                # from the dict read, which halves what an L1 miss costs on the L2 hit path.
+                value = self._Cache__data[key]
+                self._LRUCache__order.move_to_end(key)
+                return value
+
+            def popitem(self) -> tuple[Any, Any]:
+                # LRUCache.popitem plus the count, in one frame: an L2 hit copied into a full
+                # memory tier evicts on every call.
+                try:
+                    key = next(iter(self._LRUCache__order))
+                except StopIteration:
+                    raise KeyError(f"{type(self).__name__} is empty") from None
+                value = self._Cache__data[key]
+                del self[key]
+                self.stats.evictions_size += 1
+                return (key, value)
+
+        cls = CountingLRU
+
+    cls.__name__ = cls.__qualname__ = f"Counting{base.__name__}"
+    return cls
+
+
 
 
 def expiring(base: type[Any]) -> type[Any]:
