@@ -217,9 +217,11 @@ class TieredCache:
                 key, fn, args, kwargs, keysrc, cache_exceptions, fixed_ttl, skey, loads
             )
         # value_ttl() and put_locked() spelled out (a shared-tier value is never a Raised).
-        ttl = self.ttl if fixed_ttl is MISSING else fixed_ttl
-        if fixed_ttl is MISSING and callable(ttl):
-            ttl = self.value_ttl(value)
+        if fixed_ttl is MISSING:
+            own = self.ttl
+            ttl = self.value_ttl(value) if callable(own) else own
+        else:
+            ttl = fixed_ttl
         with self.lock:
             stats = self.stats
             stats.misses += 1  # an L1 miss; the tier's hit is counted by shared.get
