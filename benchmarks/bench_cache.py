@@ -11,6 +11,15 @@ application would have them.
 Targets (issue 3): sync L1 hit <= 1.1x cachetools.cached(same policy, lock=Lock()) for LRU and
 TTL; async hit <= 2x sync hit; SQLite L2 hit <= 1.5x a raw SELECT + decode of the same row;
 Redis L2 hit <= 1.2x a raw redis-py GET + decode; miss-path overhead <= 5% of a 1 ms load.
+
+What the L2 rows measure: the decorated function with ``max_size=1`` called with alternating
+arguments, so every call misses memory, builds the stable key, reads the shared tier, decodes,
+counts, and copies the value into memory (evicting the other one). The run fails unless every
+timed call was a disk hit and the function never ran. The reference reads the same row (same
+SQL, same key for the same argument) and decodes it with ``json.loads``, as hand-written code
+would; the library decodes the same bytes with a faster call to the same JSON scanner, so a
+second, report-only row uses the library's own decoder in the reference: that ratio is the
+library's overhead alone (L1 miss and fill, key hashing, counters, fail-open checks).
 A Redis server is started on a free loopback port when ``redis-server`` is on PATH.
 """
 
@@ -38,6 +47,7 @@ from typing import Any
 import cachetools
 
 from codomyrmex.performance import cached_function, telemetry
+from codomyrmex.performance.caching import Serializer
 from codomyrmex.performance.telemetry import names, recording
 from codomyrmex.performance.telemetry.stats import default_registry
 
@@ -192,24 +202,42 @@ def build_cases(
     cases["hit async: ours"] = async_case(ours_async, 1)
 
     # -- SQLite L2 hit: max_size=1 and two alternating keys, so every call misses memory ---------
+    # "ours" is the whole call: L1 miss, stable key (canonical encoding + BLAKE2b), SELECT,
+    # expiry/type checks, decode, counters, and the copy into memory (evicting the other key).
+    # "raw" is the same SELECT (same SQL, same row for the same argument) + json.loads of the
+    # payload, as one would write it by hand; "raw, same decode" decodes with the library's own
+    # Serializer instead, so that ratio is the library's overhead alone.
     db = tmp / "bench.sqlite3"
+    disk_loads: list[int] = []
 
     @cached_function(max_size=1, persist=db, name="bench_sqlite")
     def ours_disk(x: int) -> dict[str, int]:
+        disk_loads.append(x)
         return {"value": x}
 
     ours_disk(0), ours_disk(1)
     conn = sqlite3.connect(db, isolation_level=None)
-    (row_key,) = conn.execute("SELECT key FROM cache_entries LIMIT 1").fetchone()
+    row_keys = {
+        json.loads(value[1:])["value"]: key
+        for key, value in conn.execute("SELECT key, value FROM cache_entries")
+    }
+    sql = "SELECT value, expires_at FROM cache_entries WHERE key = ?"  # SQLiteTier's query
+    decode = Serializer().loads
 
-    def raw_select(_: int) -> Any:
-        value, _exp = conn.execute(
-            "SELECT value, expires_at FROM cache_entries WHERE key = ?", (row_key,)
-        ).fetchone()
+    def raw_select(x: int) -> Any:
+        value, _exp = conn.execute(sql, (row_keys[x],)).fetchone()
         return json.loads(value[1:])
 
+    def raw_select_same_decode(x: int) -> Any:
+        value, _exp = conn.execute(sql, (row_keys[x],)).fetchone()
+        return decode(value)
+
+    assert raw_select(0) == raw_select_same_decode(0) == ours_disk(0)
+    ours_disk(1)  # memory holds 1: the first timed call (argument 0) misses it
     pairs["L2 sqlite"] = paired_case(ours_disk, raw_select)
+    pairs["L2 sqlite same decode"] = paired_case(ours_disk, raw_select_same_decode)
     keep["conn"] = conn
+    keep["disk_loads"] = disk_loads
 
     # -- Redis L2 hit ---------------------------------------------------------------------------
     if redis_url is not None:
@@ -221,10 +249,14 @@ def build_cases(
 
         ours_redis(0), ours_redis(1)
         client = redis.Redis.from_url(redis_url)
-        rkey = next(k for k in client.keys("codomyrmex:bench_redis:*") if not k.endswith(b":lease"))
+        rkeys = {
+            json.loads(client.get(k)[1:])["value"]: k
+            for k in client.keys("codomyrmex:bench_redis:*")
+            if not k.endswith(b":lease")
+        }
 
-        def raw_get(_: int) -> Any:
-            return json.loads(client.get(rkey)[1:])
+        def raw_get(x: int) -> Any:  # the same GET (same key for the same argument) + decode
+            return json.loads(client.get(rkeys[x])[1:])
 
         pairs["L2 redis"] = paired_case(ours_redis, raw_get)
         keep["client"] = client
@@ -267,7 +299,10 @@ def main() -> None:
     proc, redis_url, why = start_redis()
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            cases, pairs, _keep = build_cases(Path(tmp), redis_url)
+            cases, pairs, keep = build_cases(Path(tmp), redis_url)
+            disk_stats = default_registry().cache("bench_sqlite")
+            disk_hits_before = disk_stats.disk_hits
+            l2_calls = 0
             times: dict[str, list[float]] = {}
             for _ in range(args.repeats):
                 order = list(cases) + list(pairs)
@@ -276,6 +311,7 @@ def main() -> None:
                     if name in pairs:
                         n = max(200, args.calls // (50 if "redis" in name else 10))
                         ours, raw = pairs[name](n)
+                        l2_calls += n if "sqlite" in name else 0
                         times.setdefault(f"{name}: ours", []).append(ours / n)
                         times.setdefault(f"{name}: raw", []).append(raw / n)
                         continue
@@ -285,12 +321,23 @@ def main() -> None:
                     times.setdefault(name, []).append(cases[name](n) / n)
                     exporter.clear()  # keep the span exporter from growing without bound
             med = {k: statistics.median(v) for k, v in times.items()}
+            # Honesty check: every timed SQLite call was an L1 miss served by the disk tier.
+            disk_hits = disk_stats.disk_hits - disk_hits_before
+            if disk_hits != l2_calls or keep["disk_loads"] != [0, 1]:
+                raise SystemExit(
+                    f"L2 case did not measure L2 hits: {l2_calls} calls, {disk_hits} disk hits, "
+                    f"loads {keep['disk_loads']}"
+                )
+            l2_note = (
+                f"L2 path check: {l2_calls:,} timed SQLite calls = {disk_hits:,} disk hits, 0 loads"
+            )
     finally:
         telemetry.use_providers()
         if proc is not None:
             proc.terminate()
             proc.wait(10)
     report(med, args.repeats, why)
+    print(l2_note)
 
 
 def report(med: dict[str, float], repeats: int, redis_note: str) -> None:
@@ -327,11 +374,12 @@ def report(med: dict[str, float], repeats: int, redis_note: str) -> None:
         None,
     )
     row("async hit vs sync hit", "hit async: ours", "hit lru: ours", 2.0)
+    row("SQLite L2 hit vs raw SELECT + json.loads", "L2 sqlite: ours", "L2 sqlite: raw", 1.5)
     row(
-        "SQLite L2 hit vs raw SELECT + decode",
-        "L2 sqlite: ours",
-        "L2 sqlite: raw",
-        1.5,
+        "SQLite L2 hit vs raw SELECT + library's decode",
+        "L2 sqlite same decode: ours",
+        "L2 sqlite same decode: raw",
+        None,
     )
     if "L2 redis: ours" in med:
         row("Redis L2 hit vs raw GET + decode", "L2 redis: ours", "L2 redis: raw", 1.2)
