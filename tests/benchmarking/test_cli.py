@@ -145,3 +145,61 @@ def test_run_pushes_to_the_pushgateway_given(suite_file: Path, pushgateway: Any,
         body = resp.read().decode()
     assert 'codomyrmex_benchmark_duration_seconds{benchmark="work"' in body
     assert 'suite="cli_suite"' in body
+
+
+def test_run_without_store_uses_the_store_the_suite_file_declares(tmp_path: Path, capsys: Any,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    own, default = tmp_path / "own.sqlite3", tmp_path / "default.sqlite3"
+    monkeypatch.setenv("CODOMYRMEX_PERF_STORE", str(default))
+    path = tmp_path / "suite_store.py"
+    path.write_text("from codomyrmex.performance.benchmarking import BenchmarkSuite\n"
+                    f"suite = BenchmarkSuite('declared', store={str(own)!r})\n"
+                    "suite.add('work', lambda: sum(range(100)))\n")  # fmt: skip
+    assert main(["bench", "run", str(path), *FAST]) == 0
+    assert f"recorded in {own}" in capsys.readouterr().out
+    from codomyrmex.performance.series import SQLiteStore
+
+    with SQLiteStore(own) as store:
+        assert store.count_runs("declared") == 1
+    assert not default.exists()
+    # --store still wins over the suite's own store
+    assert main(["bench", "run", str(path), "--store", str(default), *FAST]) == 0
+    with SQLiteStore(default) as store:
+        assert store.count_runs("declared") == 1
+
+
+def test_json_output_of_a_failed_benchmark_is_strict_json(tmp_path: Path, capsys: Any) -> None:
+    path = tmp_path / "fails.py"
+    path.write_text("from codomyrmex.performance.benchmarking import BenchmarkSuite\n"
+                    "s = BenchmarkSuite('f')\ns.add('boom', lambda: 1 / 0)\n")  # fmt: skip
+    assert main(["bench", "run", str(path), "--no-store", "--json", *FAST]) == 1
+    text = capsys.readouterr().out
+    assert "NaN" not in text and "Infinity" not in text
+
+    def refuse(token: str) -> None:
+        raise AssertionError(f"non-standard JSON constant {token}")
+
+    (run,) = json.loads(text, parse_constant=refuse)
+    (bench,) = run["benchmarks"]
+    assert bench["failed"] is True and bench["median"] is None
+
+
+def test_import_is_all_or_nothing(suite_file: Path, tmp_path: Path, capsys: Any) -> None:
+    from codomyrmex.performance.series import BenchmarkRecord, RunRecord, SQLiteStore, dumps_runs
+
+    dst = tmp_path / "dst.sqlite3"
+    first = RunRecord.new("s", [BenchmarkRecord("b", (0.001,))], timestamp=1.0)
+    second = RunRecord.new("s", [BenchmarkRecord("b", (0.002,))], timestamp=2.0)
+    # a run id repeated inside the file: appended once, the repeat skipped
+    doc = tmp_path / "runs.json"
+    doc.write_text(dumps_runs([first, second, first]))
+    assert main(["bench", "import", str(doc), "--store", str(dst)]) == 0
+    assert "imported 2 run(s), skipped 1" in capsys.readouterr().out
+    # a file whose third run cannot be stored appends none of them
+    clash = RunRecord.new("s", [BenchmarkRecord("b", (0.003,)), BenchmarkRecord("b", (0.004,))], timestamp=3.0)
+    other = RunRecord.new("s", [BenchmarkRecord("b", (0.005,))], timestamp=4.0)
+    doc.write_text(dumps_runs([other, clash]))
+    assert main(["bench", "import", str(doc), "--store", str(dst)]) == 2
+    assert "UNIQUE constraint failed" in capsys.readouterr().err
+    with SQLiteStore(dst) as store:
+        assert [r.run_id for r in store.runs()] == [first.run_id, second.run_id]

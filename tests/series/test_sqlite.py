@@ -219,3 +219,10 @@ def test_default_path_follows_the_environment(tmp_path: Path, monkeypatch: pytes
     with SQLiteStore() as store:
         assert store.path == tmp_path / "env.sqlite3"
     assert (tmp_path / "env.sqlite3").is_file()
+
+
+def test_a_store_that_cannot_be_migrated_reports_the_real_error(tmp_path: Path) -> None:
+    with pytest.raises(SeriesStoreError) as info:
+        SQLiteStore("/dev/null")
+    assert "cannot rollback" not in str(info.value)
+    assert "/dev/null" in str(info.value)

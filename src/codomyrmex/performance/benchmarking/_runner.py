@@ -50,7 +50,7 @@ from ._environment import collect_environment, timer_overhead
 from ._result import BenchmarkResult
 from ._run import Comparison, EmptySuiteWarning, SuiteRun
 from ._suite import Benchmark, BenchmarkSuite
-from ._timing import Measurement, Timing, measure, measure_isolated
+from ._timing import Measurement, Timing, _describe, measure, measure_isolated
 
 __all__ = ["BASELINE_RUNS", "HISTORY_LIMIT", "MIN_HISTORY_RUNS", "open_store", "run_benchmark"]
 
@@ -335,9 +335,9 @@ def _run(
 def _run_one(bench: Benchmark, timing: Timing, isolate: bool | int) -> Measurement:
     try:
         call = bench.prepare()
-    except Exception as exc:  # setup failed: the benchmark failed, nothing was timed
+    except (Exception, SystemExit) as exc:  # setup failed: the benchmark failed, nothing was timed
         now = time.time_ns()
-        return Measurement([], 1, f"setup failed: {type(exc).__name__}: {exc}", now, now)
+        return Measurement([], 1, f"setup failed: {_describe(exc)}", now, now)
     if isolate:
         return measure_isolated(call, timing, int(isolate))
     return measure(call, timing)

@@ -89,6 +89,8 @@ def calibrate(call: Callable[[], Any], timing: Timing) -> int:
 
 
 def _describe(exc: BaseException) -> str:
+    if isinstance(exc, SystemExit):
+        return f"SystemExit: exit code {exc.code!r}"
     return f"{type(exc).__name__}: {exc}"
 
 
@@ -102,7 +104,9 @@ def measure(call: Callable[[], Any], timing: Timing, rounds: int | None = None) 
             _sample(call, loops, timing.gc)
         for _ in range(timing.rounds if rounds is None else rounds):
             m.samples.append(_sample(call, loops, timing.gc) / loops)
-    except Exception as exc:  # reported as a failed benchmark, never as a time
+    except (Exception, SystemExit) as exc:  # reported as a failed benchmark, never as a time
+        # sys.exit() inside a benchmark fails that benchmark, not the whole suite; Ctrl-C
+        # (KeyboardInterrupt) still stops everything
         m.samples = []
         m.error = _describe(exc)
     m.ended_ns = time.time_ns()
@@ -132,7 +136,7 @@ def measure_isolated(call: Callable[[], Any], timing: Timing, workers: int) -> M
     m = Measurement(started_ns=time.time_ns())
     try:
         loops = timing.loops if timing.loops is not None else calibrate(call, timing)
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:
         m.error, m.ended_ns = _describe(exc), time.time_ns()
         return m
     m.loops = loops

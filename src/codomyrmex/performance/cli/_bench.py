@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import time
 from pathlib import Path
@@ -110,31 +111,61 @@ def _run(args: argparse.Namespace) -> int:
         empty = [s.name for s in suites if len(s) == 0]
         if empty:
             return _error(f"suite(s) {empty} in {args.file} have no benchmarks")
-        store = None if args.no_store else open_store(args.store if args.store else True)
+        # --store wins; otherwise a suite's own store (BenchmarkSuite(..., store=...)); otherwise
+        # the default store
+        store = None if args.no_store or not args.store else open_store(args.store)
     except (PerformanceError, OSError) as exc:
         return _error(str(exc))
     runs = []
+    recorded_in: list[str] = []
     for suite in suites:
+        target: Any = False if args.no_store else store if store is not None else (
+            suite.store if suite.store is not None else True)  # fmt: skip
+        try:
+            opened = open_store(target)
+        except (PerformanceError, OSError) as exc:
+            return _error(str(exc))
         try:
             result = run_benchmark(
                 suite, rounds=args.rounds, warmup=args.warmup, min_time=args.min_time,
-                isolate=args.isolate or False, store=store, pushgateway=args.pushgateway,
-                normalize=args.normalize,
+                isolate=args.isolate or False, store=opened if opened is not None else False,
+                pushgateway=args.pushgateway, normalize=args.normalize,
                 progress=_Progress(suite.name, sys.stderr),
             )  # fmt: skip
         except (PerformanceError, TypeError) as exc:
             return _error(str(exc))
+        finally:
+            if opened is not None and opened is not target and opened is not store:
+                close = getattr(opened, "close", None)
+                if close is not None:
+                    close()
         runs.append(result)
+        if opened is not None:
+            where = str(getattr(opened, "path", opened))
+            if where not in recorded_in:
+                recorded_in.append(where)
         if not args.json:
             print(result.report())
             print()
     if args.json:
-        print(json.dumps([r.to_dict() for r in runs], indent=2, default=str))
-    elif store is not None:
-        print(f"recorded in {getattr(store, 'path', store)}")
+        print(json.dumps(_finite([r.to_dict() for r in runs]), indent=2, default=str, allow_nan=False))
+    elif recorded_in:
+        print(f"recorded in {', '.join(recorded_in)}")
     failed = any(r.failed for r in runs)
     regressed = any(r.regressions or r.check_errors for r in runs)
     return 1 if failed or (args.fail_on_regression and regressed) else 0
+
+
+def _finite(value: Any) -> Any:
+    """``value`` with NaN/inf replaced by None: strict JSON has no NaN (a failed benchmark has no
+    median)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
 
 
 def _fmt_time(ts: float) -> str:
@@ -209,12 +240,8 @@ def _import(args: argparse.Namespace) -> int:
     try:
         runs = loads_runs(text)
         with SQLiteStore(args.store) if args.store else SQLiteStore() as store:
-            known = {r.run_id for r in store.runs()}
-            added = 0
-            for r in runs:
-                if r.run_id not in known:
-                    store.append(r)
-                    added += 1
+            # one transaction: all new runs of the file are appended, or none
+            added = store.append_many(runs, skip_known=True)
     except PerformanceError as exc:
         return _error(str(exc))
     print(f"imported {added} run(s), skipped {len(runs) - added} already recorded")

@@ -66,6 +66,8 @@ NO_HISTORY = "no history"
 #: smallest between-run σ (log scale, ~1 %): two processes timing the same code on a real machine
 #: differ at least that much (memory layout, hash seed, frequency), however steady a few runs look
 _SIGMA_FLOOR = 0.01
+#: a recorded run this many robust σ off the others' median is left out of the baseline
+_OUTLIER_Z = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,9 +129,28 @@ def _past(name: str, runs: Sequence[PastRun]) -> list[PastRun]:
     return out
 
 
+def _without_outlier_runs(level: list[PastRun]) -> list[PastRun]:
+    """``level`` without runs far off the others (a run that shared the machine with a heavy
+    neighbour can take twice as long). One such run would inflate the spread of the medians and
+    hide any change; at most one run in five is dropped, each beyond :data:`_OUTLIER_Z` robust σ
+    of the remaining runs."""
+    runs = list(level)
+    for _ in range(len(runs) // 5):
+        logs = [math.log(r.median) for r in runs]
+        centre = median(logs)
+        far = max(range(len(runs)), key=lambda i: abs(logs[i] - centre))
+        rest = logs[:far] + logs[far + 1:]
+        m = median(rest)
+        sigma = max(1.4826 * median([abs(v - m) for v in rest]), _SIGMA_FLOOR)
+        if abs(logs[far] - m) <= _OUTLIER_Z * sigma:
+            break
+        del runs[far]
+    return runs
+
+
 def _evidence(current: list[float], history: list[PastRun], alpha: float) -> _Evidence:
     medians = [r.median for r in history]
-    level = history[baseline_start(medians):][-BASELINE_RUNS:]
+    level = _without_outlier_runs(history[baseline_start(medians):][-BASELINE_RUNS:])
     logs = [math.log(r.median) for r in level]
     k = len(logs)
     centre = math.fsum(logs) / k
