@@ -1,0 +1,115 @@
+"""judge_runs: a new run against its recorded runs, with the run-to-run variation counted."""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+
+import pytest
+
+from codomyrmex.performance.errors import RegressionError
+from codomyrmex.performance.regression import (
+    MIN_HISTORY_RUNS,
+    PastRun,
+    compare_samples,
+    judge_runs,
+    judgement_from_dict,
+    judgement_to_dict,
+)
+
+
+def _run(rng: random.Random, level: float, between: float = 0.03, within: float = 0.005, n: int = 15) -> list[float]:
+    """One run: a run-wide offset (memory layout, frequency, neighbours) plus per-sample noise."""
+    offset = rng.gauss(0.0, between)
+    return [level * math.exp(offset + rng.gauss(0.0, within)) for _ in range(n)]
+
+
+def _past(samples: list[list[float]]) -> list[PastRun]:
+    return [PastRun(sorted(s)[len(s) // 2], tuple(s)) for s in samples]
+
+
+def test_same_code_runs_with_run_to_run_offsets_are_rarely_flagged() -> None:
+    # Samples within a run are correlated: pooling runs and testing samples as independent
+    # (the old gate) flags a large share of same-code runs; judging run medians does not.
+    rng = random.Random(11)
+    gate = pooled = 0
+    trials = 300
+    for _ in range(trials):
+        history = [_run(rng, 1e-3) for _ in range(8)]
+        current = _run(rng, 1e-3)
+        j = judge_runs({"b": current}, {"b": _past(history)})["b"]
+        gate += j.verdict is not None and j.verdict.is_regression
+        pooled += compare_samples([v for r in history[-5:] for v in r], current).is_regression
+    assert gate / trials <= 0.01
+    assert pooled / trials >= 0.10
+
+
+def test_a_real_slowdown_beyond_the_run_to_run_spread_is_a_regression() -> None:
+    rng = random.Random(12)
+    hits = 0
+    for _ in range(100):
+        history = [_run(rng, 1e-3) for _ in range(10)]
+        j = judge_runs({"b": _run(rng, 1.2e-3)}, {"b": _past(history)})["b"]
+        hits += j.verdict is not None and j.verdict.is_regression
+    assert hits >= 90
+
+
+def test_too_little_history_gives_no_verdict() -> None:
+    history = [PastRun(1.0, (1.0, 1.0))] * (MIN_HISTORY_RUNS - 1)
+    j = judge_runs({"b": [2.0, 2.0, 2.0]}, {"b": history})["b"]
+    assert j.verdict is None and j.label == "new"
+    assert j.note == f"no history ({MIN_HISTORY_RUNS - 1} of {MIN_HISTORY_RUNS} runs recorded)"
+
+
+def test_identical_quantised_medians_do_not_make_a_tiny_change_significant() -> None:
+    history = [PastRun(1.0, (1.0,) * 10)] * 8
+    j = judge_runs({"b": [1.005] * 10}, {"b": history}, min_effect=0.0)["b"]
+    assert j.verdict is not None and not j.verdict.is_regression
+    assert j.drift == pytest.approx(math.expm1(0.01))  # the σ floor, not zero
+
+
+def test_one_far_off_recorded_run_does_not_hide_a_regression() -> None:
+    rng = random.Random(13)
+    history = [_run(rng, 1e-3, between=0.01) for _ in range(9)]
+    history.insert(4, _run(rng, 2.2e-3, between=0.01))  # a run that shared the CPU with a build
+    j = judge_runs({"b": _run(rng, 1.5e-3, between=0.0)}, {"b": _past(history)})["b"]
+    assert j.verdict is not None and j.verdict.is_regression
+    assert j.baseline_runs == 9
+
+
+def test_a_change_point_starts_a_new_baseline() -> None:
+    rng = random.Random(14)
+    history = [_run(rng, 1e-3, between=0.01) for _ in range(10)] + [_run(rng, 2e-3, between=0.01) for _ in range(6)]
+    j = judge_runs({"b": _run(rng, 2e-3, between=0.0)}, {"b": _past(history)})["b"]
+    assert j.verdict is not None and j.verdict.verdict.value == "unchanged"
+    assert j.baseline_runs == 6
+
+
+def test_holm_runs_across_the_benchmarks_of_a_run() -> None:
+    rng = random.Random(15)
+    history = {f"b{i}": _past([_run(rng, 1e-3) for _ in range(8)]) for i in range(3)}
+    current = {f"b{i}": _run(rng, 1e-3) for i in range(3)}
+    plain = judge_runs(current, history, correction="none")
+    holm = judge_runs(current, history)
+    raw = {n: plain[n].verdict.p_value for n in current}  # type: ignore[union-attr]
+    smallest = min(raw, key=raw.__getitem__)
+    assert holm[smallest].verdict.p_adjusted == pytest.approx(min(1.0, 3 * raw[smallest]))  # type: ignore[union-attr]
+    for name in current:
+        assert holm[name].verdict.p_adjusted >= raw[name] - 1e-12  # type: ignore[union-attr]
+
+
+def test_data_that_cannot_be_judged_is_named_not_guessed() -> None:
+    history = {"b": [PastRun(1.0)] * 4 + [PastRun(-1.0)]}
+    j = judge_runs({"b": [1.0, 1.1]}, history)["b"]
+    assert j.verdict is None and j.label == "error"
+    assert "a recorded median of 'b' is not a positive number: -1.0" in (j.note or "")
+    with pytest.raises(RegressionError, match="alpha must be a number in \\(0, 1\\), got 2"):
+        judge_runs({"b": [1.0, 1.1]}, history, alpha=2)
+
+
+def test_a_judgement_survives_its_stored_json_form() -> None:
+    rng = random.Random(16)
+    j = judge_runs({"b": _run(rng, 1.3e-3)}, {"b": _past([_run(rng, 1e-3) for _ in range(8)])})["b"]
+    back = judgement_from_dict(json.loads(json.dumps(judgement_to_dict(j))))
+    assert back == j
