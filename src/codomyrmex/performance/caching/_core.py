@@ -211,7 +211,16 @@ class TieredCache:
         if skey is None:
             return self._flight(key, fn, args, kwargs, keysrc, cache_exceptions, fixed_ttl)
         loads = self.loads
-        value = shared.get(skey)
+        if shared.disk is None:
+            value = shared.get_redis(skey)
+            from_disk = False
+        else:
+            value = shared.read_disk(skey)
+            from_disk = value is not MISSING
+            if not from_disk:
+                with self.lock:
+                    self.stats.disk_misses += 1
+                value = shared.get_redis(skey)
         if value is MISSING:
             return self._flight(
                 key, fn, args, kwargs, keysrc, cache_exceptions, fixed_ttl, skey, loads
@@ -222,9 +231,11 @@ class TieredCache:
             ttl = self.value_ttl(value) if callable(own) else own
         else:
             ttl = fixed_ttl
-        with self.lock:
+        with self.lock:  # one lock for the counts and the copy into memory
             stats = self.stats
-            stats.misses += 1  # an L1 miss; the tier's hit is counted by shared.get
+            stats.misses += 1  # an L1 miss
+            if from_disk:
+                stats.disk_hits += 1  # (a Redis hit was counted by get_redis)
             if (ttl is None or ttl > 0) and (value is not None or self.cache_none):
                 self._pending_ttl = ttl
                 self.store[key] = value

@@ -163,35 +163,46 @@ class SharedTiers:
         return value
 
     def get(self, skey: str) -> Any:
-        """Ask disk then Redis; a Redis hit is copied to disk. :data:`MISSING` if none has it.
-
-        The disk part is :meth:`tier_get` spelled out (one call fewer per tier): this is the
-        L2 hit path, measured against a raw ``SELECT`` in benchmarks/bench_cache.py. The
-        disk tier has no circuit breaker (a local file either works or fails fast)."""
-        disk = self.disk
-        if disk is not None:
-            try:
-                data = disk.get(skey)
-            except Exception as exc:  # fail open
-                self._failed("disk", "get", exc)
-                data = None
-            if data is not None:
-                try:
-                    value = self.serializer.loads(data)
-                except DecodeError as exc:
-                    self._undecodable(disk, skey, exc)
-                else:
-                    with self.lock:
-                        self.stats.disk_hits += 1
-                    return value
+        """Ask disk then Redis; a Redis hit is copied to disk. :data:`MISSING` if none has it."""
+        if self.disk is not None:
+            value = self.read_disk(skey)
             with self.lock:
+                if value is not MISSING:
+                    self.stats.disk_hits += 1
+                    return value
                 self.stats.disk_misses += 1
+        return self.get_redis(skey)
+
+    def read_disk(self, skey: str) -> Any:
+        """The disk tier's value or :data:`MISSING`; errors are counted, hit/miss are not (the
+        caller counts them under the lock it takes anyway).
+
+        :meth:`tier_get` spelled out: this is the L2 hit path, measured against a raw
+        ``SELECT`` in benchmarks/bench_cache.py. The disk tier has no circuit breaker (a local
+        file either works or fails fast)."""
+        disk = self.disk
+        if disk is None:
+            return MISSING
+        try:
+            data = disk.get(skey)
+        except Exception as exc:  # fail open
+            self._failed("disk", "get", exc)
+            return MISSING
+        if data is None:
+            return MISSING
+        try:
+            return self.serializer.loads(data)
+        except DecodeError as exc:
+            return self._undecodable(disk, skey, exc)
+
+    def get_redis(self, skey: str) -> Any:
+        """Ask Redis (counted); a hit is copied to disk. :data:`MISSING` without Redis."""
         redis = self.redis
         if redis is None:
             return MISSING
         value = self.tier_get(redis, skey)
-        if value is not MISSING and disk is not None:
-            self._write(disk, skey, value, self.value_ttl(value))
+        if value is not MISSING and self.disk is not None:
+            self._write(self.disk, skey, value, self.value_ttl(value))
         return value
 
     def _write(self, tier: Any, skey: str, value: Any, ttl: float | None) -> None:
