@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+import sqlite3
 import threading
 import time
 from pathlib import Path
@@ -40,6 +41,33 @@ def test_an_l2_hit_counts_one_memory_miss_and_one_disk_hit(
     assert calls == [0, 1]
     assert (s.hits, s.misses, s.disk_hits, s.disk_misses) == (0, 3, 1, 2)
     assert f.cache_info().currsize == 1  # type: ignore[attr-defined]
+
+
+def test_a_redis_hit_behind_an_empty_disk_counts_both_and_fills_the_disk(
+    tmp_path: Path, redis_url: str, unique_name: str
+) -> None:
+    calls: list[int] = []
+
+    def build(db: str) -> Any:
+        @cached_function(name=unique_name, persist=tmp_path / db, redis=redis_url)
+        def f(x: int) -> int:
+            calls.append(x)
+            return x * 2
+
+        return f
+
+    assert build("first.sqlite3")(3) == 6  # computes; written to its disk file and to Redis
+    second = build("second.sqlite3")  # empty memory, empty disk file, the same Redis
+    before = second.cache_stats()
+    assert second(3) == 6 and calls == [3]
+    after = second.cache_stats()
+    deltas = [
+        getattr(after, f) - getattr(before, f)
+        for f in ("misses", "disk_hits", "disk_misses", "redis_hits", "redis_misses")
+    ]
+    assert deltas == [1, 0, 1, 1, 0]
+    with sqlite3.connect(tmp_path / "second.sqlite3") as conn:
+        assert conn.execute("SELECT count(*) FROM cache_entries").fetchone() == (1,)
 
 
 def test_32_threads_on_one_cold_key_with_a_disk_tier_run_it_once(
