@@ -146,3 +146,20 @@ def test_a_benchmark_that_fails_stops_exporting_its_previous_numbers(clean_stats
     assert not any(k[:2] == (unique_name, "work") for k in gauges.duration)
     assert (unique_name, "work") not in gauges.regression
     assert (unique_name, "other", "p50") in gauges.duration
+
+
+def test_one_disturbed_canary_timing_does_not_rescale_the_benchmarks_next_to_it() -> None:
+    from codomyrmex.performance.benchmarking import BenchmarkResult, SuiteRun
+    from codomyrmex.performance.benchmarking._runner import _normalize
+
+    run = SuiteRun("s")
+    for name in ("a", "b", "c"):
+        run.results[name] = BenchmarkResult(name, [2.0, 2.0, 2.0])
+    # the canary after "a" took three times as long (a neighbour stole the CPU for a moment)
+    _normalize(run, [1.0, 3.0, 1.02, 0.98])
+    assert run["a"].normalized == [2.0, 2.0, 2.0]  # only the undisturbed canary before it
+    assert run["b"].normalized == pytest.approx([2.0 / 1.02] * 3)
+    assert run["c"].normalized == pytest.approx([2.0 / 1.0] * 3)
+    assert run.environment["canary_replaced"] == ["a", "b"]
+    assert "canary timing far from the run's median next to a, b" in run.warnings[0]
+    assert run.environment["canary_spread"] == pytest.approx(0.0297, abs=0.001)

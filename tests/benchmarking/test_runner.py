@@ -169,9 +169,13 @@ def test_history_gives_a_baseline_and_a_slowdown_is_a_regression(tmp_path: Path)
     assert c is not None and c.verdict is not None
     assert slow.regressions == ["work"] and c.verdict.is_regression
     assert c.change is not None and c.change > 1.0
-    assert c.baseline_runs == MIN_HISTORY_RUNS
+    # every recorded run, or all but one far-off run (a busy neighbour) left out of the baseline
+    assert MIN_HISTORY_RUNS - 1 <= c.baseline_runs <= MIN_HISTORY_RUNS
     # the baseline is the geometric mean of the recorded runs' medians (the run is the unit)
-    assert c.baseline == pytest.approx(statistics.geometric_mean(r["work"].median for r in history))
+    medians = [r["work"].median for r in history]
+    if c.baseline_runs == len(history):
+        assert c.baseline == pytest.approx(statistics.geometric_mean(medians))
+    assert min(medians) <= c.baseline <= max(medians)
     assert "regression" in slow.report()
     with SQLiteStore(path) as store:
         assert store.count_runs("hist") == MIN_HISTORY_RUNS + 1

@@ -23,6 +23,7 @@ treats a suite file whose suites are all empty as an error.
 
 from __future__ import annotations
 
+import math
 import os
 import statistics
 import time
@@ -310,13 +311,12 @@ def _run(
                                      ended_ns=m.ended_ns, environment=run.environment)  # fmt: skip
             if canary:
                 canaries.append(_measure_canary(timing))
-                local = (canaries[-2] + canaries[-1]) / 2.0
-                if result.times and local > 0:
-                    result.normalized = [t / local for t in result.times]
             run.results[bench.name] = result
         if progress is not None:
             progress(len(benches), len(benches), "")
         run.canary = statistics.median(canaries) if canaries else None
+        if canaries:
+            _normalize(run, canaries)
         if target_store is not None:
             _compare(run, target_store, alpha=alpha, min_effect=min_effect, normalize=normalize and canary)
         suite_span.set_attribute("benchmarks", len(run.results))
@@ -330,6 +330,40 @@ def _run(
     if pusher is not None:
         _push(pusher, record, run)
     return run.results[suite.name] if single else run
+
+
+#: a local canary (mean of the two around a benchmark) further than this from the run's median
+#: canary (or 4 robust σ of the canaries, if larger) is an outlier: one disturbed canary timing
+#: would otherwise rescale a whole benchmark (a +5 % change once read as -64 %)
+CANARY_TOLERANCE = 0.10
+
+
+def _normalize(run: SuiteRun, canaries: list[float]) -> None:
+    """Divide each benchmark's samples by the mean of the canary times measured on either side of
+    it, leaving out a canary timing that is an outlier (the run's median canary if both are);
+    records the canaries' spread in the run's environment."""
+    centre = statistics.median(canaries)
+    if centre <= 0:
+        return
+    logs = [math.log(c / centre) for c in canaries if c > 0]
+    spread = 1.4826 * statistics.median([abs(v) for v in logs]) if logs else 0.0
+    run.environment["canary_spread"] = math.expm1(spread)
+    tolerance = max(math.log1p(CANARY_TOLERANCE), 4.0 * spread)
+    def usable(c: float) -> bool:
+        return c > 0 and abs(math.log(c / centre)) <= tolerance
+
+    replaced = []
+    for i, result in enumerate(run.results.values()):
+        around = [c for c in (canaries[i], canaries[i + 1]) if usable(c)]
+        if len(around) < 2:
+            replaced.append(result.name)
+        local = sum(around) / len(around) if around else centre
+        if result.times:
+            result.normalized = [t / local for t in result.times]
+    if replaced:
+        run.environment["canary_replaced"] = replaced
+        run.warnings.append(f"a canary timing far from the run's median next to {', '.join(replaced)} "
+                            "was left out of its normalisation")  # fmt: skip
 
 
 def _run_one(bench: Benchmark, timing: Timing, isolate: bool | int) -> Measurement:
