@@ -5,13 +5,18 @@ the L1 store and its lock, the single-flight maps, the optional shared tiers and
 object. The decorator inlines the L1 *hit* path itself (no call into this class); everything
 here is the miss path, where telemetry is allowed:
 
-1. L1 lookup again under the lock (another thread may have filled it), else become the leader
-   of a flight for the key (or wait on the current leader).
-2. Build the stable key (only now) and ask the shared tiers in order, disk then Redis; a hit
-   in a later tier is copied into the earlier ones.
+1. With shared tiers, build the stable key (only now) and ask them in order, disk then Redis;
+   a hit is copied into L1 (and a Redis hit into the disk tier) with no single-flight state:
+   that is the L2 hit path. (Skipped when a load of the key is already under way.)
+2. On a miss: L1 lookup again under the lock (another thread may have filled it), else become
+   the leader of a flight for the key (or wait on the current leader). The leader asks the
+   shared tiers again only if some load finished since step 1.
 3. With Redis, take a lease (``SET NX PX``) so that one process computes; others poll for the
    value, bounded by ``lease_wait``, then compute anyway.
 4. Compute inside a ``cache.load`` span, record the load duration, write through every tier.
+
+The ``async def`` miss path lives in :mod:`._async_miss` (so that only coroutine users import
+asyncio); it joins or leads the flight first, then asks the shared tiers.
 
 A failing tier never breaks the caller: the error is counted (``codomyrmex_cache_errors_total``
 by tier and op), logged once per tier and cause, and the call carries on as a tier miss.
@@ -28,13 +33,14 @@ from ..telemetry import names, recording
 from ..telemetry.stats import default_registry
 from ._missing import MISSING
 from ._policies import EntryTTL, make_store
-from ._singleflight import ACTIVE, AsyncFlight, Flight, reentrant_error
+from ._singleflight import Flight, reentrant_error
 
 if TYPE_CHECKING:
     # Imported where used: a memory-only cache never loads the shared-tier plumbing (sqlite3,
     # json, pickle, hmac, logging), and a sync-only program never loads asyncio (~20 ms).
     from ._redis_tier import RedisTier
     from ._serialize import Serializer
+    from ._singleflight import AsyncFlight
     from ._sqlite_tier import SQLiteTier
     from ._tiering import SharedTiers, Steps
 
@@ -355,94 +361,11 @@ class TieredCache:
         keysrc: Callable[[], str] | None,
         cache_exceptions: tuple[type[BaseException], ...] = (),
     ) -> Any:
-        """The miss path of a decorated ``async def`` function."""
-        import asyncio  # already loaded: we run inside its event loop
+        """The miss path of a decorated ``async def`` function (in :mod:`._async_miss`, which
+        imports asyncio: only programs with coroutine functions load it)."""
+        from ._async_miss import acall
 
-        loop = asyncio.get_running_loop()
-        marker = (id(self), key)
-        with self.lock:
-            try:
-                value = self.store[key]
-            except KeyError:
-                pass
-            else:
-                self.stats.hits += 1
-                return _unwrap(value)
-            flight = self.aflights.get(key)
-            if flight is not None and marker in ACTIVE.get():
-                raise reentrant_error(self.name)
-            if flight is None or flight.loop is not loop:
-                # (a flight of another thread's event loop cannot be awaited here: compute)
-                mine = AsyncFlight(loop)
-                if flight is None:
-                    self.aflights[key] = mine
-                flight, leader = mine, True
-                self.stats.misses += 1
-            else:
-                leader = False
-        if not leader:
-            try:
-                value = await asyncio.shield(flight.future)
-            except asyncio.CancelledError:
-                task = asyncio.current_task()
-                if flight.future.cancelled() and not (task and task.cancelling()):
-                    # The leader was cancelled, not us: try again (maybe lead this time).
-                    return await self.acall(key, fn, args, kwargs, keysrc, cache_exceptions)
-                raise
-            with self.lock:
-                self.stats.hits += 1
-            return value
-        token_ctx = ACTIVE.set(ACTIVE.get() | {marker})
-        skey: str | None = None
-        token: str | None = None
-        try:
-            skey = self.stable(keysrc)
-            value = self._shared_get(skey)
-            if value is MISSING and skey is not None and self.shared is not None:
-                steps = self.shared.lease(skey)
-                try:
-                    while True:
-                        await asyncio.sleep(next(steps))
-                except StopIteration as stop:
-                    value, token = stop.value
-            if value is MISSING:
-                value = await self._acompute(fn, args, kwargs)
-                ttl = self.value_ttl(value)
-                self._after(skey, token, value, ttl)
-                token = None
-            else:
-                ttl = self.value_ttl(value)
-        except BaseException as exc:
-            self._release(skey, token)
-            with self.lock:
-                if cache_exceptions and isinstance(exc, cache_exceptions):
-                    raised = Raised(exc)
-                    self.put_locked(key, raised, self.value_ttl(raised))
-                if self.aflights.get(key) is flight:
-                    del self.aflights[key]
-            flight.fail(exc)
-            raise
-        finally:
-            ACTIVE.reset(token_ctx)
-        with self.lock:
-            self.put_locked(key, value, ttl)
-            if self.aflights.get(key) is flight:
-                del self.aflights[key]
-        flight.done(value)
-        return value
-
-    async def _acompute(
-        self, fn: Callable[..., Awaitable[Any]], args: tuple[Any, ...], kwargs: dict[str, Any]
-    ) -> Any:
-        start = time.perf_counter()
-        with recording.span(names.SPAN_CACHE_LOAD, self._load_attrs()):
-            try:
-                value = await fn(*args, **kwargs)
-            except BaseException:
-                self._record(time.perf_counter() - start, ok=False)
-                raise
-        self._record(time.perf_counter() - start, ok=True)
-        return value
+        return await acall(self, key, fn, args, kwargs, keysrc, cache_exceptions)
 
     # -- plain get/set (CacheManager) -----------------------------------------------------------
     def get(self, key: Any, keysrc: Callable[[], str] | None, default: Any = None) -> Any:

@@ -1,0 +1,133 @@
+"""The miss path of decorated ``async def`` functions: :meth:`TieredCache.acall <._core.TieredCache.acall>`.
+
+A module of its own so that asyncio is imported only by programs that decorate coroutine
+functions (it is imported here, at the first async miss, from inside a running event loop).
+The same steps as the sync path in :mod:`._core`: look at L1 again under the lock, lead or join
+the key's :class:`~._singleflight.AsyncFlight`, ask the shared tiers, take the Redis lease
+(sleeping with ``asyncio.sleep``), compute inside a ``cache.load`` span, write through.
+
+    >>> import asyncio
+    >>> from codomyrmex.performance.caching._core import TieredCache
+    >>> core = TieredCache("doc_async_miss")
+    >>> async def double(x): return 2 * x
+    >>> asyncio.run(core.acall((2,), double, (2,), {}, None))
+    4
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from ..telemetry import names, recording
+from ._core import Raised, _unwrap
+from ._missing import MISSING
+from ._singleflight import ACTIVE, AsyncFlight, reentrant_error
+
+if TYPE_CHECKING:
+    from ._core import TieredCache
+
+__all__ = ["acall"]
+
+
+async def acall(
+    core: TieredCache,
+    key: Any,
+    fn: Callable[..., Awaitable[Any]],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    keysrc: Callable[[], str] | None,
+    cache_exceptions: tuple[type[BaseException], ...] = (),
+) -> Any:
+    """The miss path of a decorated ``async def`` function (``TieredCache.acall``)."""
+    loop = asyncio.get_running_loop()
+    marker = (id(core), key)
+    with core.lock:
+        try:
+            value = core.store[key]
+        except KeyError:
+            pass
+        else:
+            core.stats.hits += 1
+            return _unwrap(value)
+        current = core.aflights.get(key)
+        if current is not None and marker in ACTIVE.get():
+            raise reentrant_error(core.name)
+        flight: AsyncFlight
+        if current is None or current.loop is not loop:
+            # (a flight of another thread's event loop cannot be awaited here: compute)
+            flight, leader = AsyncFlight(loop), True
+            if current is None:
+                core.aflights[key] = flight
+            core.stats.misses += 1
+        else:
+            flight, leader = current, False
+    if not leader:
+        try:
+            value = await asyncio.shield(flight.future)
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if flight.future.cancelled() and not (task and task.cancelling()):
+                # The leader was cancelled, not us: try again (maybe lead this time).
+                return await acall(core, key, fn, args, kwargs, keysrc, cache_exceptions)
+            raise
+        with core.lock:
+            core.stats.hits += 1
+        return value
+    token_ctx = ACTIVE.set(ACTIVE.get() | {marker})
+    skey: str | None = None
+    token: str | None = None
+    try:
+        skey = core.stable(keysrc)
+        value = core._shared_get(skey)
+        if value is MISSING and skey is not None and core.shared is not None:
+            steps = core.shared.lease(skey)
+            try:
+                while True:
+                    await asyncio.sleep(next(steps))
+            except StopIteration as stop:
+                value, token = stop.value
+        if value is MISSING:
+            value = await _acompute(core, fn, args, kwargs)
+            ttl = core.value_ttl(value)
+            core._after(skey, token, value, ttl)
+            token = None
+        else:
+            ttl = core.value_ttl(value)
+    except BaseException as exc:
+        core._release(skey, token)
+        with core.lock:
+            if cache_exceptions and isinstance(exc, cache_exceptions):
+                raised = Raised(exc)
+                core.put_locked(key, raised, core.value_ttl(raised))
+            if core.aflights.get(key) is flight:
+                del core.aflights[key]
+        flight.fail(exc)
+        raise
+    finally:
+        ACTIVE.reset(token_ctx)
+    with core.lock:
+        core.put_locked(key, value, ttl)
+        if core.aflights.get(key) is flight:
+            del core.aflights[key]
+    flight.done(value)
+    return value
+
+
+async def _acompute(
+    core: TieredCache,
+    fn: Callable[..., Awaitable[Any]],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+) -> Any:
+    start = time.perf_counter()
+    with recording.span(names.SPAN_CACHE_LOAD, core._load_attrs()):
+        try:
+            value = await fn(*args, **kwargs)
+        except BaseException:
+            core._record(time.perf_counter() - start, ok=False)
+            raise
+    core._record(time.perf_counter() - start, ok=True)
+    return value
