@@ -29,43 +29,49 @@ _MAC_LEN = 32
 # decoration time (to validate the signing key), but only caches with a shared tier encode.
 
 
-def _first_json_decode(text: str, start: int) -> Any:
-    # Replaces itself with _make_json_decode() on the first call, so that json is imported
-    # by the first cache that decodes, and later L2 hits pay no import statement.
-    global _json_decode
-    _json_decode = _make_json_decode()
-    return _json_decode(text, start)
-
-
-def _make_json_decode() -> Callable[[str, int], Any]:
+def _load_json() -> None:
+    # Binds _scan and _decode on first use (replacing the two stubs below), so that json is
+    # imported by the first cache that decodes and later L2 hits pay no import statement.
+    global _scan, _decode
     import json
     import json.scanner
 
     decoder = json.JSONDecoder()
     # The C scanner that json.loads runs; typeshed wants a make_scanner as its (duck-typed)
     # context, which JSONDecoder is.
-    scan = json.scanner.make_scanner(decoder)  # type: ignore[arg-type]
-    decode = decoder.decode
-
-    def json_decode(text: str, start: int) -> Any:
-        """``json.loads(text[start:])``, for the text we wrote (compact, no whitespace).
-
-        The scanner is called directly: json.loads(str) adds two whitespace regex matches
-        and two Python frames around it (~0.4 us of a ~3 us L2 hit). Anything the fast path
-        does not accept as one whole value (whitespace, trailing data, invalid JSON) goes
-        through ``decoder.decode``, so what is accepted and what raises is exactly json's."""
-        try:
-            value, end = scan(text, start)
-        except StopIteration:
-            return decode(text[start:])  # raises json.JSONDecodeError, as json.loads would
-        if end != len(text):
-            return decode(text[start:])
-        return value
-
-    return json_decode
+    _scan = json.scanner.make_scanner(decoder)  # type: ignore[arg-type]
+    _decode = decoder.decode
 
 
-_json_decode: Callable[[str, int], Any] = _first_json_decode
+def _first_scan(text: str, start: int) -> tuple[Any, int]:
+    _load_json()
+    return _scan(text, start)
+
+
+def _first_decode(text: str) -> Any:
+    _load_json()
+    return _decode(text)
+
+
+_scan: Callable[[str, int], tuple[Any, int]] = _first_scan
+_decode: Callable[[str], Any] = _first_decode
+
+
+def _json_decode(text: str, start: int) -> Any:
+    """``json.loads(text[start:])``, for the text we wrote (compact, no whitespace).
+
+    The scanner is called directly: json.loads(str) adds two whitespace regex matches and two
+    Python frames around it (~0.4 us of a ~3 us L2 hit). Anything the fast path does not accept
+    as one whole value (whitespace, trailing data, invalid JSON) goes through the decoder's
+    ``decode``, so what is accepted and what raises is exactly json's. (Spelled out again in
+    :meth:`Serializer.loads` for unsigned values, the L2 hit path.)"""
+    try:
+        value, end = _scan(text, start)
+    except StopIteration:
+        return _decode(text[start:])  # raises json.JSONDecodeError, as json.loads would
+    if end != len(text):
+        return _decode(text[start:])
+    return value
 
 
 class DecodeError(ValueError):
@@ -131,7 +137,12 @@ class Serializer:
             # The common case first (unsigned JSON): the L2 hit path. Decoding the whole
             # value and scanning from index 1 saves copying the bytes after the tag.
             try:
-                return _json_decode(data.decode("utf-8", "surrogatepass"), 1)
+                text = data.decode("utf-8", "surrogatepass")
+                try:
+                    value, end = _scan(text, 1)  # _json_decode(text, 1), one frame fewer
+                except StopIteration:
+                    return _decode(text[1:])  # raises json.JSONDecodeError
+                return value if end == len(text) else _decode(text[1:])
             except (UnicodeDecodeError, ValueError) as exc:
                 raise DecodeError(f"corrupt JSON value: {exc}") from exc
         if not data:
