@@ -3,6 +3,8 @@ a corrupt row in the store, bad alpha/min_effect, sys.exit() in a benchmark, sta
 
 from __future__ import annotations
 
+import json
+import socket
 import sqlite3
 import sys
 from pathlib import Path
@@ -52,7 +54,8 @@ def test_a_corrupt_row_in_the_store_does_not_lose_the_new_run(tmp_path: Path) ->
     for _ in range(MIN_HISTORY_RUNS):
         run_benchmark(suite, canary=False, **FAST)
     conn = sqlite3.connect(path)
-    conn.execute("INSERT INTO runs (run_id, suite, timestamp, environment) VALUES ('bad', 'corrupt', 1, '{}')")
+    host = json.dumps({"hostname": socket.gethostname()})
+    conn.execute("INSERT INTO runs (run_id, suite, timestamp, environment) VALUES ('bad', 'corrupt', 1, ?)", (host,))
     conn.execute("INSERT INTO results (run, name, loops, failed, error, median, samples, normalized) "
                  "VALUES (last_insert_rowid(), 'work', 1, 0, NULL, 1.0, 'not json', '[]')")  # fmt: skip
     conn.commit()
@@ -163,3 +166,17 @@ def test_one_disturbed_canary_timing_does_not_rescale_the_benchmarks_next_to_it(
     assert run.environment["canary_replaced"] == ["a", "b"]
     assert "canary timing far from the run's median next to a, b" in run.warnings[0]
     assert run.environment["canary_spread"] == pytest.approx(0.0297, abs=0.001)
+
+
+def test_a_run_is_judged_against_its_own_host_only(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite3"
+    suite = _suite("hosts", path)
+    with SQLiteStore(path) as store:  # a much slower machine's runs, imported into this store
+        from codomyrmex.performance.series import BenchmarkRecord, RunRecord
+
+        for i in range(MIN_HISTORY_RUNS):
+            store.append(RunRecord.new("hosts", [BenchmarkRecord("work", (1.0, 1.0, 1.1))],
+                                       environment={"hostname": f"not-{socket.gethostname()}"},
+                                       timestamp=1.0 + i))  # fmt: skip
+    run = run_benchmark(suite, canary=False, **FAST)
+    assert run["work"].comparison is not None and run["work"].comparison.verdict_name == "new"

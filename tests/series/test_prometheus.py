@@ -48,7 +48,7 @@ def test_push_and_read_history_back_through_query_range(
     pushgateway: Any, prometheus_factory: Any, unique_name: str, capsys: Any
 ) -> None:
     prom = prometheus_factory(targets=[f"127.0.0.1:{pushgateway.port}"], honor_labels=True)
-    # a short lookback gives 1 s resolution (the step is lookback / 10,000, at least 1 s)
+    # a short lookback is read at 1 s resolution
     store = PrometheusStore(pushgateway=pushgateway.url, prometheus=prom.url, lookback=600)
     assert isinstance(store, SeriesStore)
     first = _run(unique_name, (0.010, 0.011, 0.012, 0.013), time.time() - 5)
@@ -65,6 +65,12 @@ def test_push_and_read_history_back_through_query_range(
     assert [p.timestamp for p in points] == pytest.approx([first.timestamp, second.timestamp])
     assert [p.median for p in points] == pytest.approx([0.0115, 0.0215])
     assert all(p.samples == () for p in points)  # Prometheus keeps statistics, not raw samples
+    # only one host's runs when asked (the gate judges a run against its own host's history)
+    assert len(store.history(unique_name, "tokenize", host="ci-host")) == 2
+    assert store.history(unique_name, "tokenize", host="another-host") == []
+    # a range longer than 10,000 steps is read in windows; the same two runs come back
+    long_read = store.history(unique_name, "tokenize", start=time.time() - 25_000, step=1.0)
+    assert [p.timestamp for p in long_read] == pytest.approx([first.timestamp, second.timestamp])
 
     # the CLI reads the same history
     from codomyrmex.performance.cli import main

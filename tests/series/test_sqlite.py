@@ -226,3 +226,13 @@ def test_a_store_that_cannot_be_migrated_reports_the_real_error(tmp_path: Path) 
         SQLiteStore("/dev/null")
     assert "cannot rollback" not in str(info.value)
     assert "/dev/null" in str(info.value)
+
+
+def test_history_of_one_host(tmp_path: Path) -> None:
+    with SQLiteStore(tmp_path / "s.sqlite3") as store:
+        store.append(_run(median=0.001, ts=1.0))
+        other = RunRecord.new("s", [BenchmarkRecord("b", (0.5,))], environment={"hostname": "h2"}, timestamp=2.0)
+        store.append(other)
+        assert [p.median for p in store.history("s", "b")] == [0.001, 0.5]
+        assert [p.median for p in store.history("s", "b", host="h1")] == [0.001]
+        assert [p.median for p in store.history("s", "b", host="h2")] == [0.5]

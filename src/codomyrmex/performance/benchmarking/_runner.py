@@ -23,6 +23,7 @@ treats a suite file whose suites are all empty as an error.
 
 from __future__ import annotations
 
+import inspect
 import math
 import os
 import statistics
@@ -83,6 +84,18 @@ def _measure_canary(timing: Timing) -> float:
     return sorted(m.samples)[len(m.samples) // 2]
 
 
+def _history(store: SeriesStore, suite: str, bench: str, host: str | None) -> list[HistoryPoint]:
+    """The recorded runs of one benchmark; only this host's when the store can tell hosts apart
+    (timings of two machines are not one series)."""
+    try:
+        accepts_host = "host" in inspect.signature(store.history).parameters
+    except (TypeError, ValueError):  # pragma: no cover - builtins without a signature
+        accepts_host = False
+    if accepts_host and host:
+        return store.history(suite, bench, limit=HISTORY_LIMIT, host=host)  # type: ignore[call-arg]
+    return store.history(suite, bench, limit=HISTORY_LIMIT)
+
+
 def _past(points: list[HistoryPoint], normalize: bool) -> tuple[list[PastRun], str | None]:
     """The recorded runs as the gate sees them; canary-normalised when asked and available."""
     if normalize:
@@ -106,7 +119,7 @@ def _compare(
     with recording.span(names.SPAN_REGRESSION_CHECK, {"suite": run.suite}) as sp:
         for name, result in results.items():
             try:
-                points = store.history(run.suite, name, limit=HISTORY_LIMIT)
+                points = _history(store, run.suite, name, run.environment.get("hostname"))
             except (SeriesStoreError, OSError) as exc:
                 result.comparison = Comparison(name, None, result.median, None, None,
                                                f"history could not be read: {exc}")  # fmt: skip

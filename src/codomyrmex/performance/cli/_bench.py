@@ -52,6 +52,8 @@ def register(parser: argparse.ArgumentParser) -> None:
     hist.add_argument("--prometheus", help="read from this Prometheus instead of SQLite")
     hist.add_argument("--lookback", type=float, default=30 * 86400.0,
                       help="seconds of Prometheus history to read (default 30 days)")  # fmt: skip
+    hist.add_argument("--host", default=None,
+                      help="with --prometheus: only this host's runs (default: every host)")  # fmt: skip
     hist.add_argument("--json", action="store_true")
     hist.add_argument("--limit", type=int, default=50, help="last N runs (default 50)")
     hist.set_defaults(func=_history)
@@ -179,7 +181,7 @@ def _history(args: argparse.Namespace) -> int:
 
     try:
         if args.prometheus:
-            store: Any = PrometheusStore(prometheus=args.prometheus, lookback=args.lookback)
+            store: Any = PrometheusStore(prometheus=args.prometheus, lookback=args.lookback, host=args.host)
             benchmarks = [args.benchmark] if args.benchmark else []
             if not benchmarks:
                 return _error("--prometheus needs a BENCHMARK name")

@@ -109,14 +109,17 @@ def trends_from_runs(
         by_suite.setdefault(run.suite, []).append(run)
     out: list[BenchmarkTrend] = []
     for suite in sorted(by_suite):
-        seen: dict[str, list[PastRun]] = {}  # benchmark -> its successful runs so far, as the gate sees them
+        # (benchmark, host or None for every host) -> its successful runs so far, as the gate
+        # sees them: the gate judges a run against the runs of its own host
+        seen: dict[tuple[str, str | None], list[PastRun]] = {}
         points: dict[str, list[RunPoint]] = {}
         for run in by_suite[suite]:
             ok = [b for b in run.benchmarks if not b.failed and b.samples and b.median is not None]
             unjudged = [b for b in ok if b.judgement is None]
+            host = run.environment.get("hostname") or None
             rejudged = judge_runs(
                 {b.name: list(b.samples) for b in unjudged},
-                {b.name: seen.get(b.name, [])[-HISTORY_LIMIT:] for b in unjudged},
+                {b.name: seen.get((b.name, host), [])[-HISTORY_LIMIT:] for b in unjudged},
                 alpha=alpha, min_effect=min_effect,
             ) if unjudged else {}  # fmt: skip
             for b in ok:
@@ -126,7 +129,10 @@ def trends_from_runs(
                 else:
                     judged, recorded = rejudged[b.name], False
                 points.setdefault(b.name, []).append(_point(run, b.name, b.samples, b.median, judged, recorded))
-                seen.setdefault(b.name, []).append(PastRun(b.median, b.samples))
+                past = PastRun(b.median, b.samples)
+                seen.setdefault((b.name, None), []).append(past)
+                if host is not None:
+                    seen.setdefault((b.name, host), []).append(past)
         for name in sorted(points):
             medians = [p.median for p in points[name]]
             out.append(

@@ -7,8 +7,9 @@ id, which would create a new series per run. Prometheus scrapes the Pushgateway 
 ``honor_labels: true``); :meth:`PrometheusStore.history` then reads the p50 series back through
 the HTTP API (``/api/v1/query_range``, which Thanos and Mimir also speak) and keeps one point per
 distinct ``last_run_timestamp``, i.e. one per run that a scrape saw. The range is evaluated every
-``lookback / 10,000`` seconds (at least 1 s; 30 days -> ~4 min), so two runs pushed closer together
-than that step, or within one scrape interval, leave only the second one in the history.
+:data:`HISTORY_STEP` seconds (15 s, in windows of 10,000 points), so two runs pushed within one
+scrape interval leave only the second one in the history. ``host`` restricts it to one
+machine's runs (``run_benchmark`` judges a run against its own host's history).
 
     store = PrometheusStore(pushgateway="http://pushgateway:9091", prometheus="http://prometheus:9090")
     store.append(run_record)
@@ -35,6 +36,10 @@ from ._records import HistoryPoint, RunRecord
 __all__ = ["DEFAULT_JOB", "PrometheusStore", "run_stats"]
 
 DEFAULT_JOB = "codomyrmex_benchmarks"
+#: seconds between the points read back by :meth:`PrometheusStore.history` (a usual scrape
+#: interval): two runs pushed further apart than this stay two points
+HISTORY_STEP = 15.0
+_MAX_POINTS = 10_000
 
 
 def run_stats(samples: tuple[float, ...]) -> dict[str, float]:
@@ -158,18 +163,35 @@ class PrometheusStore:
         start: float | None = None,
         end: float | None = None,
         step: float | None = None,
+        host: str | None = None,
     ) -> list[HistoryPoint]:
-        """One point per recorded run of ``benchmark`` (its p50), oldest first."""
+        """One point per recorded run of ``benchmark`` (its p50), oldest first; only the runs of
+        ``host`` (default: the store's ``host``; all hosts if neither is set).
+
+        The range is read every ``step`` seconds (default: 1 s for ranges up to ~3 h, else
+        :data:`HISTORY_STEP`, about one scrape interval, so that runs minutes apart stay distinct),
+        in windows of at most 10,000 points (Prometheus answers at most 11,000 per series).
+        """
         end = time.time() if end is None else end
         start = end - self.lookback if start is None else start
-        # Prometheus returns at most 11,000 points per series; stay under it.
-        step = step if step is not None else max(1.0, (end - start) / 10_000)
-        host = f',host="{_label(self.host)}"' if self.host else ""
-        sel = f'suite="{_label(suite)}"{host}'
-        medians = self._query_range(
-            f'{names.BENCHMARK_DURATION.prometheus_name}{{{sel},benchmark="{_label(benchmark)}",stat="p50"}}', start, end, step
-        )
-        runs = self._query_range(f"{names.BENCHMARK_LAST_RUN.prometheus_name}{{{sel}}}", start, end, step)
+        # short ranges at their full 1 s resolution, long ones at about a scrape interval
+        step = min(HISTORY_STEP, max(1.0, (end - start) / _MAX_POINTS)) if step is None else float(step)
+        if not (math.isfinite(step) and step > 0):
+            raise SeriesStoreError(f"step must be a number of seconds > 0, got {step!r}")
+        host = host if host is not None else self.host
+        host_sel = f',host="{_label(host)}"' if host else ""
+        sel = f'suite="{_label(suite)}"{host_sel}'
+        p50 = f'{names.BENCHMARK_DURATION.prometheus_name}{{{sel},benchmark="{_label(benchmark)}",stat="p50"}}'
+        last_run = f"{names.BENCHMARK_LAST_RUN.prometheus_name}{{{sel}}}"
+        medians: list[dict[str, Any]] = []
+        runs: list[dict[str, Any]] = []
+        window = step * _MAX_POINTS
+        lo = start
+        while lo <= end:
+            hi = min(end, lo + window)
+            medians.extend(self._query_range(p50, lo, hi, step))
+            runs.extend(self._query_range(last_run, lo, hi, step))
+            lo = hi + step
         run_at: dict[tuple[str, float], float] = {}  # (host, sample time) -> run timestamp
         for series in runs:
             h = series["metric"].get("host", "")

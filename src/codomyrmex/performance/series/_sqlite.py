@@ -333,18 +333,27 @@ class SQLiteStore:
             out.append(RunRecord(run_id, suite_name, ts, benches, environment, canary))
         return out
 
-    def history(self, suite: str, benchmark: str, *, limit: int | None = None) -> list[HistoryPoint]:
-        """Successful runs of ``benchmark`` in ``suite``, oldest first (the last ``limit``); rows
-        that cannot be decoded are skipped with a :class:`CorruptRowWarning`."""
+    def history(
+        self, suite: str, benchmark: str, *, limit: int | None = None, host: str | None = None
+    ) -> list[HistoryPoint]:
+        """Successful runs of ``benchmark`` in ``suite``, oldest first (the last ``limit``); only
+        those recorded on ``host`` (the environment's ``hostname``) if given. Rows that cannot be
+        decoded are skipped with a :class:`CorruptRowWarning`."""
+        where = ""
+        params: tuple[Any, ...] = (suite, benchmark)
+        if host is not None:
+            where = ("AND json_valid(u.environment) AND "
+                     "json_extract(u.environment, '$.hostname') = ? ")  # fmt: skip
+            params = (*params, host)
         sql = (
             "SELECT u.timestamp, r.median, u.run_id, r.samples, r.normalized FROM results r "
             "JOIN runs u ON u.id = r.run WHERE u.suite = ? AND r.name = ? AND r.failed = 0 "
-            "AND r.median IS NOT NULL ORDER BY u.timestamp DESC, u.id DESC"
+            f"AND r.median IS NOT NULL {where}ORDER BY u.timestamp DESC, u.id DESC"
         )
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
         out: list[HistoryPoint] = []
-        for ts, med, run_id, samples, normalized in self._query(sql, (suite, benchmark))[::-1]:
+        for ts, med, run_id, samples, normalized in self._query(sql, params)[::-1]:
             try:
                 nz = tuple(float(v) for v in json.loads(normalized))
                 point = HistoryPoint(
