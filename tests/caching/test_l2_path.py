@@ -16,7 +16,7 @@ from typing import Any
 
 import cachetools
 import pytest
-from hypothesis import given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from codomyrmex.performance import cached_function
@@ -135,6 +135,7 @@ def test_a_leader_does_not_read_l2_twice_on_a_cold_miss(tmp_path: Path, unique_n
 
 
 @given(st.integers() | st.text() | st.booleans())
+@settings(deadline=None)
 def test_the_one_argument_key_fast_path_matches_the_general_encoder(arg: Any) -> None:
     assert canonical((arg,), {}) == _text((arg,))
 
@@ -182,6 +183,7 @@ def test_decoding_a_json_value_accepts_and_rejects_exactly_what_json_loads_does(
         max_leaves=12,
     )
 )  # fmt: skip
+@settings(deadline=None)
 def test_a_signed_and_an_unsigned_serializer_read_back_every_json_value(value: Any) -> None:
     for serializer in (Serializer(), Serializer("k" * 16)):
         assert serializer.loads(serializer.dumps(value)) == value
@@ -189,10 +191,13 @@ def test_a_signed_and_an_unsigned_serializer_read_back_every_json_value(value: A
 
 @given(
     st.lists(
-        st.tuples(st.sampled_from(["get", "set", "del", "pop"]), st.integers(0, 6)), max_size=60
+        st.tuples(st.sampled_from(["get", "set", "del", "pop"]), st.integers(0, 4)), max_size=60
     ),
     st.integers(1, 4),
 )
+@example(ops=[("set", 0), ("set", 1), ("set", 0), ("set", 2)], max_size=2)  # update = recent
+@example(ops=[("set", 0), ("set", 1), ("get", 0), ("set", 2)], max_size=2)  # read = recent
+@settings(max_examples=300, deadline=None)
 def test_the_lru_store_behaves_exactly_like_cachetools_lru(
     ops: list[tuple[str, int]], max_size: int
 ) -> None:
@@ -201,11 +206,28 @@ def test_the_lru_store_behaves_exactly_like_cachetools_lru(
     from codomyrmex.performance.caching._policies import make_store
     from codomyrmex.performance.telemetry.stats import CacheStats
 
-    ours = make_store("lru", max_size, None, CacheStats("lru-model"))
-    ref: cachetools.LRUCache[int, int] = cachetools.LRUCache(max_size)
+    stats = CacheStats("lru-model")
+    ours = make_store("lru", max_size, None, stats)
+    ref = _CountingLRU(max_size)
     for op, k in ops:
         assert _apply(ours, op, k) == _apply(ref, op, k)
-        assert list(ours.items()) == list(ref.items()) and len(ours) == len(ref)
+        # Compared without reading through __getitem__ (.items() would touch every entry and
+        # reset the recency order of both): the entries, the recency order, the sizes.
+        assert ours._Cache__data == ref._Cache__data
+        assert list(ours._LRUCache__order) == list(ref._LRUCache__order)
+        assert (len(ours), ours.currsize) == (len(ref), ref.currsize)
+        assert stats.evictions_size == ref.popped
+    # the remaining order of eviction is the same too
+    assert [ours.popitem() for _ in range(len(ours))] == [ref.popitem() for _ in range(len(ref))]
+
+
+class _CountingLRU(cachetools.LRUCache[int, int]):
+    popped = 0
+
+    def popitem(self) -> tuple[int, int]:
+        item = super().popitem()
+        self.popped += 1
+        return item
 
 
 def _apply(store: Any, op: str, k: int) -> tuple[str, Any]:

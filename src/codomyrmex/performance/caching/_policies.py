@@ -54,6 +54,9 @@ def _has_lru_internals() -> bool:
     return (
         type(getattr(probe, "_Cache__data", None)) is dict
         and hasattr(getattr(probe, "_LRUCache__order", None), "move_to_end")
+        and getattr(probe, "_Cache__size", 0) is None  # no getsizeof: every item has size 1
+        and getattr(probe, "_Cache__currsize", None) == 1
+        and getattr(probe, "_Cache__maxsize", None) == 1
         and getattr(cachetools.LRUCache, "__missing__", None) is cachetools.Cache.__missing__
     )
 
@@ -92,15 +95,36 @@ def _counting(base: type[Any]) -> type[Any]:
                 self._LRUCache__order.move_to_end(key)
                 return value
 
+            def __setitem__(self, key: Any, value: Any) -> None:
+                # Cache.__setitem__ (its no-getsizeof branch) and LRUCache.__setitem__ in one
+                # frame: an L2 hit copied into a full memory tier inserts and evicts on every
+                # call. The same steps in the same order; a model test runs both side by side.
+                data = self._Cache__data
+                order = self._LRUCache__order
+                if key in data:
+                    data[key] = value
+                    order.move_to_end(key)
+                    return
+                maxsize = self._Cache__maxsize
+                if maxsize < 1:
+                    raise ValueError("value too large")
+                while self._Cache__currsize + 1 > maxsize:
+                    self.popitem()
+                data[key] = value
+                self._Cache__currsize += 1
+                order[key] = None
+
             def popitem(self) -> tuple[Any, Any]:
-                # LRUCache.popitem plus the count, in one frame: an L2 hit copied into a full
-                # memory tier evicts on every call.
+                # LRUCache.popitem (and the __delitem__ it calls) plus the count, in one frame.
+                order = self._LRUCache__order
                 try:
-                    key = next(iter(self._LRUCache__order))
+                    key = next(iter(order))
                 except StopIteration:
                     raise KeyError(f"{type(self).__name__} is empty") from None
-                value = self._Cache__data[key]
-                del self[key]
+                data = self._Cache__data
+                value = data.pop(key)
+                del order[key]
+                self._Cache__currsize -= 1
                 self.stats.evictions_size += 1
                 return (key, value)
 
