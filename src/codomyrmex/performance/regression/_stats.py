@@ -35,6 +35,9 @@ __all__ = [
 #: Use the exact null distribution of U (no ties) while the table stays small; above this the
 #: normal approximation is within ~1e-3 of it and far cheaper.
 _EXACT_MAX_PRODUCT = 2500
+#: With ties, the exact permutation distribution of the rank sum while it is cheap (12 x 12): the
+#: normal approximation is poor for small samples (5 vs 5 with one tie: p=0.012 instead of 0.008).
+_EXACT_TIES_MAX_PRODUCT = 144
 
 
 def median(values: Sequence[float]) -> float:
@@ -158,6 +161,8 @@ def mann_whitney_u(x: Sequence[float], y: Sequence[float]) -> MannWhitney:
     if not ties and m * n <= _EXACT_MAX_PRODUCT:
         p = min(1.0, 2.0 * exact_u_cdf(u_small, m, n))
         return MannWhitney(u1, p, "exact")
+    if ties and m * n <= _EXACT_TIES_MAX_PRODUCT and len(set(ranks)) > 1:
+        return MannWhitney(u1, _exact_tied_p(ranks, m), "exact-ties")
     big_n = m + n
     tie_term = sum(t**3 - t for t in ties) / (big_n * (big_n - 1))
     var = m * n / 12.0 * ((big_n + 1) - tie_term)
@@ -166,6 +171,26 @@ def mann_whitney_u(x: Sequence[float], y: Sequence[float]) -> MannWhitney:
     z = (m * n / 2.0 - u_small - 0.5) / math.sqrt(var)
     p = min(1.0, 2.0 * normal_cdf(-max(z, 0.0)))
     return MannWhitney(u1, p, "normal")
+
+
+def _exact_tied_p(ranks: list[float], m: int) -> float:
+    """Two-sided exact p-value of the rank sum of the first ``m`` of ``ranks`` (mid-ranks, ties
+    allowed): the share of all C(N, m) subsets whose rank sum is as far from its mean."""
+    doubled = [round(2 * r) for r in ranks]  # mid-ranks are multiples of 1/2
+    big_n = len(doubled)
+    # counts[k][s]: subsets of size k with doubled rank sum s (a knapsack over the ranks)
+    counts: list[dict[int, int]] = [{} for _ in range(m + 1)]
+    counts[0][0] = 1
+    for r in doubled:
+        for k in range(m, 0, -1):
+            row = counts[k]
+            for total, c in counts[k - 1].items():
+                row[total + r] = row.get(total + r, 0) + c
+    observed = sum(doubled[:m])
+    mean = m * (big_n + 1)  # doubled expected rank sum
+    distance = abs(observed - mean)
+    extreme = sum(c for total, c in counts[m].items() if abs(total - mean) >= distance)
+    return min(1.0, extreme / math.comb(big_n, m))
 
 
 def _critical_k(m: int, n: int, alpha: float) -> int:
