@@ -18,7 +18,6 @@ from __future__ import annotations
 import threading
 from bisect import bisect_left
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 
 from .names import BENCHMARK_STATS, DURATION_BUCKETS
 
@@ -137,18 +136,23 @@ class CacheStats:
         self.errors[key] = self.errors.get(key, 0) + 1
 
 
-@dataclass
 class BenchmarkGauges:
-    """The last values of the benchmark gauges, keyed by label tuples."""
+    """The last values of the benchmark gauges, keyed by label tuples.
 
-    #: (suite, benchmark, stat) -> seconds
-    duration: dict[tuple[str, str, str], float] = field(default_factory=dict)
-    #: (suite, benchmark) -> 0.0 or 1.0
-    regression: dict[tuple[str, str], float] = field(default_factory=dict)
-    #: (suite, benchmark) -> current median / baseline median
-    change_ratio: dict[tuple[str, str], float] = field(default_factory=dict)
-    #: suite -> unix seconds
-    last_run: dict[str, float] = field(default_factory=dict)
+    A plain class, not a dataclass: see the import-cost note in :mod:`.names`.
+    """
+
+    __slots__ = ("change_ratio", "duration", "last_run", "regression")
+
+    def __init__(self) -> None:
+        #: (suite, benchmark, stat) -> seconds
+        self.duration: dict[tuple[str, str, str], float] = {}
+        #: (suite, benchmark) -> 0.0 or 1.0
+        self.regression: dict[tuple[str, str], float] = {}
+        #: (suite, benchmark) -> current median / baseline median
+        self.change_ratio: dict[tuple[str, str], float] = {}
+        #: suite -> unix seconds
+        self.last_run: dict[str, float] = {}
 
 
 class StatsRegistry:
