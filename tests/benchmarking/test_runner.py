@@ -22,7 +22,6 @@ from codomyrmex.performance.benchmarking import (
     load_suites,
     run_benchmark,
 )
-from codomyrmex.performance.regression import compare_samples
 from codomyrmex.performance.series import SQLiteStore
 
 FAST: dict[str, Any] = {"rounds": 5, "min_time": 0.001, "warmup": 0}
@@ -160,8 +159,9 @@ def test_history_gives_a_baseline_and_a_slowdown_is_a_regression(tmp_path: Path)
     size = {"n": 300}
     suite = BenchmarkSuite("hist", store=path)
     suite.add("work", lambda: _work(size["n"]))
-    history = [run_benchmark(suite, rounds=15, min_time=0.002, canary=False) for _ in range(MIN_HISTORY_RUNS)]
-    for run in history:  # the first runs only build the history
+    # twice the minimum: one or two runs disturbed by a busy neighbour cannot hide the slowdown
+    history = [run_benchmark(suite, rounds=15, min_time=0.002, canary=False) for _ in range(2 * MIN_HISTORY_RUNS)]
+    for run in history[:MIN_HISTORY_RUNS]:  # the first runs only build the history
         assert run["work"].comparison is not None and run["work"].comparison.verdict_name == "new"
     size["n"] = 3000  # ten times the work: robust even when other processes share the CPU
     slow = run_benchmark(suite, rounds=15, min_time=0.002, canary=False)
@@ -169,8 +169,8 @@ def test_history_gives_a_baseline_and_a_slowdown_is_a_regression(tmp_path: Path)
     assert c is not None and c.verdict is not None
     assert slow.regressions == ["work"] and c.verdict.is_regression
     assert c.change is not None and c.change > 1.0
-    # every recorded run, or all but one far-off run (a busy neighbour) left out of the baseline
-    assert MIN_HISTORY_RUNS - 1 <= c.baseline_runs <= MIN_HISTORY_RUNS
+    # the recorded runs of the current level, far-off ones (a busy neighbour) left out
+    assert MIN_HISTORY_RUNS - 1 <= c.baseline_runs <= len(history)
     # the baseline is the geometric mean of the recorded runs' medians (the run is the unit)
     medians = [r["work"].median for r in history]
     if c.baseline_runs == len(history):
@@ -178,7 +178,7 @@ def test_history_gives_a_baseline_and_a_slowdown_is_a_regression(tmp_path: Path)
     assert min(medians) <= c.baseline <= max(medians)
     assert "regression" in slow.report()
     with SQLiteStore(path) as store:
-        assert store.count_runs("hist") == MIN_HISTORY_RUNS + 1
+        assert store.count_runs("hist") == len(history) + 1
 
 
 def test_bad_input_is_named(tmp_path: Path) -> None:
@@ -323,9 +323,7 @@ def test_a_change_within_the_run_to_run_drift_is_inconclusive() -> None:
     c = result.comparison
     assert c is not None and c.verdict is not None
     assert c.verdict.inconclusive and c.drift > 0.1
-    # judged against the medians as if they were independent samples, +60 % looks significant;
-    # the between-run test knows the runs themselves swing by ±20 %
-    assert compare_samples(wobbly, result.times).p_value < 0.01
+    # the between-run test knows the runs themselves swing by ±20 %: +60 % is not beyond that
     assert c.verdict.p_adjusted >= 0.01
     assert c.note is not None and c.note.startswith("within run-to-run drift")
 
@@ -346,7 +344,7 @@ def test_normalize_judges_canary_normalised_samples(tmp_path: Path) -> None:
     size = {"n": 300}
     suite = BenchmarkSuite("norm", store=tmp_path / "s.sqlite3")
     suite.add("work", lambda: _work(size["n"]))
-    for _ in range(MIN_HISTORY_RUNS):
+    for _ in range(2 * MIN_HISTORY_RUNS):
         run_benchmark(suite, rounds=9, min_time=0.002, normalize=True)
     size["n"] = 3000
     run = run_benchmark(suite, rounds=9, min_time=0.002, normalize=True)

@@ -52,7 +52,7 @@ from ._environment import collect_environment, timer_overhead
 from ._result import BenchmarkResult
 from ._run import Comparison, EmptySuiteWarning, SuiteRun
 from ._suite import Benchmark, BenchmarkSuite
-from ._timing import Measurement, Timing, _describe, measure, measure_isolated
+from ._timing import Measurement, Timing, _describe, measure, measure_isolated, measure_per_round
 
 __all__ = ["BASELINE_RUNS", "HISTORY_LIMIT", "MIN_HISTORY_RUNS", "open_store", "run_benchmark"]
 
@@ -380,6 +380,8 @@ def _normalize(run: SuiteRun, canaries: list[float]) -> None:
 
 
 def _run_one(bench: Benchmark, timing: Timing, isolate: bool | int) -> Measurement:
+    if bench.setup_per_round:  # setup before every sample, in this process
+        return measure_per_round(bench.prepare, timing)
     try:
         call = bench.prepare()
     except (Exception, SystemExit) as exc:  # setup failed: the benchmark failed, nothing was timed

@@ -12,13 +12,19 @@
     suite.add("parse", parse, params={"size": [10, 1000]})   # parse(size=10), parse(size=1000)
 
 ``setup`` is called once per benchmark before warmup and is not timed; if it returns something
-other than None, the benchmark is called with it as first argument. With ``params`` each
+other than None, the benchmark is called with it as first argument. With
+``setup_per_round=True`` it runs before every sample instead, and each sample is one call (for a
+benchmark that consumes its input, like ``lst.pop()``; the timer's own overhead is then part of
+short samples)::
+
+    suite.add("pop", lambda lst: lst.pop(), setup=lambda: list(range(1000)), setup_per_round=True) With ``params`` each
 combination becomes its own benchmark, named ``name[key=value,...]``, and both ``setup`` and the
 function receive the combination as keyword arguments.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import importlib.util
 import itertools
@@ -45,6 +51,8 @@ class Benchmark:
     func: Callable[..., Any]
     setup: Callable[..., Any] | None = None
     kwargs: Mapping[str, Any] = field(default_factory=dict)
+    #: run ``setup`` before every sample (one call per sample) instead of once
+    setup_per_round: bool = False
 
     def prepare(self) -> Callable[[], Any]:
         """Run ``setup`` (untimed) and return the zero-argument call to time."""
@@ -71,13 +79,20 @@ class BenchmarkSuite:
         *,
         setup: Callable[..., Any] | None = None,
         params: Mapping[str, Sequence[Any]] | None = None,
+        setup_per_round: bool = False,
     ) -> None:
         """Add benchmark ``name`` timing ``func`` (see the module docstring for setup/params)."""
         check_non_empty_str("name", name, error=BenchmarkError)
         check_callable("func", func)
         if setup is not None:
             check_callable("setup", setup)
+        if not isinstance(setup_per_round, bool):
+            raise BenchmarkError(f"setup_per_round must be True or False, got {setup_per_round!r}")
+        if setup_per_round and setup is None:
+            raise BenchmarkError(f"setup_per_round=True needs a setup function (benchmark {name!r})")
         for bench in self._expand(name, func, setup, params):
+            if setup_per_round:
+                bench = dataclasses.replace(bench, setup_per_round=True)
             if bench.name in self._benchmarks:
                 raise BenchmarkError(
                     f"suite {self.name!r} already has a benchmark named {bench.name!r}"
@@ -116,7 +131,7 @@ class BenchmarkSuite:
     @overload
     def benchmark(
         self, /, *, name: str | None = None, setup: Callable[..., Any] | None = None,
-        params: Mapping[str, Sequence[Any]] | None = None,
+        params: Mapping[str, Sequence[Any]] | None = None, setup_per_round: bool = False,
     ) -> Callable[[F], F]: ...  # fmt: skip
 
     def benchmark(
@@ -127,11 +142,13 @@ class BenchmarkSuite:
         name: str | None = None,
         setup: Callable[..., Any] | None = None,
         params: Mapping[str, Sequence[Any]] | None = None,
+        setup_per_round: bool = False,
     ) -> Any:
         """Decorator form of :meth:`add`: ``@suite.benchmark`` or ``@suite.benchmark(name=...)``."""
 
         def register(f: Callable[..., Any]) -> Callable[..., Any]:
-            self.add(str(name or getattr(f, "__name__", "benchmark")), f, setup=setup, params=params)
+            self.add(str(name or getattr(f, "__name__", "benchmark")), f, setup=setup, params=params,
+                     setup_per_round=setup_per_round)
             return f
 
         return register(func) if func is not None else register

@@ -26,7 +26,7 @@ from typing import Any
 
 from ..errors import BenchmarkError
 
-__all__ = ["Measurement", "Timing", "calibrate", "measure", "measure_isolated"]
+__all__ = ["Measurement", "Timing", "calibrate", "measure", "measure_isolated", "measure_per_round"]
 
 #: a sample must last at least this many timer overheads (=> overhead < 1 % of a sample)
 _OVERHEAD_FACTOR = 100
@@ -159,5 +159,22 @@ def measure_isolated(call: Callable[[], Any], timing: Timing, workers: int) -> M
             m.samples, m.error = [], error
             break
         m.samples.extend(samples)
+    m.ended_ns = time.time_ns()
+    return m
+
+
+def measure_per_round(prepare: Callable[[], Callable[[], Any]], timing: Timing) -> Measurement:
+    """Like :func:`measure`, but ``prepare()`` (the benchmark's setup, untimed) runs before every
+    sample and each sample is a single call, for benchmarks that consume what setup made."""
+    m = Measurement(started_ns=time.time_ns())
+    try:
+        for i in range(timing.warmup + timing.rounds):
+            call = prepare()
+            elapsed = _sample(call, 1, timing.gc)
+            if i >= timing.warmup:
+                m.samples.append(elapsed)
+    except (Exception, SystemExit) as exc:
+        m.samples = []
+        m.error = _describe(exc)
     m.ended_ns = time.time_ns()
     return m
