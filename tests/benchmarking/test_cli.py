@@ -203,3 +203,32 @@ def test_import_is_all_or_nothing(suite_file: Path, tmp_path: Path, capsys: Any)
     assert "UNIQUE constraint failed" in capsys.readouterr().err
     with SQLiteStore(dst) as store:
         assert [r.run_id for r in store.runs()] == [first.run_id, second.run_id]
+
+
+def test_compare_two_recorded_runs_and_two_exported_files(tmp_path: Path, capsys: Any) -> None:
+    from codomyrmex.performance.series import BenchmarkRecord, RunRecord, SQLiteStore, dumps_runs
+
+    store = tmp_path / "s.sqlite3"
+    base = RunRecord.new("s", [BenchmarkRecord("parse", tuple(1e-3 * (1 + i / 1000) for i in range(12))),
+                               BenchmarkRecord("old_only", (1.0, 1.0))], timestamp=1.0)  # fmt: skip
+    cur = RunRecord.new("s", [BenchmarkRecord("parse", tuple(1.3e-3 * (1 + i / 1000) for i in range(12)))],
+                        timestamp=2.0)  # fmt: skip
+    with SQLiteStore(store) as s:
+        s.append(base)
+        s.append(cur)
+    args = ["bench", "compare", base.run_id[:10], cur.run_id[:10], "--store", str(store)]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "parse" in out and "+30.0%" in out and "regression" in out and "not in both runs: old_only" in out
+    assert main([*args, "--fail-on-regression"]) == 1
+    capsys.readouterr()
+    files = []
+    for run in (base, cur):
+        files.append(tmp_path / f"{run.run_id}.json")
+        files[-1].write_text(dumps_runs([run]))
+    assert main(["bench", "compare", str(files[0]), str(files[1]), "--json"]) == 0
+    (row,) = json.loads(capsys.readouterr().out)["benchmarks"]
+    assert row["benchmark"] == "parse" and row["verdict"] == "regression"
+    assert row["change"] == pytest.approx(0.3)
+    assert main(["bench", "compare", "nosuchrun", cur.run_id, "--store", str(store)]) == 2
+    assert "no run in" in capsys.readouterr().err

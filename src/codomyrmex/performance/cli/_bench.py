@@ -4,6 +4,7 @@
     codomyrmex-perf bench run suite.py --fail-on-regression      # exit 1 on a regression (CI)
     codomyrmex-perf bench history agent_performance tokenize     # one benchmark's series
     codomyrmex-perf bench export -o runs.json && codomyrmex-perf bench import runs.json
+    codomyrmex-perf bench compare 3f9c2a 8be01d                  # two recorded runs, per benchmark
 
 Exit codes: 0 fine; 1 a benchmark failed, or (with ``--fail-on-regression``) a regression or a
 comparison that could not be judged; 2 bad input (unknown file, empty suite, unusable store).
@@ -63,6 +64,16 @@ def register(parser: argparse.ArgumentParser) -> None:
     exp.add_argument("--suite", help="only this suite")
     exp.add_argument("-o", "--output", help="file to write (default: stdout)")
     exp.set_defaults(func=_export)
+
+    cmp = sub.add_parser("compare", help="compare two recorded runs benchmark by benchmark")
+    cmp.add_argument("baseline", help="run id (or a unique prefix) in the store, or a JSON export of one run")
+    cmp.add_argument("current", help="run id (or a unique prefix) in the store, or a JSON export of one run")
+    cmp.add_argument("--store", help="SQLite store path")
+    cmp.add_argument("--alpha", type=float, default=0.01, help="significance level (default 0.01)")
+    cmp.add_argument("--min-effect", type=float, default=0.02, help="smallest relative change reported (default 0.02)")
+    cmp.add_argument("--fail-on-regression", action="store_true", help="exit 1 on a regression")
+    cmp.add_argument("--json", action="store_true")
+    cmp.set_defaults(func=_compare)
 
     imp = sub.add_parser("import", help="append runs from a JSON export (known run ids skipped)")
     imp.add_argument("file")
@@ -248,3 +259,79 @@ def _import(args: argparse.Namespace) -> int:
         return _error(str(exc))
     print(f"imported {added} run(s), skipped {len(runs) - added} already recorded")
     return 0
+
+
+def _find_run(ref: str, store: Any) -> Any:
+    from ..errors import SeriesStoreError
+    from ..series import loads_runs
+
+    path = Path(ref)
+    if path.suffix == ".json" or path.is_file():
+        try:
+            runs = loads_runs(path.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise SeriesStoreError(f"cannot read {ref!r}: {exc.strerror or exc}") from exc
+        if len(runs) != 1:
+            raise SeriesStoreError(f"{ref!r} holds {len(runs)} runs; export one run, or give a run id")
+        return runs[0]
+    if store is None:
+        raise SeriesStoreError(f"{ref!r} is not a file and no store is open")
+    matches = [r for r in store.runs() if r.run_id.startswith(ref)]
+    if len(matches) != 1:
+        what = "no run" if not matches else f"{len(matches)} runs"
+        raise SeriesStoreError(f"{what} in {store.path} with an id starting with {ref!r}")
+    return matches[0]
+
+
+def _compare(args: argparse.Namespace) -> int:
+    """Two recorded runs (e.g. two branches, two machines) benchmark by benchmark, like pyperf's
+    compare_to: the samples of each benchmark with the rank test and ``min_effect``, Holm across
+    the benchmarks. Two runs say nothing about run-to-run variation, so this is the within-run
+    comparison only (the gate of ``bench run`` also weighs the recorded history)."""
+    from ..benchmarking import format_seconds
+    from ..regression import compare_many
+    from ..series import SQLiteStore
+
+    try:
+        needs_store = not all(Path(r).is_file() or r.endswith(".json") for r in (args.baseline, args.current))
+        store = (SQLiteStore(args.store) if args.store else SQLiteStore()) if needs_store else None
+        try:
+            base, cur = _find_run(args.baseline, store), _find_run(args.current, store)
+        finally:
+            if store is not None:
+                store.close()
+        b_ok = {b.name: b for b in base.benchmarks if not b.failed and len(b.samples) >= 2}
+        c_ok = {b.name: b for b in cur.benchmarks if not b.failed and len(b.samples) >= 2}
+        common = [n for n in b_ok if n in c_ok]
+        if not common:
+            return _error(f"runs {base.run_id[:12]} and {cur.run_id[:12]} have no successful benchmark in common")
+        verdicts = compare_many({n: (b_ok[n].samples, c_ok[n].samples) for n in common},
+                                alpha=args.alpha, min_effect=args.min_effect)  # fmt: skip
+    except PerformanceError as exc:
+        return _error(str(exc))
+    rows = []
+    for name in common:
+        v = verdicts[name]
+        if isinstance(v, PerformanceError):
+            rows.append({"benchmark": name, "verdict": "error", "note": str(v)})
+        else:
+            rows.append({"benchmark": name, "verdict": v.verdict.value, "baseline": v.baseline_median,
+                         "current": v.current_median, "change": v.change, "ci": [v.ci_low, v.ci_high],
+                         "p_adjusted": v.p_adjusted})  # fmt: skip
+    only = sorted(set(b_ok) ^ set(c_ok))
+    if args.json:
+        print(json.dumps(_finite({"baseline": base.run_id, "current": cur.run_id, "benchmarks": rows,
+                                  "not_in_both": only}), indent=2, allow_nan=False))  # fmt: skip
+    else:
+        print(f"baseline {base.run_id[:12]} ({base.suite})  vs  current {cur.run_id[:12]} ({cur.suite})")
+        print(f"  {'benchmark':24}  {'baseline':>10}  {'current':>10}  {'change':>8}  verdict")
+        for r in rows:
+            if r["verdict"] == "error":
+                print(f"  {r['benchmark']:24}  {'-':>10}  {'-':>10}  {'-':>8}  error: {r['note']}")
+                continue
+            print(f"  {r['benchmark']:24}  {format_seconds(r['baseline']):>10}  {format_seconds(r['current']):>10}  "
+                  f"{r['change']:>+8.1%}  {r['verdict']} (p={r['p_adjusted']:.2g})")  # fmt: skip
+        if only:
+            print(f"  not in both runs: {', '.join(only)}")
+    regressed = any(r["verdict"] in ("regression", "error") for r in rows)
+    return 1 if args.fail_on_regression and regressed else 0
