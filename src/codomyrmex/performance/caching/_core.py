@@ -27,7 +27,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from ..telemetry import names, recording
 from ..telemetry.stats import default_registry
@@ -48,12 +48,20 @@ __all__ = ["MISSING", "Raised", "TieredCache", "shared_lock"]
 
 
 class Raised:
-    """A cached exception (``cache_exceptions=``); raised again on every hit. L1 only."""
+    """A cached exception (``cache_exceptions=``); raised again on every hit. L1 only.
 
-    __slots__ = ("exc",)
+    ``tb`` is the traceback of the original raise. Every hit raises ``exc.with_traceback(tb)``:
+    a bare ``raise exc`` would prepend the raising frames to the traceback the object already
+    carries, so it would grow (and keep frames alive) with every cached raise."""
+
+    __slots__ = ("exc", "tb")
 
     def __init__(self, exc: BaseException) -> None:
         self.exc = exc
+        self.tb = exc.__traceback__
+
+    def reraise(self) -> NoReturn:
+        raise self.exc.with_traceback(self.tb)
 
 
 # Caches that share a name share one CacheStats object (as prometheus children with equal labels
@@ -416,7 +424,7 @@ class TieredCache:
 
 def _unwrap(value: Any) -> Any:
     if type(value) is Raised:
-        raise value.exc
+        value.reraise()
     return value
 
 

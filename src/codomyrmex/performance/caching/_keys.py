@@ -71,9 +71,14 @@ def l1_key(args: tuple[Any, ...], kwargs: Mapping[str, Any], typed: bool) -> Any
     ``typed`` adds the argument types, so ``f(1)`` and ``f(1.0)`` are separate entries (as in
     :func:`functools.lru_cache`). ``f(1)`` and ``f("1")`` are always separate.
     """
-    key = args + KWMARK + tuple(sorted(kwargs.items())) if kwargs else args
+    if not kwargs:
+        return args + tuple(map(type, args)) if typed else args
+    items = tuple(sorted(kwargs.items()))
+    key = args + KWMARK + items
     if typed:
-        key = key + tuple(map(type, args)) + tuple(map(type, kwargs.values()))
+        # The keyword types in the same (sorted) order as the items, not in call order:
+        # f(a=1, b=1.0) and f(b=1.0, a=1) are one call and must be one entry.
+        key = key + tuple(map(type, args)) + tuple(type(v) for _, v in items)
     return key
 
 

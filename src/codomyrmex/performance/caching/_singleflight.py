@@ -52,13 +52,14 @@ class Flight:
     a waiter can never register after the wake-up it needs.
     """
 
-    __slots__ = ("error", "event", "owner", "value")
+    __slots__ = ("error", "event", "owner", "tb", "value")
 
     def __init__(self, owner: int) -> None:
         self.owner = owner
         self.event: threading.Event | None = None
         self.value: Any = None
         self.error: BaseException | None = None
+        self.tb: Any = None
 
     def waiter_event(self) -> threading.Event:
         if self.event is None:
@@ -72,13 +73,16 @@ class Flight:
 
     def fail(self, error: BaseException) -> None:
         self.error = error
+        self.tb = error.__traceback__
         if self.event is not None:
             self.event.set()
 
     def result(self) -> Any:
         """After the event: the leader's value, or its exception re-raised to this waiter."""
         if self.error is not None:
-            raise self.error
+            # The leader's traceback each time: every waiter raising the same object would
+            # otherwise add its frames to one ever-longer traceback.
+            raise self.error.with_traceback(self.tb)
         return self.value
 
 

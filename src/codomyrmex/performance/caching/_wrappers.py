@@ -89,7 +89,7 @@ def function_wrapper(
             except TypeError:
                 return miss(unhashable_key(args, kwargs), fn, args, kwargs, src, excs)
             if type(v) is Raised:
-                raise v.exc
+                v.reraise()
             return v
 
         return functools.update_wrapper(swrapper, fn)
@@ -105,7 +105,7 @@ def function_wrapper(
         except TypeError:
             return await amiss(unhashable_key(args, kwargs), fn, args, kwargs, src, excs)
         if type(v) is Raised:
-            raise v.exc
+            v.reraise()
         return v
 
     return functools.update_wrapper(awrapper, fn)
@@ -160,7 +160,7 @@ def method_wrapper(
                 k = unhashable_key(args, kwargs)
                 return core.call(k, functools.partial(fn, self), args, kwargs, src, excs)
             if type(v) is Raised:
-                raise v.exc
+                v.reraise()
             return v
 
         return functools.update_wrapper(mwrapper, fn)
@@ -178,7 +178,7 @@ def method_wrapper(
             k = unhashable_key(args, kwargs)
             return await core.acall(k, functools.partial(fn, self), args, kwargs, src, excs)
         if type(v) is Raised:
-            raise v.exc
+            v.reraise()
         return v
 
     return functools.update_wrapper(amwrapper, fn)
