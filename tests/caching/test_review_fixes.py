@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import traceback
+from contextlib import closing
+from pathlib import Path
 from typing import Any
 
-from codomyrmex.performance import cached_function
+from codomyrmex.performance import CacheManager, cached_function
+
+SIGNING_KEY = b"review-signing-key-0123456789"
 
 
 def _tb_len(exc: BaseException) -> int:
@@ -89,3 +94,41 @@ def test_typed_same_call_with_keywords_in_another_order_is_one_entry(unique_name
     assert f(a=1, b=1.0) == 1
     assert f(b=1.0, a=1) == 1  # before the fix: a second miss
     assert len(calls) == 1
+
+
+# -- finding 8: a process without the signing key must not delete its peers' signed rows --------
+def _rows(path: Path) -> int:
+    with closing(sqlite3.connect(path)) as conn:
+        return int(conn.execute("SELECT COUNT(*) FROM cache_entries").fetchone()[0])
+
+
+def test_a_reader_without_the_key_leaves_signed_rows_alone(tmp_path: Path, unique_name: str) -> None:
+    path = tmp_path / "k.sqlite3"
+    signer = CacheManager(persist=path, signing_key=SIGNING_KEY, name=unique_name)
+    signer.set("k", {"v": 1})
+    keyless = CacheManager(persist=path, name=unique_name)
+    assert keyless.get("k") is None  # a miss here ...
+    assert keyless.get_stats()["caches"][unique_name]["errors"] == {"disk/decode": 1}
+    assert _rows(path) == 1  # ... but the row stays (before the fix: deleted, 0 rows)
+    peer = CacheManager(persist=path, signing_key=SIGNING_KEY, name=unique_name)
+    assert peer.get("k") == {"v": 1}
+
+
+def test_a_row_signed_with_another_key_is_a_miss_and_is_kept(
+    tmp_path: Path, unique_name: str
+) -> None:
+    path = tmp_path / "k.sqlite3"
+    CacheManager(persist=path, signing_key=SIGNING_KEY, name=unique_name).set("k", 1)
+    other = CacheManager(persist=path, signing_key=b"another-key-0123456789", name=unique_name)
+    assert other.get("k") is None
+    assert _rows(path) == 1
+
+
+def test_a_structurally_corrupt_row_is_still_deleted(tmp_path: Path, unique_name: str) -> None:
+    path = tmp_path / "k.sqlite3"
+    CacheManager(persist=path, name=unique_name).set("k", 1)
+    with closing(sqlite3.connect(path)) as conn:
+        conn.execute("UPDATE cache_entries SET value = ?", (b"J{not json",))
+        conn.commit()
+    assert CacheManager(persist=path, name=unique_name).get("k") is None
+    assert _rows(path) == 0

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["DecodeError", "NotSerializable", "Serializer"]
+__all__ = ["DecodeError", "NotSerializable", "Serializer", "UntrustedValue"]
 
 _MAC_LEN = 32
 
@@ -77,6 +77,12 @@ def _json_decode(text: str, start: int) -> Any:
 class DecodeError(ValueError):
     """A stored value is corrupt, tampered, unsigned where a signature is required, or of a
     format this configuration refuses (pickle without a key)."""
+
+
+class UntrustedValue(DecodeError):
+    """A well-formed value this configuration may not read: signed but no key here, a MAC that
+    does not match our key, or unsigned while a key is configured. Another process (with
+    another configuration) may read it fine, so it is a miss here, never deleted."""
 
 
 class NotSerializable(TypeError):
@@ -150,18 +156,18 @@ class Serializer:
         tag = data[:1]
         if tag == b"S":
             if self._key is None:
-                raise DecodeError("signed value but no signing_key is configured")
+                raise UntrustedValue("signed value but no signing_key is configured")
             import hashlib
             import hmac
 
             mac, payload = data[1 : 1 + _MAC_LEN], data[1 + _MAC_LEN :]
             expected = hmac.new(self._key, payload, hashlib.sha256).digest()
             if not hmac.compare_digest(mac, expected):
-                raise DecodeError("HMAC signature mismatch (tampered value or another key)")
+                raise UntrustedValue("HMAC signature mismatch (tampered value or another key)")
         elif self._key is not None:
             # With a key configured every value must be signed: an unsigned one was written by
             # someone without the key, so it is not trusted.
-            raise DecodeError("unsigned value but a signing_key is configured")
+            raise UntrustedValue("unsigned value but a signing_key is configured")
         else:
             payload = data
         kind = payload[:1]

@@ -28,7 +28,7 @@ from ..telemetry.stats import CacheStats
 from ._keys import KeyEncodingError
 from ._missing import MISSING
 from ._redis_tier import RedisTier
-from ._serialize import DecodeError, NotSerializable, Serializer
+from ._serialize import DecodeError, NotSerializable, Serializer, UntrustedValue
 from ._sqlite_tier import SQLiteTier
 
 __all__ = ["MISSING", "SharedTiers", "Steps"]
@@ -136,7 +136,12 @@ class SharedTiers:
 
     def _undecodable(self, tier: Any, skey: str, exc: DecodeError) -> Any:
         self._failed(tier.name, "decode", exc)
-        self._call(tier, "delete", tier.delete, skey)  # a corrupt row would fail every time
+        if not isinstance(exc, UntrustedValue):
+            # A structurally corrupt row would fail every time, for everyone: drop it. A value
+            # we may not read (signed with a key we lack, or unsigned while we require a
+            # signature) is a peer's valid entry: leave it (a tampered one simply expires or is
+            # overwritten by the next write of a process with the key).
+            self._call(tier, "delete", tier.delete, skey)
         return MISSING
 
     # -- reads and writes ---------------------------------------------------------------------
