@@ -7,6 +7,7 @@ import time
 import urllib.parse
 import urllib.request
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -114,3 +115,35 @@ def test_run_stats_match_numpy() -> None:
     for stat, q in (("p50", 50), ("p90", 90), ("p95", 95), ("p99", 99)):
         assert stats[stat] == pytest.approx(float(np.percentile(samples, q)))
     assert stats["min"] == 0.1 and stats["mean"] == pytest.approx(np.mean(samples))
+
+
+def test_bench_run_judges_against_prometheus_history(
+    pushgateway: Any, prometheus_factory: Any, unique_name: str, tmp_path: Path, capsys: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    from codomyrmex.performance.benchmarking import MIN_HISTORY_RUNS
+    from codomyrmex.performance.cli import main
+
+    prom = prometheus_factory(targets=[f"127.0.0.1:{pushgateway.port}"], honor_labels=True)
+    suite = tmp_path / "suite.py"
+    suite.write_text("import os\nfrom codomyrmex.performance.benchmarking import BenchmarkSuite\n"
+                     f"suite = BenchmarkSuite({unique_name!r})\n"
+                     "N = int(os.environ['BENCH_SIZE'])\n"
+                     "suite.add('work', lambda: sum(i * i for i in range(N)))\n")  # fmt: skip
+    args = ["bench", "run", str(suite), "--prometheus", prom.url, "--pushgateway", pushgateway.url,
+            "--lookback", "600", "--rounds", "8", "--min-time", "0.002"]  # fmt: skip
+    last_run = f'codomyrmex_benchmark_last_run_timestamp_seconds{{suite="{unique_name}"}}'
+    monkeypatch.setenv("BENCH_SIZE", "300")
+    for _ in range(2 * MIN_HISTORY_RUNS):
+        seen = {float(r["value"][1]) for r in _query(prom.url, last_run)}
+        assert main(args) == 0
+        # each run is scraped before the next one, so that the history holds every run
+        _wait_for(lambda seen=seen: {float(r["value"][1]) for r in _query(prom.url, last_run)} - seen,
+                  "the run to be scraped")  # fmt: skip
+    capsys.readouterr()
+    monkeypatch.setenv("BENCH_SIZE", "3000")  # ten times the work
+    assert main([*args, "--fail-on-regression"]) == 1
+    out = capsys.readouterr().out
+    assert "regression" in out and f"recorded in {prom.url}" in out
+    _wait_for(lambda: [float(r["value"][1]) for r in _query(prom.url, f'codomyrmex_benchmark_regression{{suite="{unique_name}"}}')] == [1.0],
+              "the regression flag to be scraped")  # fmt: skip

@@ -337,7 +337,13 @@ def _run(
         suite_span.set_attribute("failed", len(run.failed))
         _telemetry(run, suite_span)
     record = _record(run)
-    if target_store is not None:
+    if isinstance(target_store, PrometheusStore):
+        # the fleet store: the run is recorded by pushing it, with its regression flags
+        _push(target_store, record, run, fatal=True)
+        run.store = target_store
+        if pusher is not None and pusher.pushgateway == target_store.pushgateway:
+            pusher = None  # already pushed there
+    elif target_store is not None:
         target_store.append(record)
         run.store = target_store
     if pusher is not None:
@@ -392,7 +398,7 @@ def _run_one(bench: Benchmark, timing: Timing, isolate: bool | int) -> Measureme
     return measure(call, timing)
 
 
-def _push(pusher: PrometheusStore, record: RunRecord, run: SuiteRun) -> None:
+def _push(pusher: PrometheusStore, record: RunRecord, run: SuiteRun, *, fatal: bool = False) -> None:
     regressions = {n: r.comparison.verdict.is_regression for n, r in run.results.items()
                    if r.comparison is not None and r.comparison.verdict is not None}  # fmt: skip
     ratios = {n: r.comparison.change + 1.0 for n, r in run.results.items()
@@ -400,6 +406,8 @@ def _push(pusher: PrometheusStore, record: RunRecord, run: SuiteRun) -> None:
     try:
         pusher.append(record, regressions=regressions, change_ratios=ratios)
     except SeriesStoreError as exc:
+        if fatal:  # the store itself: not recording the run is an error, not a warning
+            raise
         # the run is already recorded locally; a push failure is reported, not fatal
         run.warnings.append(f"push failed: {exc}")
         warnings.warn(f"benchmark results were not pushed: {exc}", RuntimeWarning, stacklevel=3)

@@ -35,6 +35,11 @@ def register(parser: argparse.ArgumentParser) -> None:
     run.add_argument("--no-store", action="store_true", help="do not record or compare")
     run.add_argument("--fail-on-regression", action="store_true", help="exit 1 on a regression")
     run.add_argument("--pushgateway", help="push results to this Pushgateway URL")
+    run.add_argument("--prometheus", metavar="URL",
+                     help="judge against the history in this Prometheus and record the run by pushing "
+                          "it to --pushgateway (or CODOMYRMEX_PERF_PUSHGATEWAY) instead of SQLite")  # fmt: skip
+    run.add_argument("--lookback", type=float, default=30 * 86400.0,
+                     help="with --prometheus: seconds of history to read (default 30 days)")  # fmt: skip
     run.add_argument("--json", action="store_true", help="print the runs as JSON, not a table")
     run.add_argument("--suite", action="append", help="only the suite(s) with this name")
     run.add_argument("--rounds", type=int, default=20, help="samples per benchmark (default 20)")
@@ -126,7 +131,19 @@ def _run(args: argparse.Namespace) -> int:
             return _error(f"suite(s) {empty} in {args.file} have no benchmarks")
         # --store wins; otherwise a suite's own store (BenchmarkSuite(..., store=...)); otherwise
         # the default store
-        store = None if args.no_store or not args.store else open_store(args.store)
+        if args.prometheus and (args.store or args.no_store):
+            return _error("--prometheus replaces the SQLite store: drop --store/--no-store")
+        store: Any
+        if args.prometheus:
+            from ..series import PrometheusStore
+
+            store = PrometheusStore(pushgateway=args.pushgateway, prometheus=args.prometheus,
+                                    lookback=args.lookback)
+            if store.pushgateway is None:
+                return _error("--prometheus records runs through a Pushgateway: "
+                              "give --pushgateway URL or set CODOMYRMEX_PERF_PUSHGATEWAY")  # fmt: skip
+        else:
+            store = None if args.no_store or not args.store else open_store(args.store)
     except (PerformanceError, OSError) as exc:
         return _error(str(exc))
     runs = []
@@ -154,7 +171,7 @@ def _run(args: argparse.Namespace) -> int:
                     close()
         runs.append(result)
         if opened is not None:
-            where = str(getattr(opened, "path", opened))
+            where = str(getattr(opened, "path", None) or getattr(opened, "prometheus", opened))
             if where not in recorded_in:
                 recorded_in.append(where)
         if not args.json:
