@@ -10,12 +10,22 @@ Format (``version`` 1)::
          "environment": {"python": "3.11.9", "hostname": "ci-1", …},
          "canary": 0.00123,
          "benchmarks": [{"name": "tokenize", "loops": 200, "failed": false, "error": null,
-                         "samples": [1.1e-05, …], "normalized": [0.0089, …]}]}
+                         "samples": [1.1e-05, …], "normalized": [0.0089, …],
+                         "judgement": {"verdict": "unchanged", "note": null, "baseline": 1.09e-05,
+                                       "change": 0.009, "baseline_runs": 10, "drift": 0.02,
+                                       "normalized": false, "detail": {…}}}]}
       ]
     }
 
 ``samples`` are seconds per call; ``normalized`` the same samples divided by the canary time
-measured around that benchmark (``canary`` is the run's median canary time). Importing appends runs whose ``run_id`` the store does not hold yet and skips the others,
+measured around that benchmark (``canary`` is the run's median canary time). ``judgement``
+(optional; absent for runs recorded before verdicts were stored) is what the regression gate
+decided when the run was recorded: ``verdict`` (regression/improvement/unchanged/inconclusive,
+``new`` without enough history, ``error`` when it could not be judged), its ``note``, the baseline
+median in seconds, the relative ``change``, how many recorded runs formed the baseline, their
+relative run-to-run σ (``drift``), whether canary-normalised values were judged, and ``detail``
+(the full verdict: p-values, confidence interval, alpha, min_effect, method). Non-finite numbers
+are written as ``null``. Importing appends runs whose ``run_id`` the store does not hold yet and skips the others,
 so importing the same file twice records nothing twice.
 
     >>> from codomyrmex.performance.series import dumps_runs, loads_runs
