@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
 import traceback
 from contextlib import closing
 from pathlib import Path
 from typing import Any
 
 from codomyrmex.performance import CacheManager, cached_function
+from codomyrmex.performance.caching import SQLiteTier
 
 SIGNING_KEY = b"review-signing-key-0123456789"
 
@@ -102,7 +104,9 @@ def _rows(path: Path) -> int:
         return int(conn.execute("SELECT COUNT(*) FROM cache_entries").fetchone()[0])
 
 
-def test_a_reader_without_the_key_leaves_signed_rows_alone(tmp_path: Path, unique_name: str) -> None:
+def test_a_reader_without_the_key_leaves_signed_rows_alone(
+    tmp_path: Path, unique_name: str
+) -> None:
     path = tmp_path / "k.sqlite3"
     signer = CacheManager(persist=path, signing_key=SIGNING_KEY, name=unique_name)
     signer.set("k", {"v": 1})
@@ -132,3 +136,126 @@ def test_a_structurally_corrupt_row_is_still_deleted(tmp_path: Path, unique_name
         conn.commit()
     assert CacheManager(persist=path, name=unique_name).get("k") is None
     assert _rows(path) == 0
+
+
+# -- finding 1: a copy from a shared tier lives at most the entry's remaining lifetime ----------
+class Clocks:
+    """A wall clock for the SQLite rows and a monotonic one for memory, moved together."""
+
+    def __init__(self) -> None:
+        self.wall, self.mono = 1_700_000_000.0, 1000.0
+
+    def advance(self, seconds: float) -> None:
+        self.wall += seconds
+        self.mono += seconds
+
+
+def _manager_on(path: Path, clocks: Clocks, name: str) -> CacheManager:
+    tier = SQLiteTier(path, clock=lambda: clocks.wall)
+    return CacheManager(persist=tier, name=name, timer=lambda: clocks.mono)
+
+
+def test_a_memory_copy_of_a_disk_entry_expires_with_the_entry(
+    tmp_path: Path, unique_name: str
+) -> None:
+    clocks = Clocks()
+    writer = _manager_on(tmp_path / "c.sqlite3", clocks, unique_name)
+    reader = _manager_on(tmp_path / "c.sqlite3", clocks, unique_name)
+    writer.set("k", "v", ttl=10)
+    clocks.advance(6)
+    assert reader.get("k") == "v"  # copied into the reader's memory with 4 s left
+    clocks.advance(5)
+    assert writer.get("k") is None
+    assert reader.get("k") is None  # before the fix: "v" forever (default_ttl None)
+
+
+def test_a_decorated_functions_copy_does_not_restart_the_full_ttl(
+    tmp_path: Path, unique_name: str
+) -> None:
+    clocks = Clocks()
+    calls: list[int] = []
+
+    def view() -> Any:
+        @cached_function(
+            name=unique_name, ttl=100, persist=SQLiteTier(tmp_path / "c.sqlite3", clock=lambda: clocks.wall),
+            timer=lambda: clocks.mono,
+        )  # fmt: skip
+        def f(x: int) -> int:
+            calls.append(x)
+            return x
+
+        return f
+
+    first, second = view(), view()
+    assert first(1) == 1
+    clocks.advance(60)
+    assert second(1) == 1  # from disk, 40 s left
+    assert calls == [1]
+    clocks.advance(50)
+    assert second(1) == 1
+    assert calls == [1, 1]  # before the fix: the copy lived 100 s from the copy, no recompute
+
+
+def test_a_memory_copy_of_a_redis_entry_expires_with_the_entry(
+    redis_url: str, unique_name: str
+) -> None:
+    import redis
+
+    clocks = Clocks()
+    writer = CacheManager(redis=redis_url, name=unique_name)
+    reader = CacheManager(redis=redis_url, name=unique_name, timer=lambda: clocks.mono)
+    writer.set("k", "v", ttl=100)
+    client = redis.Redis.from_url(redis_url)
+    try:
+        (key,) = [k for k in client.keys(f"codomyrmex:{unique_name}:*")]
+        client.pexpire(key, 5000)  # as if 95 s of its life had passed
+        assert reader.get("k") == "v"
+        client.delete(key)  # the entry expires in Redis ...
+        clocks.advance(6)
+        assert reader.get("k") is None  # ... and the memory copy is gone too (before: "v")
+    finally:
+        client.close()
+
+
+def test_a_disk_copy_of_a_redis_entry_keeps_the_remaining_lifetime(
+    redis_url: str, tmp_path: Path, unique_name: str
+) -> None:
+    import redis
+
+    path = tmp_path / "c.sqlite3"
+    CacheManager(redis=redis_url, name=unique_name).set("k", "v", ttl=100)
+    client = redis.Redis.from_url(redis_url)
+    try:
+        (key,) = [k for k in client.keys(f"codomyrmex:{unique_name}:*")]
+        client.pexpire(key, 5000)
+    finally:
+        client.close()
+    before = time.time()
+    assert CacheManager(redis=redis_url, persist=path, name=unique_name).get("k") == "v"
+    with closing(sqlite3.connect(path)) as conn:
+        (expires_at,) = conn.execute("SELECT expires_at FROM cache_entries").fetchone()
+    assert expires_at is not None  # before the fix: None (the reader's default_ttl)
+    assert expires_at <= before + 5.5
+
+
+def test_tiers_report_the_seconds_left(redis_url: str, tmp_path: Path) -> None:
+    disk = SQLiteTier(tmp_path / "c.sqlite3", clock=lambda: 100.0)
+    disk.set("a", b"J1", 10.0)
+    disk.set("b", b"J2", None)
+    assert disk.get_entry("a") == (b"J1", 10.0)
+    assert disk.get_entry("b") == (b"J2", None)
+    assert disk.get_entry("c") is None
+    disk.close()
+    from codomyrmex.performance.caching import RedisTier
+
+    rtier = RedisTier(redis_url)
+    rtier.set("a", b"J1", 10.0)
+    rtier.set("b", b"J2", None)
+    entry = rtier.get_entry("a")
+    assert entry is not None and entry[0] == b"J1" and entry[1] is not None
+    assert 0 < entry[1] <= 10.0
+    assert rtier.get_entry("b") == (b"J2", None)
+    assert rtier.get_entry("c") is None
+    rtier.client.script_flush()  # a server that forgot the script: loaded again on NOSCRIPT
+    assert rtier.get_entry("b") == (b"J2", None)
+    rtier.close()

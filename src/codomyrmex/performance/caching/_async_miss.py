@@ -81,7 +81,8 @@ async def acall(
     token: str | None = None
     try:
         skey = core.stable(keysrc)
-        value = core._shared_get(skey)
+        entry = core._shared_get(skey)
+        value, remaining = (MISSING, None) if entry is MISSING else entry
         if value is MISSING and skey is not None and core.shared is not None:
             steps = core.shared.lease(skey)
             try:
@@ -96,6 +97,8 @@ async def acall(
             token = None
         else:
             ttl = core.value_ttl(value)
+            if remaining is not None and (ttl is None or remaining < ttl):
+                ttl = core._copy_ttl(remaining)
     except BaseException as exc:
         core._release(skey, token)
         with core.lock:

@@ -108,7 +108,14 @@ class TieredCache:
         self.exception_ttl = exception_ttl
         self.cache_none = cache_none
         self._pending_ttl: float | None = None
-        per_entry = per_entry or callable(ttl)
+        # With a shared tier and a TTL, memory copies of shared entries get the entry's
+        # remaining lifetime (finding: a copy must not outlive its source), so the store keeps
+        # an expiry per entry. Without a TTL the plain policy store stays (the fast L2 path);
+        # an entry that does expire is then served from its tier, not copied.
+        per_entry = per_entry or callable(ttl) or (
+            ttl is not None and (disk is not None or redis is not None)
+        )
+        self.per_entry = per_entry
         entry_ttl: EntryTTL | None = None
         if per_entry:
             entry_ttl = self._entry_ttl
@@ -152,6 +159,12 @@ class TieredCache:
                 )
             return seconds
         return ttl
+
+    def _copy_ttl(self, remaining: float) -> float:
+        """The TTL of a memory copy of an entry with ``remaining`` seconds left (shorter than
+        this cache's own TTL). A store without per-entry expiry (no ``ttl`` configured) cannot
+        hold it: 0 means "do not copy", the entry is read from its tier until it expires."""
+        return remaining if self.per_entry else 0.0
 
     def put_locked(self, key: Any, value: Any, ttl: float | None) -> None:
         if ttl is not None and ttl <= 0:
@@ -226,25 +239,28 @@ class TieredCache:
             return self._flight(key, fn, args, kwargs, keysrc, cache_exceptions, fixed_ttl)
         loads = self.loads
         if shared.disk is None:
-            value = shared.get_redis(skey)
+            entry = shared.get_redis(skey)
             from_disk = False
         else:
-            value = shared.read_disk(skey)
-            from_disk = value is not MISSING
+            entry = shared.read_disk(skey)
+            from_disk = entry is not MISSING
             if not from_disk:
                 with self.lock:
                     self.stats.disk_misses += 1
-                value = shared.get_redis(skey)
-        if value is MISSING:
+                entry = shared.get_redis(skey)
+        if entry is MISSING:
             return self._flight(
                 key, fn, args, kwargs, keysrc, cache_exceptions, fixed_ttl, skey, loads
             )
+        value, remaining = entry
         # value_ttl() and put_locked() spelled out (a shared-tier value is never a Raised).
         if fixed_ttl is MISSING:
             own = self.ttl
             ttl = self.value_ttl(value) if callable(own) else own
         else:
             ttl = fixed_ttl
+        if remaining is not None and (ttl is None or remaining < ttl):
+            ttl = self._copy_ttl(remaining)
         with self.lock:  # one lock for the counts and the copy into memory
             stats = self.stats
             stats.misses += 1  # an L1 miss
@@ -310,9 +326,12 @@ class TieredCache:
             if shared is not None:
                 if skey is MISSING:
                     skey = shared.stable(keysrc)
+                remaining = None
                 if skey is not None:
                     if read:
-                        value = shared.get(skey)
+                        entry = shared.get(skey)
+                        if entry is not MISSING:
+                            value, remaining = entry
                     if value is MISSING and shared.redis is not None:
                         value, token = _drive(shared.lease(skey))
             else:
@@ -324,6 +343,8 @@ class TieredCache:
                 token = None
             else:
                 ttl = self.value_ttl(value) if fixed_ttl is MISSING else fixed_ttl
+                if remaining is not None and (ttl is None or remaining < ttl):
+                    ttl = self._copy_ttl(remaining)
         except BaseException as exc:
             self._release(None if skey is MISSING else skey, token)
             with self.lock:
@@ -385,11 +406,15 @@ class TieredCache:
             else:
                 self.stats.hits += 1
                 return value
-        value = self._shared_get(self.stable(keysrc))
-        if value is MISSING:
+        entry = self._shared_get(self.stable(keysrc))
+        if entry is MISSING:
             return default
+        value, remaining = entry
+        ttl = self.value_ttl(value)
+        if remaining is not None and (ttl is None or remaining < ttl):
+            ttl = self._copy_ttl(remaining)
         with self.lock:
-            self.put_locked(key, value, self.value_ttl(value))  # a copy from a shared tier
+            self.put_locked(key, value, ttl)  # a copy from a shared tier
         return value
 
     def set(

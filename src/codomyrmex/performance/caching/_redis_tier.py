@@ -31,6 +31,15 @@ return 0
 """
 
 
+# GET and PTTL in one round trip (one command on the wire, like a plain GET): a value copied
+# from Redis into memory or SQLite must not outlive the Redis entry.
+_GET_ENTRY = """
+local v = redis.call('get', KEYS[1])
+if not v then return false end
+return {v, redis.call('pttl', KEYS[1])}
+"""
+
+
 def _import_redis() -> Any:
     try:
         import redis
@@ -78,6 +87,10 @@ class RedisTier:
                 f"({type(target).__name__})"
             )
         self.url = target if isinstance(target, str) else None
+        from hashlib import sha1
+
+        self._sha = sha1(_GET_ENTRY.encode()).hexdigest()  # EVALSHA, loaded on first NOSCRIPT
+        self._noscript: type[Exception] = redis.exceptions.NoScriptError
         if strict:
             try:
                 self.client.ping()
@@ -91,6 +104,18 @@ class RedisTier:
     def get(self, key: str) -> bytes | None:
         value = self.client.get(key)
         return None if value is None else bytes(value)
+
+    def get_entry(self, key: str) -> tuple[bytes, float | None] | None:
+        """``(value, seconds left)`` (``None``: no expiry), or ``None`` when the key is absent."""
+        try:
+            reply = self.client.evalsha(self._sha, 1, key)
+        except self._noscript:  # a restarted or flushed server forgot the script: load it again
+            self._sha = self.client.script_load(_GET_ENTRY)
+            reply = self.client.evalsha(self._sha, 1, key)
+        if reply is None:
+            return None
+        value, pttl = reply
+        return bytes(value), (None if pttl < 0 else max(pttl, 1) / 1000.0)
 
     def set(self, key: str, value: bytes, ttl: float | None) -> None:
         if ttl is None:

@@ -99,6 +99,12 @@ class SQLiteTier:
         return conn
 
     def get(self, key: str) -> bytes | None:
+        entry = self.get_entry(key)
+        return None if entry is None else entry[0]
+
+    def get_entry(self, key: str) -> tuple[bytes, float | None] | None:
+        """``(value, seconds left)`` (``None``: no expiry), or ``None`` for a missing or expired
+        row. A copy into another tier lives for the seconds left, never longer."""
         try:  # the L2 hit path: one attribute read instead of a method call
             conn: sqlite3.Connection = self._local.conn
         except AttributeError:
@@ -107,14 +113,15 @@ class SQLiteTier:
         if row is None:
             return None
         value, expires_at = row
-        if expires_at is not None and expires_at <= self._now():
-            conn.execute(
-                "DELETE FROM cache_entries WHERE key = ? AND expires_at <= ?", (key, self._now())
-            )
-            return None
         if type(value) is not bytes:
             raise sqlite3.DatabaseError(f"row {key!r} holds {type(value).__name__}, not bytes")
-        return value
+        if expires_at is None:
+            return row  # type: ignore[no-any-return]  # (value, None): the row itself
+        now = self._now()
+        if expires_at <= now:
+            conn.execute("DELETE FROM cache_entries WHERE key = ? AND expires_at <= ?", (key, now))
+            return None
+        return value, expires_at - now
 
     def set(self, key: str, value: bytes, ttl: float | None) -> None:
         now = self._now()

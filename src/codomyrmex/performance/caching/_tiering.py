@@ -3,9 +3,10 @@
 Order: disk (SQLite) then Redis; a Redis hit is copied to disk. Every backend call goes through
 here so that a failure is handled in one way: the error is counted
 (``codomyrmex_cache_errors_total{tier,op}``), a warning is logged once per tier and cause, and
-the call carries on as a tier miss. After a Redis failure the tier is skipped for
-``retry_after`` seconds (a circuit breaker: a down server is not asked on every call); then it
-is simply used again, redis-py reconnecting on its own.
+the call carries on as a tier miss. After a backend failure (Redis down, SQLite file locked
+past its busy timeout) the tier is skipped for ``retry_after`` seconds (a circuit breaker: a
+down server or a locked file is not asked on every call); then it is simply used again,
+redis-py reconnecting on its own.
 
     >>> from codomyrmex.performance.telemetry.stats import CacheStats
     >>> import threading
@@ -31,7 +32,7 @@ from ._redis_tier import RedisTier
 from ._serialize import DecodeError, NotSerializable, Serializer, UntrustedValue
 from ._sqlite_tier import SQLiteTier
 
-__all__ = ["MISSING", "SharedTiers", "Steps"]
+__all__ = ["MISSING", "SharedTiers", "Steps", "copy_ttl"]
 
 log = logging.getLogger("codomyrmex.performance.caching")
 
@@ -40,6 +41,14 @@ Steps = Generator[float, None, Any]  # yields seconds to sleep, returns its resu
 
 def _no_ttl(_value: Any) -> float | None:
     return None
+
+
+def copy_ttl(own: float | None, remaining: float | None) -> float | None:
+    """The TTL of a copy: the copying cache's own TTL, cut to the entry's remaining lifetime
+    (``None`` is "no expiry" on either side)."""
+    if remaining is None:
+        return own
+    return remaining if own is None or remaining < own else own
 
 
 class SharedTiers:
@@ -104,7 +113,9 @@ class SharedTiers:
     def _failed(self, tier: str, op: str, exc: BaseException) -> None:
         with self.lock:
             self.stats.count_error(tier, op)
-        if tier == "redis" and self.retry_after > 0:
+        # A backend failure (not a bad value) opens the breaker: a down server or a locked
+        # file (busy timeout, 5 s by default) is not asked again on every call.
+        if op not in ("decode", "encode") and self.retry_after > 0:
             self._down_until[tier] = time.monotonic() + self.retry_after
         self._warn_once(tier, type(exc).__name__, exc)
 
@@ -145,70 +156,79 @@ class SharedTiers:
         return MISSING
 
     # -- reads and writes ---------------------------------------------------------------------
+    # Reads return MISSING or ``(value, seconds left)``, ``None`` for no expiry: whatever copies
+    # the value into another tier (memory, or disk after a Redis hit) gives the copy at most the
+    # entry's remaining lifetime (copy_ttl), so a copy never outlives the entry it was made from.
     def tier_get(self, tier: Any, skey: str, *, count: bool = True) -> Any:
         # Inlined rather than through _call(): this is the L2 hit path, measured against a raw
         # SELECT / GET in benchmarks/bench_cache.py.
         if self._down_until and tier.name in self._down_until:
-            data = self._call(tier, "get", tier.get, skey)
+            entry = self._call(tier, "get", tier.get_entry, skey)
         else:
             try:
-                data = tier.get(skey)
+                entry = tier.get_entry(skey)
             except Exception as exc:  # fail open
                 self._failed(tier.name, "get", exc)
-                data = None
-        if data is None or data is MISSING:
-            value = MISSING
+                entry = None
+        if entry is None or entry is MISSING:
+            out = MISSING
         else:
             try:
-                value = self.serializer.loads(data)
+                out = self.serializer.loads(entry[0]), entry[1]
             except DecodeError as exc:
-                value = self._undecodable(tier, skey, exc)
+                out = self._undecodable(tier, skey, exc)
         if count:
-            self._count(tier, value is not MISSING)
-        return value
+            self._count(tier, out is not MISSING)
+        return out
 
     def get(self, skey: str) -> Any:
-        """Ask disk then Redis; a Redis hit is copied to disk. :data:`MISSING` if none has it."""
+        """Ask disk then Redis; a Redis hit is copied to disk. MISSING if none has it."""
         if self.disk is not None:
-            value = self.read_disk(skey)
+            entry = self.read_disk(skey)
             with self.lock:
-                if value is not MISSING:
+                if entry is not MISSING:
                     self.stats.disk_hits += 1
-                    return value
+                    return entry
                 self.stats.disk_misses += 1
         return self.get_redis(skey)
 
     def read_disk(self, skey: str) -> Any:
-        """The disk tier's value or :data:`MISSING`; errors are counted, hit/miss are not (the
-        caller counts them under the lock it takes anyway).
+        """The disk tier's ``(value, seconds left)`` or MISSING; errors are counted, hit/miss
+        are not (the caller counts them under the lock it takes anyway).
 
         :meth:`tier_get` spelled out: this is the L2 hit path, measured against a raw
-        ``SELECT`` in benchmarks/bench_cache.py. The disk tier has no circuit breaker (a local
-        file either works or fails fast)."""
+        ``SELECT`` in benchmarks/bench_cache.py."""
         disk = self.disk
         if disk is None:
             return MISSING
+        if self._down_until:
+            until = self._down_until.get("disk")
+            if until is not None:
+                if time.monotonic() < until:
+                    return MISSING
+                self._down_until.pop("disk", None)
         try:
-            data = disk.get(skey)
+            entry = disk.get_entry(skey)
         except Exception as exc:  # fail open
             self._failed("disk", "get", exc)
             return MISSING
-        if data is None:
+        if entry is None:
             return MISSING
         try:
-            return self.serializer.loads(data)
+            return self.serializer.loads(entry[0]), entry[1]
         except DecodeError as exc:
             return self._undecodable(disk, skey, exc)
 
     def get_redis(self, skey: str) -> Any:
-        """Ask Redis (counted); a hit is copied to disk. :data:`MISSING` without Redis."""
+        """Ask Redis (counted); a hit is copied to disk. MISSING without Redis."""
         redis = self.redis
         if redis is None:
             return MISSING
-        value = self.tier_get(redis, skey)
-        if value is not MISSING and self.disk is not None:
-            self._write(self.disk, skey, value, self.value_ttl(value))
-        return value
+        entry = self.tier_get(redis, skey)
+        if entry is not MISSING and self.disk is not None:
+            value, remaining = entry
+            self._write(self.disk, skey, value, copy_ttl(self.value_ttl(value), remaining))
+        return entry
 
     def _write(self, tier: Any, skey: str, value: Any, ttl: float | None) -> None:
         try:
@@ -252,13 +272,14 @@ class SharedTiers:
                 return MISSING, token
             # Someone else holds the lease, or held it while we waited and released it: their
             # value may be there now (a holder writes the value before releasing).
-            value = self.tier_get(redis, skey, count=False)
-            if value is not MISSING:
+            entry = self.tier_get(redis, skey, count=False)
+            if entry is not MISSING:
                 if got:
                     self.release(skey, token)
                 self._count(redis, True)
+                value, remaining = entry
                 if self.disk is not None:
-                    self._write(self.disk, skey, value, self.value_ttl(value))
+                    self._write(self.disk, skey, value, copy_ttl(self.value_ttl(value), remaining))
                 return value, None
             if got:
                 return MISSING, token  # the holder failed or died: we compute
