@@ -259,3 +259,25 @@ def test_tiers_report_the_seconds_left(redis_url: str, tmp_path: Path) -> None:
     rtier.client.script_flush()  # a server that forgot the script: loaded again on NOSCRIPT
     assert rtier.get_entry("b") == (b"J2", None)
     rtier.close()
+
+
+# -- finding 7: the expiry heap stays bounded when one key is rewritten over and over -----------
+def test_rewriting_one_key_does_not_grow_the_expiry_heap(unique_name: str) -> None:
+    manager = CacheManager(name=unique_name)
+    for i in range(5000):
+        manager.set("k", i, ttl=3600)
+    store = manager.get_cache(unique_name)._core.store
+    assert len(store) == 1
+    assert len(store.heap) <= 2 * len(store.expires) + 64  # before the fix: 5000 records
+    assert manager.get("k") == 4999
+
+
+def test_expiry_still_follows_the_latest_ttl_after_compaction(unique_name: str) -> None:
+    clock = [0.0]
+    manager = CacheManager(name=unique_name, timer=lambda: clock[0])
+    for i in range(300):
+        manager.set(f"short{i % 3}", i, ttl=10)
+        manager.set("long", i, ttl=1000)
+    clock[0] = 11.0
+    assert [manager.get(f"short{i}") for i in range(3)] == [None, None, None]
+    assert manager.get("long") == 299

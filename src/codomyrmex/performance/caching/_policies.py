@@ -179,7 +179,20 @@ def expiring(base: type[Any]) -> type[Any]:
                 exp = now + ttl
                 self.expires[key] = exp
                 self.seq += 1
-                heapq.heappush(self.heap, (exp, self.seq, key))
+                heap = self.heap
+                heapq.heappush(heap, (exp, self.seq, key))
+                if len(heap) > 2 * len(self.expires) + 64:
+                    self._compact()
+
+        def _compact(self) -> None:
+            # Rewriting a key (or deleting one) leaves its old heap record behind until that
+            # time comes; a key rewritten with a long TTL would grow the heap without bound.
+            # Rebuilt from the live expiry map when more than half the records are stale:
+            # O(n) once per ~n writes, so amortised O(1) per write.
+            heap = [(exp, i, key) for i, (key, exp) in enumerate(self.expires.items())]
+            heapq.heapify(heap)
+            self.heap = heap
+            self.seq = len(heap)
 
         def __delitem__(self, key: Any) -> None:
             super().__delitem__(key)
