@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import sqlite3
+import threading
 import time
 import traceback
 from contextlib import closing
@@ -281,3 +283,35 @@ def test_expiry_still_follows_the_latest_ttl_after_compaction(unique_name: str) 
     clock[0] = 11.0
     assert [manager.get(f"short{i}") for i in range(3)] == [None, None, None]
     assert manager.get("long") == 299
+
+
+# -- finding 5: SQLite connections of finished threads are closed; cache_close() closes the rest -
+def test_connections_of_finished_threads_are_closed(tmp_path: Path, unique_name: str) -> None:
+    disk = SQLiteTier(tmp_path / "c.sqlite3")
+
+    @cached_function(name=unique_name, persist=disk)
+    def f(x: int) -> int:
+        return x
+
+    for i in range(40):  # short-lived workers, one miss each
+        worker = threading.Thread(target=f, args=(i,))
+        worker.start()
+        worker.join()
+    gc.collect()
+    assert len(disk._all) <= 1  # the constructing thread's; before the fix: 41
+    assert f(3) == 3 and f.cache_info().hits == 1  # type: ignore[attr-defined]
+    f.cache_close()  # type: ignore[attr-defined]
+    assert disk._all == []
+    assert f(1000) == 1000  # a later call opens a connection again
+
+
+def test_cache_close_leaves_a_managers_tiers_open(tmp_path: Path, unique_name: str) -> None:
+    manager = CacheManager(persist=tmp_path / "c.sqlite3", name=unique_name)
+
+    @cached_function(name=unique_name + "_f", cache_manager=manager)
+    def f(x: int) -> int:
+        return x
+
+    f(1)
+    f.cache_close()  # type: ignore[attr-defined]
+    assert manager._disk is not None and manager._disk._all  # still open for the manager

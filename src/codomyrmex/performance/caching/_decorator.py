@@ -177,8 +177,8 @@ def cached_function(
     - ``lease_timeout``/``lease_wait``: the Redis lease (seconds it is held at most; seconds
       another process waits for the holder's value before computing itself).
 
-    The wrapper has ``cache_info()``, ``cache_clear()``, ``invalidate(*args, **kwargs)`` and
-    ``cache_stats()``. Methods (first parameter ``self``) are cached per instance without
+    The wrapper has ``cache_info()``, ``cache_clear()``, ``invalidate(*args, **kwargs)``,
+    ``cache_stats()`` and ``cache_close()`` (closes the tiers it opened). Methods (first parameter ``self``) are cached per instance without
     keeping the instance alive.
     """
     if ttl_seconds is not None:
@@ -247,6 +247,9 @@ def _build(
     is_async = _is_async(fn)
     is_method = _is_method(fn)
     serializer = make_serializer(signing_key)
+    # The tiers this function opened itself (persist=/redis=): cache_close() closes those,
+    # never a manager's, which other caches share.
+    own_tiers = [t for t in (disk, rtier) if t is not None]
     if manager is not None:
         disk = disk or manager._disk
         rtier = rtier or manager._redis
@@ -317,7 +320,14 @@ def _build(
     def cache_stats() -> CacheSnapshot:
         return snapshot(stats, max_size, entries=currsize())
 
+    def cache_close() -> None:
+        """Close the SQLite connections and the Redis client this function opened (a later
+        call opens them again); tiers of a ``cache_manager`` are the manager's to close."""
+        for tier in own_tiers:
+            tier.close()
+
     wrapper.cache_info = cache_info
+    wrapper.cache_close = cache_close
     wrapper.cache_clear = cache_clear
     wrapper.invalidate = invalidate
     wrapper.cache_stats = cache_stats

@@ -18,6 +18,7 @@ falls back to computing: this module never decides policy.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import threading
@@ -57,6 +58,25 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_connections_after_fork)
 
 
+class _ThreadConn:
+    """Lives in one thread's locals; when the thread ends it is collected and its finalizer
+    closes that thread's connection."""
+
+    __slots__ = ("__weakref__",)
+
+
+def _close_dead_thread_conn(tier_ref: weakref.ref[SQLiteTier], conn: sqlite3.Connection) -> None:
+    tier = tier_ref()
+    if tier is not None:
+        with tier._lock:
+            try:
+                tier._all.remove(conn)
+            except ValueError:  # already closed by close() (or forgotten after a fork)
+                return
+    with contextlib.suppress(Exception):  # best effort: the connection is unreachable anyway
+        conn.close()
+
+
 class SQLiteTier:
     """Bytes by stable key in ``path``; ``get`` returns ``None`` for a missing or expired row."""
 
@@ -93,6 +113,12 @@ class SQLiteTier:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable across app crashes
         conn.execute(_SCHEMA)
+        # The thread-local slot also holds a sentinel whose finalizer closes the connection
+        # when the thread ends (CPython clears a dead thread's locals): 100 short-lived worker
+        # threads must not leave 100 open connections and their file descriptors behind.
+        holder = _ThreadConn()
+        weakref.finalize(holder, _close_dead_thread_conn, weakref.ref(self), conn)
+        self._local.holder = holder
         self._local.conn = conn
         with self._lock:
             self._all.append(conn)
