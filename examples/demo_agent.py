@@ -103,7 +103,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--metrics-port", type=int, default=0, help="/metrics port (0: free port)")
     parser.add_argument("--metrics-addr", default="127.0.0.1")
     parser.add_argument("--redis-url", default=None, help="Redis URL for the shared cache")
-    parser.add_argument("--baseline-runs", type=int, default=3)
+    parser.add_argument("--baseline-runs", type=int, default=5,
+                        help="normal runs before READY (a verdict needs 5 recorded runs)")
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--slowdown", type=float, default=0.20)
     args = parser.parse_args(argv)

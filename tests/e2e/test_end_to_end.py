@@ -117,7 +117,7 @@ def test_demo_agent_on_real_prometheus_pushgateway_and_otlp(
     agent = Agent(
         [sys.executable, str(ROOT / "examples" / "demo_agent.py"), "--store", str(tmp_path / "series.sqlite3"),
          "--pushgateway", pushgateway.url, "--otlp-endpoint", otlp_receiver.http_url,
-         "--metrics-port", "0", "--redis-url", dead_redis, "--baseline-runs", "3"],
+         "--metrics-port", "0", "--redis-url", dead_redis, "--baseline-runs", "5"],
         tmp_path / "agent.log",
     )  # fmt: skip
     try:
