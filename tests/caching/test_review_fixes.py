@@ -8,6 +8,7 @@ import sqlite3
 import threading
 import time
 import traceback
+import weakref
 from contextlib import closing
 from pathlib import Path
 from typing import Any
@@ -315,3 +316,79 @@ def test_cache_close_leaves_a_managers_tiers_open(tmp_path: Path, unique_name: s
     f(1)
     f.cache_close()  # type: ignore[attr-defined]
     assert manager._disk is not None and manager._disk._all  # still open for the manager
+
+
+# -- finding 2: caches that share a name count apart; exporters sum them by name ---------------
+def test_a_managers_stats_are_its_own(unique_name: str) -> None:
+    x, y = CacheManager(), CacheManager()  # both name their default cache "default"
+    x.set("a", 1)
+    x.get("a"), x.get("a"), x.get("b")
+    assert (x.get_stats()["hits"], x.get_stats()["misses"]) == (2, 1)
+    assert (y.get_stats()["hits"], y.get_stats()["misses"], y.get_stats()["entries"]) == (0, 0, 0)
+
+
+def test_closures_with_one_qualname_report_their_own_cache_info() -> None:
+    def factory(k: int) -> Any:
+        @cached_function
+        def inner(x: int) -> int:
+            return x * k
+
+        return inner
+
+    a, b = factory(1), factory(2)
+    a(1), a(1), a(1), b(1)
+    assert a.cache_name == b.cache_name
+    assert tuple(a.cache_info()) == (2, 1, 1024, 1)  # before the fix: misses=2 (b's miss too)
+    assert tuple(b.cache_info()) == (0, 1, 1024, 1)
+    assert b(1) == 2
+
+
+def _prom(registry: Any, metric: str, **labels: str) -> float:
+    from prometheus_client import generate_latest
+    from prometheus_client.parser import text_string_to_metric_families
+
+    for family in text_string_to_metric_families(generate_latest(registry).decode()):
+        for s in family.samples:
+            if s.name == metric and all(s.labels.get(k) == v for k, v in labels.items()):
+                return float(s.value)
+    raise AssertionError(f"no sample {metric} {labels}")
+
+
+def test_exporters_sum_caches_of_one_name_and_keep_counts_of_dropped_ones(
+    unique_name: str, otel: Any
+) -> None:
+    from prometheus_client import CollectorRegistry
+
+    from codomyrmex.performance import telemetry
+
+    registry = CollectorRegistry()
+    telemetry.register_collector(registry)
+
+    class Box:
+        def __init__(self, x: int) -> None:
+            self.x = x
+
+    def make() -> Any:
+        @cached_function(name=unique_name)
+        def f(x: int) -> Box:
+            return Box(x)
+
+        return f
+
+    first, second = make(), make()
+    gets = "codomyrmex_cache_gets_total"
+    assert _prom(registry, gets, cache=unique_name, result="hit", tier="memory") == 0  # from creation
+    first(1), first(1), second(1), second(2)
+    assert _prom(registry, gets, cache=unique_name, result="hit", tier="memory") == 1
+    assert _prom(registry, gets, cache=unique_name, result="miss", tier="memory") == 3
+    assert _prom(registry, "codomyrmex_cache_entries", cache=unique_name) == 3
+    assert otel.value("codomyrmex.cache.gets", cache=unique_name, result="miss", tier="memory") == 3
+    probe = weakref.ref(second(2))
+    del first, second
+    gc.collect()
+    assert probe() is None  # the dropped caches and their values are gone (before: kept) ...
+    # ... their counts are not: the counters stay monotonic, the entries gauge drops.
+    assert _prom(registry, gets, cache=unique_name, result="hit", tier="memory") == 2
+    assert _prom(registry, gets, cache=unique_name, result="miss", tier="memory") == 3
+    assert _prom(registry, "codomyrmex_cache_entries", cache=unique_name) == 0
+    assert otel.value("codomyrmex.cache.gets", cache=unique_name, result="hit", tier="memory") == 2

@@ -49,7 +49,7 @@ EXPECTED_GETS = {
 def test_prometheus_exposition_shows_the_exact_numbers(unique_name: str, otel: Any) -> None:
     registry = CollectorRegistry()
     telemetry.register_collector(registry)
-    scripted(unique_name)
+    f = scripted(unique_name)  # kept alive: a dropped cache's entries leave the gauge
     got = samples(registry, unique_name)
     for (result, tier), value in EXPECTED_GETS.items():
         assert got[("codomyrmex_cache_gets_total", (("result", result), ("tier", tier)))] == value
@@ -60,6 +60,7 @@ def test_prometheus_exposition_shows_the_exact_numbers(unique_name: str, otel: A
     assert got[("codomyrmex_cache_entries", ())] == 1.0
     assert got[("codomyrmex_cache_load_duration_seconds_count", (("result", "success"),))] == 3.0
     assert got[("codomyrmex_cache_load_duration_seconds_count", (("result", "failure"),))] == 1.0
+    assert f.cache_info().currsize == 1
 
 
 def test_promtool_accepts_the_exposition(unique_name: str, promtool: str) -> None:
@@ -74,7 +75,7 @@ def test_promtool_accepts_the_exposition(unique_name: str, promtool: str) -> Non
 
 
 def test_otel_reader_shows_the_same_numbers(unique_name: str, otel: Any) -> None:
-    scripted(unique_name)
+    f = scripted(unique_name)  # kept alive: a dropped cache's entries leave the gauge
     for (result, tier), value in EXPECTED_GETS.items():
         got = otel.value("codomyrmex.cache.gets", cache=unique_name, result=result, tier=tier)
         assert got == value, (result, tier)
@@ -85,6 +86,7 @@ def test_otel_reader_shows_the_same_numbers(unique_name: str, otel: Any) -> None
     ok = otel.value("codomyrmex.cache.load_duration", cache=unique_name, result="success")
     failed = otel.value("codomyrmex.cache.load_duration", cache=unique_name, result="failure")
     assert (ok.count, failed.count) == (3, 1)
+    assert f.cache_info().currsize == 1
 
 
 def test_cache_load_spans_only_for_misses(unique_name: str, otel: Any) -> None:

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import threading
 import time
+import weakref
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -36,6 +37,8 @@ from ._policies import EntryTTL, make_store
 from ._singleflight import Flight, reentrant_error
 
 if TYPE_CHECKING:
+    from ..telemetry.stats import CacheStats
+
     # Imported where used: a memory-only cache never loads the shared-tier plumbing (sqlite3,
     # json, pickle, hmac, logging), and a sync-only program never loads asyncio (~20 ms).
     from ._redis_tier import RedisTier
@@ -44,7 +47,7 @@ if TYPE_CHECKING:
     from ._sqlite_tier import SQLiteTier
     from ._tiering import SharedTiers, Steps
 
-__all__ = ["MISSING", "Raised", "TieredCache", "shared_lock"]
+__all__ = ["MISSING", "Raised", "TieredCache"]
 
 
 class Raised:
@@ -62,20 +65,6 @@ class Raised:
 
     def reraise(self) -> NoReturn:
         raise self.exc.with_traceback(self.tb)
-
-
-# Caches that share a name share one CacheStats object (as prometheus children with equal labels
-# do), so they also share one lock: the plain ``+=`` increments stay exact.
-_LOCKS: dict[str, threading.Lock] = {}
-_LOCKS_GUARD = threading.Lock()
-
-
-def shared_lock(name: str) -> threading.Lock:
-    with _LOCKS_GUARD:
-        lock = _LOCKS.get(name)
-        if lock is None:
-            lock = _LOCKS[name] = threading.Lock()
-        return lock
 
 
 class TieredCache:
@@ -99,11 +88,21 @@ class TieredCache:
         lease_ms: int = 30_000,
         lease_wait: float = 30.0,
         retry_after: float = 1.0,
+        stats: CacheStats | None = None,
+        lock: threading.Lock | None = None,
+        load_lock: threading.Lock | None = None,
     ) -> None:
         self.name = name
-        self.stats = default_registry().cache(name)
-        self.lock = shared_lock(name)
-        self._load_lock = shared_lock(name + "\0load")
+        # Counters of this cache alone (cache_info(), get_stats()); exporters sum the caches
+        # that share a name. ``stats``/``lock``/``load_lock`` are passed when several caches
+        # count together (the per-instance caches of one decorated method).
+        if stats is None:
+            stats = default_registry().new_cache(name, owner=self)
+            ref = weakref.ref(self)
+            stats.entries_fn = lambda: _size_of(ref)  # weak: the stats outlive this cache
+        self.stats = stats
+        self.lock = threading.Lock() if lock is None else lock
+        self._load_lock = threading.Lock() if load_lock is None else load_lock
         self.ttl = ttl
         self.exception_ttl = exception_ttl
         self.cache_none = cache_none
@@ -445,6 +444,11 @@ class TieredCache:
     def close(self) -> None:
         if self.shared is not None:
             self.shared.close()
+
+
+def _size_of(ref: weakref.ref[TieredCache]) -> int:
+    core = ref()
+    return 0 if core is None else core.size()
 
 
 def _unwrap(value: Any) -> Any:

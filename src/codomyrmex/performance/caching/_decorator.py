@@ -15,12 +15,15 @@ key, no method call into the cache object; everything else is :meth:`TieredCache
 from __future__ import annotations
 
 import functools
+import threading
 import time
+import weakref
 from collections.abc import Callable
 from types import CodeType, MethodType
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar, overload
 
 from ..errors import CacheError
+from ..telemetry.stats import default_registry
 from ._core import TieredCache
 from ._keys import l1_key
 from ._options import (
@@ -263,6 +266,13 @@ def _build(
         )
     per_entry = bool(excs) and exception_ttl is not None and exception_ttl != ttl
 
+    # This decorated function's own counters (and the locks guarding them), shared by the
+    # per-instance caches of a method; other caches with the same name count apart, and the
+    # exporters sum them by name.
+    registry = default_registry()
+    stats = registry.new_cache(cache_name)
+    lock, load_lock = threading.Lock(), threading.Lock()
+
     def new_core() -> TieredCache:
         return TieredCache(
             cache_name, policy=policy, max_size=max_size, ttl=ttl, per_entry=per_entry,
@@ -270,6 +280,7 @@ def _build(
             redis=rtier, serializer=serializer,
             namespace=f"{prefix if prefix is not None else 'codomyrmex:'}{cache_name}",
             lease_ms=lease_ms, lease_wait=lease_wait, retry_after=retry_after,
+            stats=stats, lock=lock, load_lock=load_lock,
         )  # fmt: skip
 
     cores: dict[int, TieredCache] = {}
@@ -279,13 +290,11 @@ def _build(
         cores[0] = new_core()
         wrapper = function_wrapper(fn, cores[0], typed, key, excs, is_async)
     first = next(iter(cores.values()), None) or new_core()
-    stats = first.stats
 
     def currsize() -> int:
         return sum(c.size() for c in list(cores.values()))
 
-    # Caches sharing a name share one CacheStats; the entries gauge follows the newest of them.
-    stats.entries_fn = currsize
+    stats.entries_fn = currsize  # (refers to the caches, not to the wrapper)
 
     def core_of(args: tuple[Any, ...]) -> tuple[TieredCache | None, tuple[Any, ...]]:
         if not is_method:
@@ -340,4 +349,7 @@ def _build(
     }
     if manager is not None:
         manager._register(cache_name, first, cache_clear)
+    # When the decorated function is dropped its counts join its name's retired total (the
+    # counters exported stay monotonic) and its entries leave the gauge.
+    weakref.finalize(wrapper, registry.retire, stats)
     return wrapper

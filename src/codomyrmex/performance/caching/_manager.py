@@ -227,7 +227,6 @@ class CacheManager:
                     lease_ms=self._lease[0], lease_wait=self._lease[1],
                     retry_after=self._retry_after,
                 )  # fmt: skip
-                core.stats.entries_fn = core.size
                 cache = self._caches[name] = NamedCache(core, self.default_ttl)
             return cache
 

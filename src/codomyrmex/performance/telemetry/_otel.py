@@ -67,28 +67,29 @@ class Bridge:
         self.import_duration = histogram(names.IMPORT_DURATION)
 
     # Callbacks run on the exporter's thread at collection time. They copy the dicts (list())
-    # because a feature thread may add a new cache while we iterate.
+    # because a feature thread may add a new cache while we iterate; cache_views() sums the
+    # caches that share a name (live instances plus the counts of retired ones).
     def _gets(self, _: CallbackOptions) -> Iterable[Observation]:
-        for s in list(self.registry.caches.values()):
+        for s in self.registry.cache_views():
             for result, tier, n in s.gets():
                 yield Observation(n, {"cache": s.name, "result": result, "tier": tier})
 
     def _puts(self, _: CallbackOptions) -> Iterable[Observation]:
-        for s in list(self.registry.caches.values()):
+        for s in self.registry.cache_views():
             yield Observation(s.puts, {"cache": s.name})
 
     def _evictions(self, _: CallbackOptions) -> Iterable[Observation]:
-        for s in list(self.registry.caches.values()):
+        for s in self.registry.cache_views():
             for cause, n in s.evictions():
                 yield Observation(n, {"cache": s.name, "cause": cause})
 
     def _errors(self, _: CallbackOptions) -> Iterable[Observation]:
-        for s in list(self.registry.caches.values()):
+        for s in self.registry.cache_views():
             for (tier, op), n in list(s.errors.items()):
                 yield Observation(n, {"cache": s.name, "tier": tier, "op": op})
 
     def _entries(self, _: CallbackOptions) -> Iterable[Observation]:
-        for s in list(self.registry.caches.values()):
+        for s in self.registry.cache_views():
             yield Observation(s.current_entries(), {"cache": s.name})
 
     def _lazy(self, _: CallbackOptions) -> Iterable[Observation]:

@@ -66,7 +66,7 @@ class CodomyrmexCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         st = self.stats
-        caches = list(st.caches.values())
+        caches = st.cache_views()  # caches sharing a name summed (live + retired)
         gets, puts = _counter(names.CACHE_GETS), _counter(names.CACHE_PUTS)
         evictions, errors = _counter(names.CACHE_EVICTIONS), _counter(names.CACHE_ERRORS)
         entries, loads = _gauge(names.CACHE_ENTRIES), _histogram(names.CACHE_LOAD_DURATION)

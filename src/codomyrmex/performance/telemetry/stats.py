@@ -16,6 +16,7 @@ collection time, so both paths report exactly the same numbers.
 from __future__ import annotations
 
 import threading
+import weakref
 from bisect import bisect_left
 from collections.abc import Callable, Iterator
 
@@ -50,6 +51,15 @@ class Histogram:
         self.counts[bisect_left(self.bounds, value)] += 1
         self.count += 1
         self.sum += value
+
+    def add(self, other: Histogram) -> None:
+        """Add ``other``'s observations (same bounds) to this histogram."""
+        if other.bounds != self.bounds:
+            raise ValueError("cannot add histograms with different bucket bounds")
+        for i, n in enumerate(list(other.counts)):
+            self.counts[i] += n
+        self.count += other.count
+        self.sum += other.sum
 
     def cumulative(self) -> list[tuple[str, int]]:
         """``[("0.0001", n), ..., ("+Inf", total)]`` as Prometheus expects."""
@@ -135,6 +145,24 @@ class CacheStats:
         key = (tier, op)
         self.errors[key] = self.errors.get(key, 0) + 1
 
+    def add(self, other: CacheStats) -> None:
+        """Add ``other``'s counters (not its entries gauge) to these: folding a retired cache
+        into its name's total, or summing the caches that share a name for an exporter."""
+        self.hits += other.hits
+        self.misses += other.misses
+        self.disk_hits += other.disk_hits
+        self.disk_misses += other.disk_misses
+        self.redis_hits += other.redis_hits
+        self.redis_misses += other.redis_misses
+        self.puts += other.puts
+        self.evictions_size += other.evictions_size
+        self.evictions_expired += other.evictions_expired
+        self.evictions_explicit += other.evictions_explicit
+        for key, n in list(other.errors.items()):
+            self.errors[key] = self.errors.get(key, 0) + n
+        self.load_success.add(other.load_success)
+        self.load_failure.add(other.load_failure)
+
 
 class BenchmarkGauges:
     """The last values of the benchmark gauges, keyed by label tuples.
@@ -173,6 +201,9 @@ class StatsRegistry:
         self.module_import_seconds: dict[str, float] = {}
         self.module_top_k = module_top_k
         self.benchmarks = BenchmarkGauges()
+        #: name -> the live per-instance stats made by :meth:`new_cache` (weakly held).
+        self.cache_instances: dict[str, weakref.WeakSet[CacheStats]] = {}
+        self._retiring: list[CacheStats] = []
 
     # -- caches ------------------------------------------------------------------------------
     def cache(self, name: str) -> CacheStats:
@@ -186,6 +217,73 @@ class StatsRegistry:
             with self.lock:
                 stats = self.caches.setdefault(name, CacheStats(name))
         return stats
+
+    def new_cache(self, name: str, owner: object | None = None) -> CacheStats:
+        """Counters of one cache *instance* labelled ``name``, apart from other caches that
+        share the name (two managers' ``"default"`` caches, two closures with one qualname).
+
+        Exporters read :meth:`cache_views`: per name, the sum of the live instances plus
+        :meth:`cache` (``name``), which holds the counts of instances that are gone. The series
+        exist at zero from creation. When ``owner`` (or, without it, the caller via
+        :meth:`retire`) is done, the instance's counts are folded into that total, so a counter
+        never goes down when a cache is dropped.
+        """
+        self.cache(name)  # the total: the name's series exist (at 0) from creation
+        stats = CacheStats(name)
+        with self.lock:
+            self.cache_instances.setdefault(name, weakref.WeakSet()).add(stats)
+        if owner is not None:
+            weakref.finalize(owner, self.retire, stats)
+        return stats
+
+    def retire(self, stats: CacheStats) -> None:
+        """Fold a cache instance's counts into its name's total and stop reading it.
+
+        Often called by a finalizer, i.e. by the garbage collector in whatever thread is
+        running, possibly one that holds ``self.lock`` right now: so the instance is queued
+        (``list.append`` is atomic) and folded now only if the lock is free, else by the next
+        :meth:`cache_views`."""
+        self._retiring.append(stats)
+        if self.lock.acquire(blocking=False):
+            try:
+                self._fold_retired()
+            finally:
+                self.lock.release()
+
+    def _fold_retired(self) -> None:
+        # Under self.lock.
+        while self._retiring:
+            stats = self._retiring.pop()
+            live = self.cache_instances.get(stats.name)
+            if live is None or stats not in live:
+                continue  # already retired (or the registry was cleared since)
+            live.discard(stats)
+            total = self.caches.get(stats.name)
+            if total is None:
+                total = self.caches[stats.name] = CacheStats(stats.name)
+            total.add(stats)
+
+    def cache_views(self) -> list[CacheStats]:
+        """One :class:`CacheStats` per cache name, as exporters should read them: the name's
+        own object when no instance made by :meth:`new_cache` is alive, else a fresh sum of it
+        and the live instances (entries: the sum of their gauges)."""
+        with self.lock:  # retired instances fold under this lock: none counted twice or missed
+            self._fold_retired()
+            out: list[CacheStats] = []
+            for name, base in list(self.caches.items()):
+                live = list(self.cache_instances.get(name, ()))
+                if not live:
+                    out.append(base)
+                    continue
+                view = CacheStats(name)
+                view.add(base)
+                entries = base.current_entries()
+                for inst in live:
+                    view.add(inst)
+                    entries += inst.current_entries()
+                view.entries = entries
+                out.append(view)
+            return out
 
     # -- imports -----------------------------------------------------------------------------
     def count_lazy_import(self, package: str, state: str) -> None:
@@ -255,6 +353,7 @@ class StatsRegistry:
         """Forget everything (for tests and for ``shutdown``)."""
         with self.lock:
             self.caches.clear()
+            self.cache_instances.clear()
             self.lazy_imports.clear()
             self.import_durations.clear()
             self.module_import_seconds.clear()
