@@ -13,6 +13,8 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from codomyrmex.performance import CacheManager, cached_function
 from codomyrmex.performance.caching import SQLiteTier
 
@@ -392,3 +394,32 @@ def test_exporters_sum_caches_of_one_name_and_keep_counts_of_dropped_ones(
     assert _prom(registry, gets, cache=unique_name, result="miss", tier="memory") == 3
     assert _prom(registry, "codomyrmex_cache_entries", cache=unique_name) == 0
     assert otel.value("codomyrmex.cache.gets", cache=unique_name, result="hit", tier="memory") == 2
+
+
+# -- finding 6: the tag index stays bounded and invalidation reaches other processes' entries ---
+def test_the_tag_index_is_pruned_of_entries_memory_no_longer_holds(unique_name: str) -> None:
+    manager = CacheManager(max_memory_items=10, name=unique_name)
+    for i in range(2000):
+        manager.set(i, i, tags=["t"])
+    index = manager.get_cache(unique_name)._tags
+    assert sum(len(keys) for keys in index.values()) <= 2 * 10 + 64  # before the fix: 2000
+    assert manager.invalidate_tags("t") == 10
+    assert [manager.get(i) for i in range(1990, 2000)] == [None] * 10
+
+
+@pytest.mark.parametrize("shared", ["sqlite", "redis"])
+def test_invalidate_tags_reaches_entries_another_process_set(
+    shared: str, tmp_path: Path, unique_name: str, request: pytest.FixtureRequest
+) -> None:
+    if shared == "sqlite":
+        options: dict[str, Any] = {"persist": tmp_path / "c.sqlite3"}
+    else:
+        options = {"redis": request.getfixturevalue("redis_url")}
+    writer = CacheManager(name=unique_name, **options)
+    writer.set("a", 1, tags=["group"])
+    writer.set("b", 2, tags=["other"])
+    invalidator = CacheManager(name=unique_name, **options)  # another process: empty memory
+    invalidator.invalidate_tags("group")
+    fresh = CacheManager(name=unique_name, **options)
+    assert fresh.get("a") is None  # before the fix: 1 (the tag was only known to the writer)
+    assert fresh.get("b") == 2

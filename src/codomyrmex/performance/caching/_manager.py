@@ -66,7 +66,11 @@ class NamedCache:
         self._core = core
         self.name = core.name
         self.default_ttl = default_ttl
+        # tag -> {memory key: the key as given}. Only for deleting memory entries: the shared
+        # tiers keep their own tag index (other processes' entries). Pruned of keys memory no
+        # longer holds whenever it has grown past twice the cache's size.
         self._tags: dict[str, dict[Any, Any]] = {}
+        self._tagged = 0
         self._tags_lock = threading.Lock()
 
     def get(self, key: Any, default: Any = None) -> Any:
@@ -84,11 +88,31 @@ class NamedCache:
         check_ttl("ttl", ttl, allow_callable=False)
         tag_list = _check_tags(tags)
         k = _l1(key)
-        self._core.set(k, value, _src(key), ttl if ttl is not None else self.default_ttl)
-        if tag_list:
-            with self._tags_lock:
-                for tag in tag_list:
-                    self._tags.setdefault(tag, {})[k] = key
+        ttl = ttl if ttl is not None else self.default_ttl
+        core = self._core
+        core.set(k, value, _src(key), ttl)
+        if not tag_list:
+            return
+        if core.shared is not None:
+            skey = core.stable(_src(key))
+            if skey is not None:
+                core.shared.add_tags(skey, tag_list, ttl)
+        with self._tags_lock:
+            for tag in tag_list:
+                self._tags.setdefault(tag, {})[k] = key
+            self._tagged += len(tag_list)
+            if self._tagged > 2 * core.size() + 64:
+                self._prune_tags()
+
+    def _prune_tags(self) -> None:
+        # Under self._tags_lock. Evicted, expired and deleted entries leave their tags here;
+        # this drops them (O(n) once per ~n tagged writes, so amortised O(1)).
+        core = self._core
+        with core.lock:
+            store = core.store
+            pruned = {t: {k: o for k, o in m.items() if k in store} for t, m in self._tags.items()}
+        self._tags = {t: m for t, m in pruned.items() if m}
+        self._tagged = sum(len(m) for m in self._tags.values())
 
     def get_or_set(self, key: Any, factory: Callable[[], Any], ttl: float | None = None) -> Any:
         """The cached value, or ``factory()`` computed once (single-flight) and stored."""
@@ -107,15 +131,25 @@ class NamedCache:
         self._core.clear()
         with self._tags_lock:
             self._tags.clear()
+            self._tagged = 0
 
     def invalidate_tags(self, *tags: str) -> int:
-        """Delete every entry set with any of ``tags``; returns how many memory held."""
+        """Delete every entry set with any of ``tags``, in every tier (entries other processes
+        set with the tags too: the shared tiers keep the tag index); returns how many of them
+        this process's memory held. Other processes' memory copies live out their TTL."""
         tag_list = _check_tags(tags)
         with self._tags_lock:
             victims: dict[Any, Any] = {}
             for tag in tag_list:
-                victims.update(self._tags.pop(tag, {}))
-        return sum(self._core.delete(k, _src(orig)) for k, orig in victims.items())
+                popped = self._tags.pop(tag, {})
+                self._tagged -= len(popped)
+                victims.update(popped)
+        core = self._core
+        held = sum(core.delete(k, _src(orig)) for k, orig in victims.items())
+        if core.shared is not None:
+            for skey in core.shared.pop_tags(tag_list):
+                core.shared.delete(skey)
+        return held
 
     def stats(self) -> dict[str, Any]:
         core = self._core

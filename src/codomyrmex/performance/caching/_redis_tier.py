@@ -40,6 +40,29 @@ return {v, redis.call('pttl', KEYS[1])}
 """
 
 
+# Add a member to a tag set whose lifetime covers its longest-lived member: a new set gets the
+# entry's TTL, a longer TTL extends it, a member without TTL makes it persistent.
+_ADD_TAG = """
+local added = redis.call('sadd', KEYS[1], ARGV[1])
+local ttl = tonumber(ARGV[2])
+local left = redis.call('pttl', KEYS[1])
+if ttl < 0 then
+    redis.call('persist', KEYS[1])
+elseif left >= 0 and left < ttl then
+    redis.call('pexpire', KEYS[1], ttl)
+elseif left == -1 and added == 1 and redis.call('scard', KEYS[1]) == 1 then
+    redis.call('pexpire', KEYS[1], ttl)
+end
+return added
+"""
+
+_POP_TAG = """
+local keys = redis.call('smembers', KEYS[1])
+redis.call('del', KEYS[1])
+return keys
+"""
+
+
 def _import_redis() -> Any:
     try:
         import redis
@@ -138,6 +161,17 @@ class RedisTier:
         if batch:
             removed += int(self.client.delete(*batch))
         return removed
+
+    def add_tags(self, key: str, tags: list[str], ttl: float | None) -> None:
+        """Add ``key`` to the Redis set of every tag (full tag keys, namespaced by the caller)."""
+        ms = -1 if ttl is None else max(1, int(ttl * 1000))
+        for tag in tags:
+            self.client.eval(_ADD_TAG, 1, tag, key, ms)
+
+    def pop_tag(self, tag: str) -> list[str]:
+        """The keys tagged ``tag`` (deleting the tag's set), in one atomic step."""
+        members = self.client.eval(_POP_TAG, 1, tag) or []
+        return [m.decode() if isinstance(m, bytes) else str(m) for m in members]
 
     def acquire(self, lease_key: str, token: str, lease_ms: int) -> bool:
         return bool(self.client.set(lease_key, token, nx=True, px=lease_ms))

@@ -38,6 +38,15 @@ CREATE TABLE IF NOT EXISTS cache_entries (
 """
 
 
+# Tag -> stable keys, so that invalidate_tags in one process reaches entries another wrote.
+_TAGS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS cache_tags (
+    tag TEXT NOT NULL,
+    key TEXT NOT NULL,
+    PRIMARY KEY (tag, key)
+) WITHOUT ROWID
+"""
+
 #: Every this many writes (per process), delete the expired rows of the whole file.
 PURGE_EVERY = 1000
 _GET = "SELECT value, expires_at FROM cache_entries WHERE key = ?"
@@ -113,6 +122,7 @@ class SQLiteTier:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable across app crashes
         conn.execute(_SCHEMA)
+        conn.execute(_TAGS_SCHEMA)
         # The thread-local slot also holds a sentinel whose finalizer closes the connection
         # when the thread ends (CPython clears a dead thread's locals): 100 short-lived worker
         # threads must not leave 100 open connections and their file descriptors behind.
@@ -162,6 +172,21 @@ class SQLiteTier:
             # Expired rows are otherwise only removed when read; purge now and then so that a
             # file of short-lived entries does not grow without bound.
             conn.execute("DELETE FROM cache_entries WHERE expires_at <= ?", (now,))
+            conn.execute("DELETE FROM cache_tags WHERE key NOT IN (SELECT key FROM cache_entries)")
+
+    def add_tags(self, key: str, tags: list[str], ttl: float | None) -> None:
+        """Remember that entry ``key`` carries ``tags`` (full tag keys, namespaced by the
+        caller); the rows go when the tag is popped, or with the entry at the next purge."""
+        self._conn().executemany(
+            "INSERT OR IGNORE INTO cache_tags (tag, key) VALUES (?, ?)", [(t, key) for t in tags]
+        )
+
+    def pop_tag(self, tag: str) -> list[str]:
+        """The keys tagged ``tag`` (forgetting the tag)."""
+        conn = self._conn()
+        rows = conn.execute("SELECT key FROM cache_tags WHERE tag = ?", (tag,)).fetchall()
+        conn.execute("DELETE FROM cache_tags WHERE tag = ?", (tag,))
+        return [key for (key,) in rows]
 
     def delete(self, key: str) -> bool:
         cur = self._conn().execute("DELETE FROM cache_entries WHERE key = ?", (key,))
@@ -169,9 +194,11 @@ class SQLiteTier:
 
     def clear(self, prefix: str) -> int:
         """Delete every row whose key starts with ``prefix`` (one cache's namespace)."""
-        cur = self._conn().execute(
+        conn = self._conn()
+        cur = conn.execute(
             "DELETE FROM cache_entries WHERE substr(key, 1, ?) = ?", (len(prefix), prefix)
         )
+        conn.execute("DELETE FROM cache_tags WHERE substr(tag, 1, ?) = ?", (len(prefix), prefix))
         return cur.rowcount
 
     def close(self) -> None:

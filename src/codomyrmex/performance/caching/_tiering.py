@@ -243,6 +243,25 @@ class SharedTiers:
         for tier in self.tiers:
             self._write(tier, skey, value, ttl)
 
+    def add_tags(self, skey: str, tags: list[str], ttl: float | None) -> None:
+        """Record the entry's tags in every shared tier (where other processes can see them)."""
+        full = [self._tag_key(tag) for tag in tags]
+        for tier in self.tiers:
+            self._call(tier, "set", tier.add_tags, skey, full, ttl)
+
+    def pop_tags(self, tags: list[str]) -> set[str]:
+        """The stable keys tagged with any of ``tags`` in any shared tier (forgetting them)."""
+        out: set[str] = set()
+        for tier in self.tiers:
+            for tag in tags:
+                keys = self._call(tier, "get", tier.pop_tag, self._tag_key(tag))
+                if keys is not MISSING:
+                    out.update(keys)
+        return out
+
+    def _tag_key(self, tag: str) -> str:
+        return f"{self._prefix}tag:{len(tag)}:{tag}"  # length-prefixed: no tag can forge another
+
     def delete(self, skey: str) -> None:
         for tier in self.tiers:
             self._call(tier, "delete", tier.delete, skey)
