@@ -423,3 +423,65 @@ def test_invalidate_tags_reaches_entries_another_process_set(
     fresh = CacheManager(name=unique_name, **options)
     assert fresh.get("a") is None  # before the fix: 1 (the tag was only known to the writer)
     assert fresh.get("b") == 2
+
+
+# -- finding 15: a locked SQLite file opens the circuit breaker like a down Redis ---------------
+def test_a_locked_sqlite_file_is_not_asked_again_before_retry_after(
+    tmp_path: Path, unique_name: str
+) -> None:
+    path = tmp_path / "c.sqlite3"
+    calls: list[int] = []
+
+    @cached_function(name=unique_name, persist=SQLiteTier(path, busy_timeout=0.05), retry_after=60)
+    def f(x: int) -> int:
+        calls.append(x)
+        return x
+
+    f(1)
+    blocker = sqlite3.connect(path, isolation_level=None)
+    blocker.execute("BEGIN EXCLUSIVE")
+    try:
+        assert [f(2), f(3), f(4)] == [2, 3, 4]
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    assert calls == [1, 2, 3, 4]
+    # One busy timeout, then the tier is skipped (before the fix: one error per write).
+    assert f.cache_stats().errors == {"disk/set": 1}  # type: ignore[attr-defined]
+
+
+# -- finding 16: the lease holder's value is read right after taking the lease ------------------
+def test_a_value_written_between_our_miss_and_our_lease_is_not_computed_again(
+    redis_url: str, unique_name: str
+) -> None:
+    import redis
+
+    calls: list[str] = []
+
+    def peer_view(who: str, target: Any) -> Any:
+        @cached_function(name=unique_name, redis=target, retry_after=0)
+        def f(x: int) -> int:
+            calls.append(who)
+            return x * 10
+
+        return f
+
+    peer = peer_view("peer", redis_url)
+
+    class RacingClient(redis.Redis):  # a real client; the peer runs just before our acquire
+        pending: Any = None
+
+        def set(self, name: Any, value: Any, *args: Any, **kwargs: Any) -> Any:
+            if kwargs.get("nx") and self.pending is not None:
+                run, self.pending = self.pending, None
+                run()  # the peer computes, writes the value and releases its lease
+            return super().set(name, value, *args, **kwargs)
+
+    client = RacingClient.from_url(redis_url)
+    client.pending = lambda: peer(1)
+    ours = peer_view("ours", client)
+    try:
+        assert ours(1) == 10
+        assert calls == ["peer"]  # before the fix: ["peer", "ours"]
+    finally:
+        client.close()

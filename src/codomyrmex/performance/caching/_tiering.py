@@ -282,15 +282,15 @@ class SharedTiers:
             return MISSING, None
         token = secrets.token_hex(16)
         deadline = time.monotonic() + self.lease_wait
-        pause, waited = 0.005, False
+        pause = 0.005
         while True:
             got = self._call(redis, "lease", redis.acquire, lease, token, self.lease_ms)
             if got is MISSING:
                 return MISSING, None  # Redis is failing: compute without a lease
-            if got and not waited:
-                return MISSING, token
-            # Someone else holds the lease, or held it while we waited and released it: their
-            # value may be there now (a holder writes the value before releasing).
+            # Read the value even when we got the lease at once: a holder may have written it
+            # and released the lease between our miss and our acquire, and we would compute
+            # it a second time. (Or someone else holds the lease: their value may be there
+            # now; a holder writes the value before releasing.)
             entry = self.tier_get(redis, skey, count=False)
             if entry is not MISSING:
                 if got:
@@ -302,7 +302,6 @@ class SharedTiers:
                 return value, None
             if got:
                 return MISSING, token  # the holder failed or died: we compute
-            waited = True
             if time.monotonic() >= deadline:
                 return MISSING, None  # holder is too slow: compute ourselves
             yield pause
