@@ -176,7 +176,9 @@ class SharedTiers:
             try:
                 out = self.serializer.loads(entry[0]), entry[1]
             except DecodeError as exc:
-                out = self._undecodable(tier, skey, exc)
+                # count=False: a re-read within one lookup (the lease), whose first read
+                # already counted this value's error.
+                out = self._undecodable(tier, skey, exc) if count else MISSING
         if count:
             self._count(tier, out is not MISSING)
         return out
