@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 from typing import Any
 
@@ -97,15 +98,53 @@ def test_cache_load_spans_only_for_misses(unique_name: str, otel: Any) -> None:
     assert sum(1 for s in loads if not s.status.is_ok) == 1
 
 
-def test_hits_make_no_telemetry_call(unique_name: str, otel: Any) -> None:
+def _forbid_telemetry(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every telemetry entry point feature code may call raises from now on."""
+    from codomyrmex.performance.telemetry import _otel, recording
+
+    def forbidden(*_args: Any, **_kwargs: Any) -> Any:
+        raise AssertionError("a telemetry call on the hit path")
+
+    for name in ("span", "start_span", "record_cache_load", "record_import_duration",
+                 "count_lazy_import", "mark_error", "_bridge"):  # fmt: skip
+        monkeypatch.setattr(recording, name, forbidden)
+    monkeypatch.setattr(_otel, "bridge", forbidden)
+
+
+def test_hits_make_no_telemetry_call(
+    unique_name: str, otel: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     @cached_function(name=unique_name)
     def f(x: int) -> int:
         return x
 
-    f(1)
+    @cached_function(name=unique_name + "_typed", typed=True, cache_exceptions=(KeyError,))
+    def g(x: int) -> int:
+        return x
+
+    @cached_function(name=unique_name + "_async")
+    async def h(x: int) -> int:
+        return x
+
+    class Owner:
+        @cached_function(name=unique_name + "_method")
+        def m(self, x: int) -> int:
+            return x
+
+    owner = Owner()
+    f(1), g(1), owner.m(1)
+    asyncio.run(h(1))
     spans_before = len(otel.spans())
-    for _ in range(50):
-        f(1)
+    with monkeypatch.context() as patch:
+        _forbid_telemetry(patch)
+
+        async def async_hits() -> None:
+            for _ in range(50):
+                await h(1)
+
+        for _ in range(50):
+            f(1), g(1), owner.m(1)
+        asyncio.run(async_hits())
     assert len(otel.spans()) == spans_before
     ok = otel.value("codomyrmex.cache.load_duration", cache=unique_name, result="success")
     assert ok.count == 1
