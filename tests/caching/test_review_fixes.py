@@ -485,3 +485,55 @@ def test_a_value_written_between_our_miss_and_our_lease_is_not_computed_again(
         assert calls == ["peer"]  # before the fix: ["peer", "ours"]
     finally:
         client.close()
+
+
+# -- finding 20: max_size=None, generators refused, single-flight waiters reported apart --------
+def test_max_size_none_is_unbounded_like_lru_cache(unique_name: str) -> None:
+    @cached_function(name=unique_name, max_size=None)
+    def f(x: int) -> int:
+        return x
+
+    for i in range(3000):
+        f(i)
+    info = f.cache_info()
+    assert (info.maxsize, info.currsize) == (None, 3000)  # before the fix: TypeError
+    assert f.cache_stats().max_size is None
+
+
+def test_generator_functions_are_refused() -> None:
+    def gen(n: int) -> Any:
+        yield from range(n)
+
+    async def agen(n: int) -> Any:
+        yield n
+
+    with pytest.raises(TypeError, match="gen.*is a generator function"):
+        cached_function(gen)
+    with pytest.raises(TypeError, match="agen.*is an async generator function"):
+        cached_function(agen)
+
+
+def test_single_flight_waiters_are_neither_hits_nor_misses(unique_name: str) -> None:
+    started, release = threading.Event(), threading.Event()
+    results: list[int] = []
+
+    @cached_function(name=unique_name)
+    def slow(x: int) -> int:
+        started.set()
+        release.wait()
+        return x
+
+    leader = threading.Thread(target=lambda: results.append(slow(1)))
+    leader.start()
+    started.wait()
+    waiters = [threading.Thread(target=lambda: results.append(slow(1))) for _ in range(4)]
+    for t in waiters:
+        t.start()
+    release.set()
+    for t in [leader, *waiters]:
+        t.join()
+    assert results == [1] * 5
+    stats = slow.cache_stats()
+    # Each of the 4 either joined the flight (waited) or came after it finished (a hit).
+    assert (stats.misses, stats.hits + stats.waited) == (1, 4)
+    assert slow.cache_info().hits == stats.hits  # before the fix waiters were counted as hits

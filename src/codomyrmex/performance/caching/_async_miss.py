@@ -74,7 +74,7 @@ async def acall(
                 return await acall(core, key, fn, args, kwargs, keysrc, cache_exceptions)
             raise
         with core.lock:
-            core.stats.hits += 1
+            core.stats.waits += 1  # served by the leader's load (see TieredCache._flight)
         return value
     token_ctx = ACTIVE.set(ACTIVE.get() | {marker})
     skey: str | None = None

@@ -316,7 +316,9 @@ class TieredCache:
         if not leader:
             event.wait()
             with self.lock:
-                self.stats.hits += 1  # served without computing: another caller's load
+                # Served by another caller's load: neither a hit (nothing was cached when it
+                # looked) nor a miss (it did not load); cache_stats() reports it as ``waited``.
+                self.stats.waits += 1
             return flight.result()
         token: str | None = None
         try:

@@ -15,6 +15,7 @@ key, no method call into the cache object; everything else is :meth:`TieredCache
 from __future__ import annotations
 
 import functools
+import sys
 import threading
 import time
 import weakref
@@ -56,7 +57,7 @@ class CacheInfo(NamedTuple):
 
     hits: int
     misses: int
-    maxsize: int
+    maxsize: int | None
     currsize: int
 
 
@@ -95,6 +96,26 @@ def _is_async(fn: Callable[..., Any]) -> bool:
     return isinstance(flags, int) and bool(flags & _CO_COROUTINE)
 
 
+_CO_GENERATOR, _CO_ASYNC_GENERATOR = 0x20, 0x200  # inspect.CO_GENERATOR, CO_ASYNC_GENERATOR
+
+
+def _refuse_generators(fn: Callable[..., Any], qualname: str) -> None:
+    # A generator's result is a one-shot iterator: cached, every later call would get the same
+    # exhausted object. (Same unwrapping as _is_async, without importing inspect.)
+    f: Any = fn
+    while isinstance(f, MethodType | functools.partial):
+        f = f.__func__ if isinstance(f, MethodType) else f.func
+    code = getattr(f, "__code__", None)
+    flags = getattr(code, "co_flags", 0) if code is not None else 0
+    if isinstance(flags, int) and flags & (_CO_GENERATOR | _CO_ASYNC_GENERATOR):
+        kind = "an async generator" if flags & _CO_ASYNC_GENERATOR else "a generator"
+        raise TypeError(
+            f"cached_function cannot cache {qualname}: it is {kind} function, whose result is a "
+            "one-shot iterator (every later call would get the same exhausted one); cache a "
+            "function returning a list instead"
+        )
+
+
 def _is_method(fn: Callable[..., Any]) -> bool:
     # A function defined in a class body whose first parameter is ``self``: cache per instance.
     code = getattr(fn, "__code__", None)
@@ -117,7 +138,7 @@ def cached_function(
     *,
     ttl: float | Callable[[Any], float | None] | None = None,
     ttl_seconds: float | None = None,
-    max_size: int = 1024,
+    max_size: int | None = 1024,
     policy: str = "lru",
     typed: bool = False,
     key: Callable[..., Any] | None = None,
@@ -144,7 +165,7 @@ def cached_function(
     *,
     ttl: float | Callable[[Any], float | None] | None = None,
     ttl_seconds: float | None = None,
-    max_size: int = 1024,
+    max_size: int | None = 1024,
     policy: str = "lru",
     typed: bool = False,
     key: Callable[..., Any] | None = None,
@@ -168,7 +189,8 @@ def cached_function(
     - ``ttl`` (or ``ttl_seconds``): seconds an entry lives, or a callable of the result returning
       seconds (per-entry TTL; ``<= 0`` or ``None`` from it means "do not cache"/"never expires").
       Without it entries never expire and ``policy`` (``lru``, ``lfu``, ``fifo``, ``rr``) decides.
-    - ``max_size``: entries kept in memory (per instance for methods).
+    - ``max_size``: entries kept in memory (per instance for methods); ``None``: unbounded
+      (as ``functools.lru_cache(maxsize=None)``; ``cache_info().maxsize`` is ``None`` then).
     - ``typed``: ``f(1)`` and ``f(1.0)`` are separate entries. ``f(1)`` and ``f("1")`` always are.
     - ``key``: custom key function of the call's arguments (its result must be hashable, and for
       shared tiers canonically encodable).
@@ -193,7 +215,8 @@ def cached_function(
         ttl = ttl_seconds
     check_ttl("ttl", ttl)
     check_ttl("exception_ttl", exception_ttl, allow_callable=False)
-    check_max_size("max_size", max_size)
+    if max_size is not None:
+        check_max_size("max_size", max_size)
     policy = check_policy(policy)
     check_bool("typed", typed)
     check_bool("cache_none", cache_none)
@@ -238,7 +261,7 @@ def cached_function(
 
 
 def _build(
-    fn: Callable[..., Any], *, ttl: Any, max_size: int, policy: str, typed: bool,
+    fn: Callable[..., Any], *, ttl: Any, max_size: int | None, policy: str, typed: bool,
     key: Callable[..., Any] | None, prefix: str | None, manager: CacheManager | None,
     cache_none: bool, excs: tuple[type[BaseException], ...], exception_ttl: float | None,
     name: str | None, disk: SQLiteTier | None, rtier: RedisTier | None, signing_key: Any,
@@ -246,6 +269,9 @@ def _build(
     lease_wait: float, retry_after: float, timer: Callable[[], float],
 ) -> Any:  # fmt: skip
     qualname = getattr(fn, "__qualname__", type(fn).__name__)
+    _refuse_generators(fn, qualname)
+    # Unbounded: cachetools needs a number; no process holds sys.maxsize entries.
+    store_size = sys.maxsize if max_size is None else max_size
     cache_name = name or f"{getattr(fn, '__module__', None) or '?'}.{qualname}"
     is_async = _is_async(fn)
     is_method = _is_method(fn)
@@ -275,7 +301,7 @@ def _build(
 
     def new_core() -> TieredCache:
         return TieredCache(
-            cache_name, policy=policy, max_size=max_size, ttl=ttl, per_entry=per_entry,
+            cache_name, policy=policy, max_size=store_size, ttl=ttl, per_entry=per_entry,
             exception_ttl=exception_ttl, cache_none=cache_none, timer=timer, disk=disk,
             redis=rtier, serializer=serializer,
             namespace=f"{prefix if prefix is not None else 'codomyrmex:'}{cache_name}",

@@ -18,7 +18,8 @@ __all__ = ["CacheSnapshot", "snapshot"]
 
 @dataclass(frozen=True)
 class CacheSnapshot:
-    """Counters of one named cache at one moment. ``hits``/``misses`` are the memory tier's."""
+    """Counters of one cache at one moment. ``hits``/``misses`` are the memory tier's;
+    ``max_size`` is ``None`` for an unbounded cache."""
 
     name: str
     hits: int
@@ -37,6 +38,9 @@ class CacheSnapshot:
     max_size: int | None = None
     #: ``"tier/op"`` -> count, e.g. ``{"redis/get": 2}``
     errors: dict[str, int] = field(default_factory=dict)
+    #: Calls that waited for another caller's load of the same key (single-flight) and got its
+    #: value: not hits (nothing was cached when they looked), not misses (they did not load).
+    waited: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -63,4 +67,5 @@ def snapshot(
         entries=stats.current_entries() if entries is None else entries,
         max_size=max_size,
         errors={f"{tier}/{op}": n for (tier, op), n in sorted(stats.errors.items())},
+        waited=stats.waits,
     )

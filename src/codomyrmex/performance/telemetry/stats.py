@@ -96,6 +96,7 @@ class CacheStats:
         "puts",
         "redis_hits",
         "redis_misses",
+        "waits",
     )
 
     def __init__(self, name: str) -> None:
@@ -110,6 +111,9 @@ class CacheStats:
         self.evictions_size = 0
         self.evictions_expired = 0
         self.evictions_explicit = 0
+        #: Callers served by another caller's load of the same key (single-flight waiters):
+        #: neither a fresh hit nor a miss, so not in the gets series; reported by the cache.
+        self.waits = 0
         #: (tier, op) -> count. Slow path only.
         self.errors: dict[tuple[str, str], int] = {}
         #: Current entry count; a cache may instead set ``entries_fn`` to be read at collection.
@@ -158,6 +162,7 @@ class CacheStats:
         self.evictions_size += other.evictions_size
         self.evictions_expired += other.evictions_expired
         self.evictions_explicit += other.evictions_explicit
+        self.waits += other.waits
         for key, n in list(other.errors.items()):
             self.errors[key] = self.errors.get(key, 0) + n
         self.load_success.add(other.load_success)
