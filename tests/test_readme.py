@@ -31,3 +31,16 @@ def test_ci_runs_the_readme_test_command() -> None:
 
 def test_example_suite_exists() -> None:
     assert (ROOT / "examples" / "agent_suite.py").is_file()
+
+
+def test_typed_usage_example_runs(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "typed_usage.py")],
+        capture_output=True, text=True, timeout=120, cwd=tmp_path,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert "cached: 42 {'lines': 2, 'chars': 11}" in out.stdout
+    assert "rejected: metrics_port must be a TCP port number 0-65535, got 99999" in out.stdout
