@@ -33,6 +33,11 @@ from codomyrmex.performance.errors import CacheError
         ({"persist": 3}, TypeError, "persist must be a file path, True or None, got 3 (int)"),
         ({"redis": "http://x"}, CacheError,
          "redis must be a redis://, rediss:// or unix:// URL or a redis-py client, got 'http://x'"),
+        ({"retry_after": float("nan")}, CacheError,
+         "retry_after must be a number of seconds >= 0, got nan"),
+        ({"lease_wait": None}, TypeError, "lease_wait must be a positive number of seconds, got None"),
+        ({"timer": 5}, TypeError,
+         "timer must be a callable returning seconds (like time.monotonic), got 5 (int)"),
     ],
 )  # fmt: skip
 def test_cached_function_rejects(
@@ -65,6 +70,15 @@ def test_ttl_and_ttl_seconds_disagreeing() -> None:
         ({"policy": "x"}, CacheError, "policy must be one of 'fifo', 'lfu', 'lru', 'rr', got 'x'"),
         ({"cache_dir": 5}, TypeError, "cache_dir must be a directory path or None, got 5"),
         ({"signing_key": b"short"}, CacheError, "signing_key must be at least 16 bytes, got 5 bytes"),
+        ({"retry_after": "x"}, CacheError, "retry_after must be a number of seconds >= 0, got 'x'"),
+        ({"retry_after": -1}, CacheError, "retry_after must be a number of seconds >= 0, got -1"),
+        ({"lease_wait": -5}, CacheError, "lease_wait must be a positive number of seconds, got -5"),
+        ({"lease_wait": "x"}, TypeError,
+         "lease_wait must be a positive number of seconds, got 'x' (str)"),
+        ({"lease_timeout": None}, TypeError,
+         "lease_timeout must be a positive number of seconds, got None"),
+        ({"timer": 5}, TypeError,
+         "timer must be a callable returning seconds (like time.monotonic), got 5 (int)"),
     ],
 )  # fmt: skip
 def test_cache_manager_rejects(

@@ -34,6 +34,9 @@ from ._options import (
     check_name,
     check_optional_callable,
     check_policy,
+    check_positive_seconds,
+    check_retry_after,
+    check_timer,
     check_ttl,
     make_disk,
     make_redis,
@@ -223,10 +226,10 @@ def cached_function(
     check_bool("strict", strict)
     check_optional_callable("key", key)
     excs = check_exceptions(cache_exceptions)
-    check_ttl("lease_timeout", lease_timeout, allow_callable=False)
-    check_ttl("lease_wait", lease_wait, allow_callable=False)
-    if isinstance(retry_after, bool) or not isinstance(retry_after, int | float) or retry_after < 0:
-        raise CacheError(f"retry_after must be a number of seconds >= 0, got {retry_after!r}")
+    check_positive_seconds("lease_timeout", lease_timeout)
+    check_positive_seconds("lease_wait", lease_wait)
+    check_retry_after(retry_after)
+    check_timer(timer)
     if name is not None:
         check_name("name", name)
     if cache_key_prefix is not None and not isinstance(cache_key_prefix, str):

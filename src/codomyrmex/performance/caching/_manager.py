@@ -32,6 +32,9 @@ from ._options import (
     check_max_size,
     check_name,
     check_policy,
+    check_positive_seconds,
+    check_retry_after,
+    check_timer,
     check_ttl,
     make_disk,
     make_redis,
@@ -218,8 +221,15 @@ class CacheManager:
         self.name = name
         self.key_prefix = key_prefix
         self._timer = timer
-        self._lease = (int(check_ttl("lease_timeout", lease_timeout) * 1000), lease_wait)
-        self._retry_after = retry_after
+        # Checked now: a bad value would otherwise surface as a TypeError from inside the
+        # fail-open path, the first time a tier fails (or a lease is waited for).
+        check_positive_seconds("lease_wait", lease_wait)
+        check_timer(timer)
+        self._lease = (
+            int(check_positive_seconds("lease_timeout", lease_timeout) * 1000),
+            lease_wait,
+        )
+        self._retry_after = check_retry_after(retry_after)
         self._serializer = make_serializer(signing_key)
         self._disk = make_disk(persist, cache_dir=cache_dir)
         self._redis = make_redis(redis, strict=strict)

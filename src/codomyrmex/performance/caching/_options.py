@@ -36,6 +36,9 @@ __all__ = [
     "check_name",
     "check_optional_callable",
     "check_policy",
+    "check_positive_seconds",
+    "check_retry_after",
+    "check_timer",
     "check_ttl",
     "make_disk",
     "make_redis",
@@ -53,6 +56,34 @@ def check_ttl(name: str, value: Any, *, allow_callable: bool = True) -> Any:
     if not math.isfinite(value) or value <= 0:
         raise CacheError(f"{name} must be {what}, got {value!r}")
     return value
+
+
+def check_positive_seconds(name: str, value: Any) -> float:
+    """A finite number > 0 (``None`` is not accepted: ``lease_timeout``, ``lease_wait``)."""
+    if value is None:
+        raise TypeError(f"{name} must be a positive number of seconds, got None")
+    return check_ttl(name, value, allow_callable=False)  # type: ignore[no-any-return]
+
+
+def check_retry_after(value: Any) -> float:
+    """Seconds a failed tier is skipped: a number >= 0 (0: ask it again on the next call)."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or value < 0
+    ):
+        raise CacheError(f"retry_after must be a number of seconds >= 0, got {value!r}")
+    return value
+
+
+def check_timer(value: Any) -> Callable[[], float]:
+    if not callable(value):
+        raise TypeError(
+            f"timer must be a callable returning seconds (like time.monotonic), got {value!r} "
+            f"({type(value).__name__})"
+        )
+    return value  # type: ignore[no-any-return]
 
 
 def check_max_size(name: str, value: Any) -> int:
