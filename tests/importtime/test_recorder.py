@@ -84,6 +84,29 @@ def test_hook_is_removed_when_the_last_profile_stops(modgen: ModuleFactory) -> N
     assert [r.module for r in outer.records] == [f"{modgen.prefix}_inner", f"{modgen.prefix}_outer"]
 
 
+def test_profile_started_again_while_another_tool_still_wraps_the_hook_records_without_recursion(
+    modgen: ModuleFactory,
+) -> None:
+    original = bootstrap._find_and_load
+    with profile_imports():
+        ours = bootstrap._find_and_load
+
+        def other_tool(name: str, import_: object, _wrapped: object = ours) -> object:
+            return _wrapped(name, import_)  # type: ignore[operator]
+
+        bootstrap._find_and_load = other_tool  # installed after us: we cannot unhook at stop
+    try:
+        assert bootstrap._find_and_load is other_tool
+        with profile_imports() as again:
+            importlib.import_module(modgen.module("again", "X = 1\n"))
+        assert [r.module for r in again.records] == [f"{modgen.prefix}_again"]
+    finally:
+        bootstrap._find_and_load = ours  # the other tool unwraps itself
+    with profile_imports():
+        pass
+    assert bootstrap._find_and_load is original  # and the next stop removes our hook for good
+
+
 def test_install_records_until_stopped(modgen: ModuleFactory) -> None:
     prof = install()
     try:

@@ -54,6 +54,9 @@ _records: list[_Raw] = []
 _stacks: dict[int, list[_Raw]] = {}
 _users = 0
 _original: Any = None
+#: Whether ``_hook`` is in the ``_find_and_load`` chain: it stays there, passing through, when a
+#: tool that wrapped it after we started still holds it at stop time.
+_chained = False
 #: (wall-clock ns, perf_counter ns) read together when recording starts: converts readings.
 _anchor = (0, 0)
 
@@ -123,25 +126,31 @@ def finish(rec: _Raw | None, exc: BaseException | None) -> None:
 
 
 def _activate() -> int:
-    global _users, _original, _anchor
+    global _users, _original, _anchor, _chained
     with _lock:
         if _users == 0:
             _records.clear()
             _stacks.clear()
             _anchor = (time.time_ns(), _perf())
-            _original = _bootstrap._find_and_load
-            _bootstrap._find_and_load = _hook
+            current = _bootstrap._find_and_load
+            # Still chained under another tool's wrapper (left there by an earlier stop): wrapping
+            # that wrapper again would make _hook call itself through it, endlessly.
+            if current is not _hook and not (_chained and current is not _original):
+                _original = current
+                _bootstrap._find_and_load = _hook
+            _chained = True
         _users += 1
         return len(_records)
 
 
 def _deactivate() -> None:
-    global _users
+    global _users, _chained
     with _lock:
         _users -= 1
         if _users == 0:
             if _bootstrap._find_and_load is _hook:
                 _bootstrap._find_and_load = _original
+                _chained = False
             _records.clear()
             _stacks.clear()
 
