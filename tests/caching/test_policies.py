@@ -196,3 +196,30 @@ def test_a_forked_child_writes_through_the_inherited_manager(tmp_path: Path) -> 
     manager.set("parent-after", 3)  # the parent's own connection still works
     fresh = CacheManager(name="fork", persist=tmp_path / "c.sqlite3")
     assert (fresh.get("parent"), fresh.get("child"), fresh.get("parent-after")) == (1, 2, 3)
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs os.fork")
+def test_a_forked_child_leaves_the_parents_sqlite_connection_open(tmp_path: Path) -> None:
+    import os
+    import sqlite3
+
+    from codomyrmex.performance.caching._sqlite_tier import SQLiteTier
+
+    tier = SQLiteTier(tmp_path / "c.sqlite3")
+    tier.set("k", b"J1", None)
+    inherited = tier._local.conn
+    pid = os.fork()
+    if pid == 0:  # exit 0: the inherited connection was not closed, and the tier still works
+        code = 1
+        try:
+            inherited.total_changes  # noqa: B018  (raises ProgrammingError once closed)
+            tier.set("child", b"J2", None)
+            code = 0 if tier.get("k") == b"J1" else 3
+        except sqlite3.ProgrammingError:
+            code = 2
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert tier.get("child") == b"J2"
+    tier.close()

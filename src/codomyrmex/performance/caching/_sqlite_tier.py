@@ -56,11 +56,15 @@ _OPEN: weakref.WeakSet[SQLiteTier] = weakref.WeakSet()
 
 
 def _forget_connections_after_fork() -> None:
-    # A connection must never be used by two processes: a forked child opens its own.
+    # A connection must never be used by two processes: a forked child opens its own, and
+    # leaves the inherited ones alone (closing one is using it: it may checkpoint the parent's
+    # WAL). Order matters: dropping the old thread-locals runs their connections' finalizers
+    # now, which must find a fresh lock (the parent's may have been held by another thread at
+    # fork time: a deadlock) and a fresh list (so they do not close the parent's connections).
     for tier in list(_OPEN):
-        tier._local = threading.local()
-        tier._all = []
         tier._lock = threading.Lock()
+        tier._all = []
+        tier._local = threading.local()
 
 
 if hasattr(os, "register_at_fork"):
