@@ -113,3 +113,24 @@ def test_a_judgement_survives_its_stored_json_form() -> None:
     j = judge_runs({"b": _run(rng, 1.3e-3)}, {"b": _past([_run(rng, 1e-3) for _ in range(8)])})["b"]
     back = judgement_from_dict(json.loads(json.dumps(judgement_to_dict(j))))
     assert back == j
+
+
+def test_a_single_sample_run_is_judged_on_its_value() -> None:
+    # rounds=1 gives one sample per run: the run-to-run test still applies (it judges the run's
+    # median); "could not be judged" would fail every CI run with --fail-on-regression.
+    history = [PastRun(m, (m,)) for m in (1.00, 1.01, 0.99, 1.00, 1.02, 0.98, 1.00, 1.01)]
+    slow = judge_runs({"b": [1.30]}, {"b": history})["b"]
+    same = judge_runs({"b": [1.00]}, {"b": history})["b"]
+    new = judge_runs({"b": [1.00]}, {"b": history[:2]})["b"]
+    assert slow.label == "regression" and slow.verdict is not None
+    assert slow.verdict.change == pytest.approx(0.30, abs=0.01)
+    assert same.label == "unchanged"
+    assert new.label == "new"
+
+
+def test_a_rank_test_that_cannot_reach_alpha_does_not_veto_the_verdict() -> None:
+    # 5 single-sample runs against 2 new samples: the smallest possible Mann–Whitney p-value is
+    # 2/C(7,2) = 0.095, above alpha; only the run-to-run test can decide.
+    history = [PastRun(m, (m,)) for m in (1.00, 1.01, 0.99, 1.00, 1.02)]
+    j = judge_runs({"b": [1.50, 1.51]}, {"b": history})["b"]
+    assert j.label == "regression"

@@ -108,7 +108,7 @@ class Verdict:
         }
 
 
-def _check_sample(name: str, values: Iterable[float]) -> list[float]:
+def _check_sample(name: str, values: Iterable[float], minimum: int = 2) -> list[float]:
     if isinstance(values, str | bytes) or not isinstance(values, Iterable):
         raise TypeError(f"{name} must be a sequence of positive numbers, got {type(values).__name__}")
     out: list[float] = []
@@ -119,8 +119,8 @@ def _check_sample(name: str, values: Iterable[float]) -> list[float]:
             # log-scale statistics need positive values; durations and rates always are.
             raise RegressionError(f"{name} must contain finite numbers > 0, got {v!r}")
         out.append(float(v))
-    if len(out) < 2:
-        raise RegressionError(f"{name} needs at least 2 values to be compared, got {len(out)}")
+    if len(out) < minimum:
+        raise RegressionError(f"{name} needs at least {minimum} values to be compared, got {len(out)}")
     return out
 
 

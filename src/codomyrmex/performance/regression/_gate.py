@@ -171,7 +171,10 @@ def _evidence(current: list[float], history: list[PastRun], alpha: float) -> _Ev
     p = p_between
     pooled = [v for r in level for v in r.samples]
     n_baseline = k
-    if all(r.samples for r in level) and len(pooled) >= 2:
+    # the rank test only when it can reach alpha at all: its smallest two-sided p-value is
+    # 2 / C(m + n, n) (e.g. 0.095 for 5 vs 2, 1/3 for 5 vs 1); otherwise it would veto every
+    # verdict of runs with one or two samples (rounds=1) without adding any evidence
+    if all(r.samples for r in level) and math.comb(len(pooled) + len(cur_logs), len(cur_logs)) > 2.0 / alpha:
         p = max(p, mann_whitney_u([math.log(v) for v in pooled], cur_logs).p_value)
         method += "+mann-whitney-u"
         n_baseline = len(pooled)
@@ -219,7 +222,8 @@ def judge_runs(
     evidence: dict[str, _Evidence] = {}
     for name, samples in current.items():
         try:
-            cur = _check_sample("current", samples)
+            # one sample is enough for the between-run test (rounds=1 runs are judged too)
+            cur = _check_sample("current", samples, minimum=1)
             past = _past(name, history.get(name, ()))
             if len(past) < MIN_HISTORY_RUNS:
                 out[name] = Judgement(None, f"{NO_HISTORY} ({len(past)} of {MIN_HISTORY_RUNS} runs recorded)",
