@@ -99,6 +99,49 @@ def test_python_m_rejects_bad_usage() -> None:
     assert run.returncode == 2 and "--bogus" in run.stderr
 
 
+def _runner(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "codomyrmex.performance.importtime", *args],
+                          capture_output=True, text=True)  # fmt: skip
+
+
+def test_python_m_prints_a_string_exit_message_and_exits_1_as_python_does() -> None:
+    run = _runner("-c", "import sys; sys.exit('stopped: no config')")
+    assert run.returncode == 1
+    assert "stopped: no config\n" in run.stderr
+
+
+@pytest.mark.parametrize(("options", "message"), [
+    (["--top", "0"], "--top must be an integer >= 1, got 0"),
+    (["--min-ms", "nan"], "--min-ms must be a finite number >= 0, got 'nan'"),
+    (["--tree=yes"], "option '--tree' takes no value"),
+])  # fmt: skip
+def test_python_m_rejects_bad_report_options_before_running_the_program(options: list[str], message: str) -> None:
+    run = _runner(*options, "-c", "print('program ran')")
+    assert run.returncode == 2
+    assert message in run.stderr
+    assert "program ran" not in run.stdout
+
+
+def test_python_m_accepts_option_equals_value() -> None:
+    run = _runner("--top=1", "-c", "import colorsys")
+    assert run.returncode == 0, run.stderr
+    assert "Slowest 1 by cumulative time:" in run.stderr
+
+
+def test_python_m_c_code_runs_in_a_real_main_module() -> None:
+    code = "import pickle, sys\ndef f(): pass\nprint(pickle.loads(pickle.dumps(f)) is f, sys.modules['__main__'].f is f)"
+    run = _runner("-c", code)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == "True True\n"
+
+
+def test_python_m_missing_script_exits_2_naming_it(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.py"
+    run = _runner(str(missing))
+    assert run.returncode == 2
+    assert f"can't open file {str(missing)!r}" in run.stderr
+
+
 def test_all_lists_exactly_the_public_names() -> None:
     public = {n for n in dir(importtime) if not n.startswith("_") and n != "annotations"}
     assert set(importtime.__all__) == public

@@ -48,6 +48,11 @@ def parse_args(argv: list[str]) -> Options:
                 raise ConfigurationError(f"{arg} needs a value; {USAGE}")
             opts.kind, opts.target, opts.args = ("module" if arg == "-m" else "code"), value, argv[i + 2 :]
             return opts
+        if arg.startswith("--") and "=" in arg:  # --top=5, as argparse accepts it
+            arg, value = arg.split("=", 1)
+            if arg not in ("--top", "--min-ms", "--output"):
+                raise ConfigurationError(f"option {arg!r} takes no value; {USAGE}")
+            argv = [*argv[:i], arg, value, *argv[i + 1 :]]
         if arg == "--tree":
             opts.tree = True
         elif arg == "--json":
@@ -64,6 +69,10 @@ def parse_args(argv: list[str]) -> Options:
                     opts.output = value
             except ValueError:
                 raise ConfigurationError(f"{arg} must be a number, got {value!r}") from None
+            if opts.top < 1:  # checked now: the report is written after the program has run
+                raise ConfigurationError(f"--top must be an integer >= 1, got {opts.top}")
+            if not opts.min_ms >= 0 or opts.min_ms == float("inf"):  # also rejects nan
+                raise ConfigurationError(f"--min-ms must be a finite number >= 0, got {value!r}")
             i += 1
         elif arg == "--":
             pass
@@ -90,7 +99,27 @@ def _run(opts: Options) -> None:
         sys.argv = ["-c", *opts.args]
         sys.path.insert(0, "")
         code = compile(opts.target, "<string>", "exec")
-        exec(code, {"__name__": "__main__", "__builtins__": __builtins__})
+        # A real __main__ module, as runpy gives -m and scripts: pickle, multiprocessing and
+        # `import __main__` look the program's globals up there.
+        main_module = type(sys)("__main__")
+        main_module.__dict__["__builtins__"] = __builtins__
+        saved = sys.modules.get("__main__")
+        sys.modules["__main__"] = main_module
+        try:
+            exec(code, main_module.__dict__)
+        finally:
+            if saved is not None:
+                sys.modules["__main__"] = saved
+
+
+def _exit_code(exc: SystemExit) -> int:
+    """The process exit status for ``exc``, printing a message as the interpreter does."""
+    if exc.code is None:
+        return 0
+    if isinstance(exc.code, int):
+        return exc.code
+    print(exc.code, file=sys.stderr)  # sys.exit("message"): the message, then status 1
+    return 1
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -100,6 +129,9 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigurationError as exc:
         print(exc, file=sys.stderr)
         return 2
+    if opts.kind == "script" and not os.path.exists(opts.target):
+        print(f"can't open file {os.path.abspath(opts.target)!r}: no such file or directory", file=sys.stderr)
+        return 2  # what python says and returns for a missing script
     # What running the program needs is imported before recording starts, so that the profile
     # shows the program's imports and not the runner's (run_path imports pkgutil).
     import pkgutil  # noqa: F401
@@ -110,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         _run(opts)
     except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        code = _exit_code(exc)
     finally:
         profile.stop()
         text = profile.to_json() if opts.json else profile.report(top=opts.top, tree=opts.tree, min_ms=opts.min_ms)
