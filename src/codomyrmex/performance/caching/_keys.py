@@ -55,10 +55,21 @@ KWMARK: tuple[Any, ...] = (_KwMark(),)
 
 
 class EncodedKey(str):
-    """An L1 key made from unhashable arguments. A ``str`` subclass, so it hashes fast; never
-    equal to an argument tuple, so it cannot collide with a hashable call's key."""
+    """An L1 key made from unhashable arguments. A ``str`` subclass, so it hashes fast; equal
+    only to another ``EncodedKey``, so it cannot collide with a hashable call's key: neither an
+    argument tuple nor a plain string key (``CacheManager.set("([i1;])", ...)`` and
+    ``set([1], ...)`` are two entries)."""
 
     __slots__ = ()
+
+    # Python asks a subclass's reflected __eq__ first, so str == EncodedKey lands here too.
+    def __eq__(self, other: object) -> bool:
+        return type(other) is EncodedKey and str.__eq__(self, other)
+
+    def __ne__(self, other: object) -> bool:
+        return not self.__eq__(other)
+
+    __hash__ = str.__hash__
 
 
 class KeyEncodingError(TypeError):

@@ -1,0 +1,27 @@
+"""Regression tests of the second review of the caching layer: one test per fixed finding."""
+
+from __future__ import annotations
+
+from codomyrmex.performance import CacheManager, cached_function
+
+
+def test_an_unhashable_key_and_a_string_spelling_its_encoding_are_two_entries() -> None:
+    manager = CacheManager()
+    manager.set([1], "list")
+    manager.set("([i1;])", "string")  # the canonical encoding of the call with [1]
+    assert (manager.get([1]), manager.get("([i1;])"), len(manager._default)) == (
+        "list",
+        "string",
+        2,
+    )
+
+
+def test_a_key_function_returning_strings_does_not_collide_with_unhashable_calls(
+    unique_name: str,
+) -> None:
+    @cached_function(name=unique_name, key=lambda x: x if isinstance(x, str) else [x])
+    def f(x: object) -> str:
+        return f"value of {x!r}"
+
+    assert f(1) == "value of 1"  # key [1]: unhashable, the call encoded as "(i1;)"
+    assert f("(i1;)") == "value of '(i1;)'"
