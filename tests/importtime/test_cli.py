@@ -73,6 +73,20 @@ def test_cli_bad_usage_exits_2_with_a_message(argv: list[str], capsys: pytest.Ca
     assert "codomyrmex-perf importtime:" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(("content", "message"), [
+    ("hello\nno rows here\n", "holds no `python -X importtime` rows"),
+    ("import time:   12 | 12 | a\nimport time: oops\n", "line 2 of the -X importtime output"),
+])  # fmt: skip
+def test_cli_from_file_without_valid_rows_exits_2_saying_why(
+    content: str, message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    f = tmp_path / "it.txt"
+    f.write_text(content)
+    assert main(["importtime", "--from-file", str(f)]) == 2
+    err = capsys.readouterr().err
+    assert "codomyrmex-perf importtime: --from-file" in err and message in err
+
+
 def test_python_m_runs_a_module_and_a_script(pythonpath: ModuleFactory, tmp_path: Path) -> None:
     pkg = _pkg(pythonpath)
     main_mod = pythonpath.module("main", f"import {pkg}\nimport sys\nprint('args', sys.argv[1:])\n")

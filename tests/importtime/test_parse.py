@@ -5,6 +5,9 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
+from codomyrmex.performance.errors import ConfigurationError
 from codomyrmex.performance.importtime import parse_importtime
 
 SAMPLE = """\
@@ -80,3 +83,29 @@ def test_top_modules_are_distinct_and_can_be_limited_to_a_subtree() -> None:
     assert prof.top_modules(3) == ["re", "re.sub", "re._compiler"]
     assert prof.top_modules(10, under="re.sub") == ["re.sub", "re._compiler", "re._parser", "re._casefix"]
     assert prof.top_modules(2, by="self") == ["re._compiler", "_io"]
+
+
+@pytest.mark.parametrize("row", [
+    "import time:        1x |         15 | mod",
+    "import time:        15 | mod",
+    "import time:        15 |         15 |   ",
+    "import time:       -15 |         15 | mod",
+])  # fmt: skip
+def test_a_malformed_row_raises_naming_its_line(row: str) -> None:
+    text = [*SAMPLE.splitlines()[:3], row]
+    with pytest.raises(ConfigurationError, match=r"line 4 of the -X importtime output") as err:
+        parse_importtime(text)
+    assert repr(row) in str(err.value)
+
+
+def test_bytes_output_parses_like_text() -> None:
+    from_bytes = parse_importtime(SAMPLE.encode())
+    from_lines = parse_importtime([line.encode() for line in SAMPLE.splitlines()])
+    expected = [(r.module, r.depth, r.self_ns) for r in parse_importtime(SAMPLE).records]
+    assert [(r.module, r.depth, r.self_ns) for r in from_bytes.records] == expected
+    assert [(r.module, r.depth, r.self_ns) for r in from_lines.records] == expected
+
+
+def test_text_of_the_wrong_type_is_a_type_error_naming_it() -> None:
+    with pytest.raises(TypeError, match=r"text must be -X importtime output .* got 42 \(int\)"):
+        parse_importtime(42)  # type: ignore[arg-type]

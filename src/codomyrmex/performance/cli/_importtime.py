@@ -36,6 +36,7 @@ def _fail(message: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..errors import ConfigurationError
     from ..importtime import ImportProfile, parse_importtime
 
     python_args = list(args.python_args)
@@ -53,7 +54,13 @@ def run(args: argparse.Namespace) -> int:
             text = sys.stdin.read() if args.from_file == "-" else Path(args.from_file).read_text(encoding="utf-8")
         except OSError as exc:
             return _fail(f"cannot read --from-file {args.from_file!r}: {exc}")
-        profile = parse_importtime(text)
+        try:
+            profile = parse_importtime(text)
+        except ConfigurationError as exc:
+            return _fail(f"--from-file {args.from_file!r}: {exc}")
+        if not len(profile):
+            return _fail(f"--from-file {args.from_file!r} holds no `python -X importtime` rows "
+                         "(was the program run with -X importtime, and its stderr captured?)")  # fmt: skip
     elif python_args:
         with tempfile.TemporaryDirectory(prefix="codomyrmex-importtime-") as tmp:
             out = Path(tmp) / "profile.json"
