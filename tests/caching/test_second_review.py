@@ -25,3 +25,15 @@ def test_a_key_function_returning_strings_does_not_collide_with_unhashable_calls
 
     assert f(1) == "value of 1"  # key [1]: unhashable, the call encoded as "(i1;)"
     assert f("(i1;)") == "value of '(i1;)'"
+
+
+def test_get_stats_reports_an_unbounded_function_cache_as_max_size_none(unique_name: str) -> None:
+    manager = CacheManager()
+
+    @cached_function(name=unique_name, max_size=None, cache_manager=manager)
+    def f(x: int) -> int:
+        return x
+
+    f(1)
+    assert f.cache_info().maxsize is None  # type: ignore[attr-defined]
+    assert manager.get_stats()["caches"][unique_name]["max_size"] is None

@@ -18,6 +18,7 @@ writes go through all of them.
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -162,6 +163,13 @@ class NamedCache:
         return self._core.size()
 
 
+def _max_size(core: TieredCache) -> int | None:
+    # cached_function(max_size=None) stores sys.maxsize (cachetools needs a number); report
+    # None, as its cache_info() and cache_stats() do.
+    size: int = core.store.maxsize
+    return None if size >= sys.maxsize else size
+
+
 def _check_tags(tags: Iterable[str] | None) -> list[str]:
     if tags is None:
         return []
@@ -304,7 +312,7 @@ class CacheManager:
         with self._lock:
             cores = {n: c._core for n, c in self._caches.items()}
             cores.update({n: core for n, (core, _) in self._functions.items()})
-        per = {n: snapshot(c.stats, c.store.maxsize).as_dict() for n, c in sorted(cores.items())}
+        per = {n: snapshot(c.stats, _max_size(c)).as_dict() for n, c in sorted(cores.items())}
         hits = sum(s["hits"] for s in per.values())
         misses = sum(s["misses"] for s in per.values())
         return {
