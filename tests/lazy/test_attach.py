@@ -8,6 +8,7 @@ import sys
 import pytest
 
 from codomyrmex.performance import LazyImportError, attach
+from codomyrmex.performance.lazy import attach_stub
 from tests.lazy._modgen import ModuleFactory
 
 INIT = """
@@ -94,3 +95,63 @@ def test_failing_submodule_is_not_swallowed_by_hasattr(modgen: ModuleFactory) ->
     pkg = importlib.import_module(_package(modgen))
     with pytest.raises(LazyImportError, match="broken submodule"):
         hasattr(pkg, "broken")
+
+
+def test_lazy_loader_style_arguments_none_submodules_and_a_nested_submodule_key(modgen: ModuleFactory) -> None:
+    name = modgen.package("attnest", {
+        "__init__.py": "from codomyrmex.performance.lazy import attach\n"
+                       "__getattr__, __dir__, __all__ = attach(__name__, submodules=None, "
+                       "submod_attrs={'io.formats': ['read_csv']})\n",
+        "io/__init__.py": "",
+        "io/formats.py": "def read_csv():\n    return 'csv'\n",
+    })  # fmt: skip
+    pkg = importlib.import_module(name)
+    assert pkg.__all__ == ["read_csv"]
+    assert modgen.executions(f"{name}.io.formats") == 0
+    assert pkg.read_csv() == "csv"
+    assert pkg.__dict__["read_csv"] is sys.modules[f"{name}.io.formats"].read_csv
+
+
+STUB_INIT = """
+from codomyrmex.performance.lazy import attach_stub
+__getattr__, __dir__, __all__ = attach_stub(__name__, __file__)
+"""
+
+
+def test_attach_stub_takes_the_lazy_names_from_the_packages_pyi(modgen: ModuleFactory) -> None:
+    name = modgen.package("stub", {
+        "__init__.py": STUB_INIT,
+        "io.py": "def read():\n    return 'read'\n",
+        "models.py": "class Model:\n    pass\ndef fit():\n    return 'fitted'\n",
+    })  # fmt: skip
+    modgen.write(f"{name}/__init__.pyi", "from typing import Any\nimport numpy\nfrom . import io\n"
+                                         "from .models import Model as Model, fit\nx: Any\n")  # fmt: skip
+    pkg = importlib.import_module(name)
+    assert pkg.__all__ == ["Model", "fit", "io"]
+    assert modgen.executions(f"{name}.io") == 0 and modgen.executions(f"{name}.models") == 0
+    assert pkg.fit() == "fitted" and pkg.io.read() == "read"
+    assert modgen.executions(f"{name}.models") == 1
+    with pytest.raises(AttributeError, match="Any"):
+        pkg.Any  # noqa: B018  (a name the stub imports for its annotations is not lazy)
+
+
+@pytest.mark.parametrize(("stub", "message"), [
+    ("from .. import other\n", "not '..' imports"),
+    ("from .models import *\n", "cannot resolve 'import \\*' lazily"),
+    ("from .models import fit as train\n", "cannot rename 'fit' to 'train'"),
+    ("from {name}.models import fit\n", "write 'from .models import ...' \\(relative\\)"),
+    ("from . import (\n", "cannot read the stub"),
+])  # fmt: skip
+def test_attach_stub_rejects_what_it_cannot_make_lazy_naming_the_line(
+    stub: str, message: str, modgen: ModuleFactory
+) -> None:
+    name = modgen.package("badstub", {"__init__.py": "", "models.py": "def fit():\n    pass\n"})
+    path = modgen.write(f"{name}/__init__.pyi", stub.format(name=name))
+    with pytest.raises(LazyImportError, match=message) as info:
+        attach_stub(name, str(path.with_suffix(".py")))
+    assert str(path) in str(info.value)
+
+
+def test_attach_stub_without_a_stub_names_the_missing_file(tmp_path: object) -> None:
+    with pytest.raises(LazyImportError, match=r"cannot read the stub '.*nowhere/__init__.pyi'"):
+        attach_stub("nowhere", "/nowhere/__init__.py")

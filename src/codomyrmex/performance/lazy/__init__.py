@@ -30,11 +30,14 @@ from ._loader import LazyFunction, LazyLoader, get_lazy_loader, lazy_function, l
 from ._proxy import LazyModule
 
 if _typing.TYPE_CHECKING:
+    from ._stub import attach_stub
     from ._verify import LazyTarget, verify
 
-# The verifier needs ast/dataclasses/pathlib: resolved on first use so that importing this
-# package stays cheap (the library's first user of its own attach()).
-__getattr__, __dir__, _ = attach(__name__, submod_attrs={"_verify": ["LazyTarget", "verify"]})
+# The verifier and attach_stub need ast/dataclasses/pathlib: resolved on first use so that
+# importing this package stays cheap (the library's first user of its own attach()).
+__getattr__, __dir__, _ = attach(
+    __name__, submod_attrs={"_verify": ["LazyTarget", "verify"], "_stub": ["attach_stub"]}
+)
 
 __all__ = [
     "LazyFunction",
@@ -43,6 +46,7 @@ __all__ = [
     "LazyModule",
     "LazyTarget",
     "attach",
+    "attach_stub",
     "get_lazy_loader",
     "is_eager",
     "lazy_function",

@@ -25,36 +25,52 @@ from ..errors import LazyImportError
 from ._eager import is_eager
 from ._proxy import active_recorder, count_lazy_import, declared_site
 
-__all__ = ["attach"]
+__all__ = ["attach", "make_attach"]
 
 
-def _names(argument: str, values: Any) -> list[str]:
+def _names(argument: str, values: Any, *, dotted: bool = False) -> list[str]:
     if isinstance(values, str) or not isinstance(values, Iterable):
         raise TypeError(f"{argument} must be a list of names, got {values!r}")
     out = list(values)
     for v in out:
-        if not isinstance(v, str) or not v.isidentifier():
-            raise LazyImportError(f"{argument} must hold identifiers, got {v!r} in {values!r}")
+        if not isinstance(v, str) or not all(p.isidentifier() for p in (v.split(".") if dotted else [v])):
+            what = "dotted module names relative to the package" if dotted else "identifiers"
+            raise LazyImportError(f"{argument} must hold {what}, got {v!r} in {values!r}")
     return out
 
 
 def attach(
     package_name: str,
-    submodules: Iterable[str] = (),
+    submodules: Iterable[str] | None = (),
     submod_attrs: Mapping[str, Iterable[str]] | None = None,
 ) -> tuple[Callable[[str], Any], Callable[[], list[str]], list[str]]:
-    """``(__getattr__, __dir__, __all__)`` for package ``package_name``; see the module doc."""
+    """``(__getattr__, __dir__, __all__)`` for package ``package_name``; see the module doc.
+
+    As in ``lazy_loader.attach``, ``submodules`` may be ``None`` and a ``submod_attrs`` key
+    may name a nested submodule (``{"io.formats": ["read_csv"]}``).
+    """
+    return make_attach(package_name, submodules, submod_attrs, depth=2)
+
+
+def make_attach(
+    package_name: str,
+    submodules: Iterable[str] | None,
+    submod_attrs: Mapping[str, Iterable[str]] | None,
+    *,
+    depth: int,
+) -> tuple[Callable[[str], Any], Callable[[], list[str]], list[str]]:
+    """:func:`attach` for a declaration ``depth`` frames above this one (the package's init)."""
     check_non_empty_str("package_name", package_name, error=LazyImportError)
-    subs = _names("submodules", submodules)
+    subs = _names("submodules", () if submodules is None else submodules)
     if submod_attrs is not None and not isinstance(submod_attrs, Mapping):
         raise TypeError(f"submod_attrs must map submodule -> attribute names, got {submod_attrs!r}")
     attr_to_module: dict[str, str] = {}
     for mod, attrs in (submod_attrs or {}).items():
-        _names("submod_attrs keys", [mod])
+        _names("submod_attrs keys", [mod], dotted=True)
         for attr in _names(f"submod_attrs[{mod!r}]", attrs):
             attr_to_module[attr] = mod
     public = sorted(set(subs) | set(attr_to_module))
-    declared_at, _ = declared_site(1)
+    declared_at, _ = declared_site(depth)
 
     def resolve(name: str, use_frame: types.FrameType) -> Any:
         if name in attr_to_module:
@@ -122,5 +138,5 @@ def attach(
     for name in public:
         target = f"{package_name}.{attr_to_module.get(name, name)}"
         if is_eager(target):
-            resolve(name, sys._getframe(1))
+            resolve(name, sys._getframe(depth))
     return __getattr__, __dir__, list(public)
