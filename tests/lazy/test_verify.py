@@ -62,3 +62,22 @@ def test_cli_reports_a_module_that_cannot_be_found(capsys: pytest.CaptureFixture
 
 def test_cli_without_action_prints_usage(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["lazy"]) == 2
+
+
+def test_verify_reads_attach_stub_targets_from_the_pyi(modgen: ModuleFactory) -> None:
+    init = "from codomyrmex.performance.lazy import attach_stub\n__getattr__, __dir__, __all__ = attach_stub(__name__, __file__)\n"
+    pkg = modgen.package("stubapp", {"__init__.py": init, "io.py": "", "models.py": "M = 1\n"})
+    modgen.write(f"{pkg}/__init__.pyi", "from . import io, ghost\nfrom .models import M\n")
+    results = verify([pkg])
+    assert sorted((r.target, r.ok) for r in results) == [
+        (f"{pkg}.ghost", False), (f"{pkg}.io", True), (f"{pkg}.models", True),
+    ]  # fmt: skip
+    assert modgen.executions(pkg) == 0
+
+
+def test_verify_reports_an_unusable_stub(modgen: ModuleFactory, capsys: pytest.CaptureFixture[str]) -> None:
+    init = "from codomyrmex.performance.lazy import attach_stub\n__getattr__, __dir__, __all__ = attach_stub(__name__, __file__)\n"
+    pkg = modgen.package("nostub", {"__init__.py": init})
+    assert main(["lazy", "verify", pkg]) == 1
+    err = capsys.readouterr().err
+    assert f"BROKEN  module {pkg}" in err and "cannot read the stub" in err and "__init__.pyi" in err

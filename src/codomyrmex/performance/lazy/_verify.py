@@ -1,9 +1,9 @@
 """Check the lazy-import targets that modules declare, without executing anything.
 
 The source of each module is parsed (``ast``) and every ``lazy_import(...)``, ``LazyLoader(...)``,
-``get_lazy_loader(...)``, ``lazy_function(...)`` and ``attach(...)`` call with literal arguments
-yields a target; each target must resolve to a spec (:func:`find_spec_no_exec`). Neither the
-scanned modules nor the targets run, so a CI job can verify an application whose imports are
+``get_lazy_loader(...)``, ``lazy_function(...)``, ``attach(...)`` and ``attach_stub(...)`` (read
+from its ``.pyi``) call with literal arguments yields a target; each target must resolve to a
+spec (:func:`find_spec_no_exec`). Neither the scanned modules nor the targets run, so a CI job can verify an application whose imports are
 heavy or have side effects.
 
     >>> [r.ok for r in verify(["codomyrmex.performance.lazy._verify"])]
@@ -81,7 +81,29 @@ def _resolve(name: str, package: str | None) -> str | None:
         return None
 
 
-def _targets_in(tree: ast.AST, module: str, package: str) -> Iterator[tuple[str, int]]:
+def _stub_targets(
+    node: ast.Call, module: str, package: str, path: Path, errors: list[str]
+) -> Iterator[tuple[str, int]]:
+    """The targets of ``attach_stub(pkg, __file__)``, read from the ``.pyi`` next to ``path``;
+    a stub that cannot be used adds its error to ``errors``."""
+    from ..errors import LazyImportError
+    from ._stub import stub_names
+
+    pkg = _literal(_arg(node, 0, "package_name"), module, package)
+    if pkg is None:
+        return
+    try:
+        submodules, submod_attrs = stub_names(str(path.with_suffix(".pyi")), pkg)
+    except LazyImportError as exc:
+        errors.append(f"attach_stub at line {node.lineno}: {exc}")
+        return
+    for sub in [*submodules, *submod_attrs]:
+        yield f"{pkg}.{sub}", node.lineno
+
+
+def _targets_in(
+    tree: ast.AST, module: str, package: str, path: Path | None = None, errors: list[str] | None = None
+) -> Iterator[tuple[str, int]]:
     for node in ast.walk(tree):
         if not isinstance(node, ast.Call):
             continue
@@ -96,6 +118,8 @@ def _targets_in(tree: ast.AST, module: str, package: str) -> Iterator[tuple[str,
             name = _literal(_arg(node, 0, "module"), module, package)
             if name is not None:
                 yield name, node.lineno
+        elif fn == "attach_stub" and path is not None:
+            yield from _stub_targets(node, module, package, path, [] if errors is None else errors)
         elif fn == "attach":
             pkg = _literal(_arg(node, 0, "package_name"), module, package)
             if pkg is None:
@@ -127,7 +151,9 @@ def find_targets(module: str) -> tuple[Path | None, list[tuple[str, int]], str]:
         return path, [], f"cannot parse {path}: {type(exc).__name__}: {exc}"
     is_package = spec.submodule_search_locations is not None
     package = module if is_package else module.rpartition(".")[0]
-    return path, list(_targets_in(tree, module, package)), ""
+    errors: list[str] = []
+    targets = list(_targets_in(tree, module, package, path, errors))
+    return path, targets, "; ".join(errors)
 
 
 def verify(modules: Iterable[str]) -> list[LazyTarget]:
@@ -135,9 +161,8 @@ def verify(modules: Iterable[str]) -> list[LazyTarget]:
     results: list[LazyTarget] = []
     for module in modules:
         path, targets, error = find_targets(module)
-        if error:
+        if error:  # the module (or its attach_stub's .pyi) could not be read
             results.append(LazyTarget(module, None, str(path or module), False, error))
-            continue
         for target, line in targets:
             site = f"{path}:{line}"
             try:
