@@ -2,7 +2,22 @@
 
 from __future__ import annotations
 
+import enum
+from pathlib import Path
+from typing import Any
+
+import pytest
+
 from codomyrmex.performance import CacheManager, cached_function
+from codomyrmex.performance.caching._serialize import NotSerializable, Serializer
+
+
+class Color(enum.IntEnum):
+    RED = 1
+
+
+class Name(enum.StrEnum):
+    A = "a"
 
 
 def test_an_unhashable_key_and_a_string_spelling_its_encoding_are_two_entries() -> None:
@@ -37,3 +52,31 @@ def test_get_stats_reports_an_unbounded_function_cache_as_max_size_none(unique_n
     f(1)
     assert f.cache_info().maxsize is None  # type: ignore[attr-defined]
     assert manager.get_stats()["caches"][unique_name]["max_size"] is None
+
+
+def test_an_int_enum_result_is_not_read_back_from_disk_as_a_plain_int(
+    tmp_path: Path, unique_name: str
+) -> None:
+    def make() -> Any:
+        @cached_function(name=unique_name, persist=tmp_path / "c.sqlite3")
+        def color(x: int) -> Color:
+            return Color.RED
+
+        return color
+
+    first, second = make(), make()  # second: a fresh memory tier over the same file
+    assert first(1) is Color.RED
+    assert second(1) is Color.RED
+
+
+@pytest.mark.parametrize(
+    "value",
+    [Color.RED, [Color.RED], {"k": Color.RED}, {Name.A: 1}, Name.A],
+    ids=["int-enum", "in-list", "in-dict", "str-enum-key", "str-enum"],
+)
+def test_json_refuses_values_that_would_read_back_with_other_types(value: Any) -> None:
+    with pytest.raises(NotSerializable):
+        Serializer().dumps(value)
+    assert Serializer().loads(Serializer().dumps([1, 2.5, True, None, {"a": "b"}])) == [
+        1, 2.5, True, None, {"a": "b"},
+    ]  # fmt: skip

@@ -74,6 +74,23 @@ def _json_decode(text: str, start: int) -> Any:
     return value
 
 
+def _same(value: Any, loaded: Any) -> bool:
+    """``value == loaded`` with the same type at every level (``loaded`` is what JSON read
+    back, so it holds only dict, list, str, int, float, bool and None)."""
+    t = type(value)
+    if t is not type(loaded):
+        return False
+    if t is list:
+        return len(value) == len(loaded) and all(map(_same, value, loaded))
+    if t is dict:
+        return (
+            len(value) == len(loaded)
+            and all(type(k) is str for k in value)
+            and all(k in loaded and _same(v, loaded[k]) for k, v in value.items())
+        )
+    return bool(value == loaded)
+
+
 class DecodeError(ValueError):
     """A stored value is corrupt, tampered, unsigned where a signature is required, or of a
     format this configuration refuses (pickle without a key)."""
@@ -116,9 +133,11 @@ class Serializer:
 
         try:
             text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-            # JSON silently turns tuples into lists and int dict keys into strings; a value that
-            # would not read back equal is not JSON-safe (checked on the miss path only).
-            if json.loads(text) != value:
+            # JSON silently turns tuples into lists, int dict keys into strings and an IntEnum
+            # or str subclass into a plain int or str (equal, but not the same value: another
+            # process would read 1 where this one returned Color.RED); a value that would not
+            # read back with the same types is not JSON-safe (checked on the miss path only).
+            if not _same(value, json.loads(text)):
                 raise ValueError("value does not round-trip through JSON")
             payload = b"J" + text.encode("utf-8", "surrogatepass")
         except (TypeError, ValueError, RecursionError) as exc:
