@@ -81,3 +81,10 @@ def test_verify_reports_an_unusable_stub(modgen: ModuleFactory, capsys: pytest.C
     assert main(["lazy", "verify", pkg]) == 1
     err = capsys.readouterr().err
     assert f"BROKEN  module {pkg}" in err and "cannot read the stub" in err and "__init__.pyi" in err
+
+
+@pytest.mark.parametrize("module", ["", ".relative", "a b", "pkg..mod"])
+def test_cli_rejects_a_malformed_module_name_with_usage_exit_2(module: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["lazy", "verify", "json", module]) == 2
+    err = capsys.readouterr().err
+    assert f"MODULE must be an absolute dotted module name like 'myapp.models', got {module!r}" in err

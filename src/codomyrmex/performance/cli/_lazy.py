@@ -33,6 +33,11 @@ def register(parser: argparse.ArgumentParser) -> None:
 def run_verify(args: argparse.Namespace) -> int:
     from ..lazy._verify import verify
 
+    for module in args.modules:
+        if not all(part.isidentifier() for part in module.split(".")):
+            print(f"codomyrmex-perf lazy verify: MODULE must be an absolute dotted module name like "
+                  f"'myapp.models', got {module!r}", file=sys.stderr)  # fmt: skip
+            return 2
     results = verify(args.modules)
     broken = [r for r in results if not r.ok]
     for r in results:
