@@ -54,3 +54,15 @@ def test_is_eager_parses_the_variable(value: str, module: str, expected: bool, m
 def test_unset_variable_means_lazy(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(VAR, raising=False)
     assert is_eager("numpy") is False
+
+
+@pytest.mark.parametrize(("value", "bad"), [("numpy scipy", "numpy scipy"), ("json,numpy;scipy", "numpy;scipy"),
+                                            ("xml/dom", "xml/dom")])  # fmt: skip
+def test_a_malformed_pattern_is_a_configuration_error_naming_it(
+    value: str, bad: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from codomyrmex.performance.errors import ConfigurationError
+
+    monkeypatch.setenv(VAR, value)
+    with pytest.raises(ConfigurationError, match=f"{VAR} must be 1 .* got {value!r} \\(bad pattern {bad!r}\\)"):
+        lazy_import("json")

@@ -2,8 +2,9 @@
 
 ``1`` (or ``true``/``yes``/``on``/``all``/``*``) makes every lazy import eager; otherwise the value
 is a comma-separated list of glob patterns matched against the full module name
-(``numpy,scipy.*``). A CI job that sets it fails at the declaration of a broken import instead of
-at some later first use.
+(``numpy,scipy.*``); a pattern with other characters than those of module names and globs is a
+``ConfigurationError``. A CI job that sets it fails at the declaration of a broken import
+instead of at some later first use.
 
     >>> import os
     >>> os.environ["CODOMYRMEX_PERF_EAGER_IMPORTS"] = "xml.*"
@@ -34,7 +35,18 @@ def _patterns(raw: str) -> tuple[str, ...] | None:
         return None
     if value.lower() in _OFF:
         return ()
-    return tuple(p.strip() for p in value.split(",") if p.strip())
+    patterns = tuple(p.strip() for p in value.split(",") if p.strip())
+    for p in patterns:
+        # Only module-name and glob characters: "numpy scipy" or "numpy;scipy" would otherwise
+        # silently match nothing, and the CI job that set it would believe it checks something.
+        if not all(ch.isalnum() or ch in "_.*?[]!-" for ch in p):
+            from ..errors import ConfigurationError
+
+            raise ConfigurationError(
+                f"{ENV_VAR} must be 1 (every lazy import), 0, or comma-separated glob patterns of "
+                f"module names like 'numpy,scipy.*'; got {raw!r} (bad pattern {p!r})"
+            )
+    return patterns
 
 
 def is_eager(module: str) -> bool:
