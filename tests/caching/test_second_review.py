@@ -80,3 +80,28 @@ def test_json_refuses_values_that_would_read_back_with_other_types(value: Any) -
     assert Serializer().loads(Serializer().dumps([1, 2.5, True, None, {"a": "b"}])) == [
         1, 2.5, True, None, {"a": "b"},
     ]  # fmt: skip
+
+
+class _Unpicklable:
+    def __reduce__(self) -> Any:
+        raise RuntimeError("not picklable")
+
+
+def test_an_unpicklable_result_with_a_signing_key_is_returned_and_kept_in_memory(
+    tmp_path: Path, unique_name: str
+) -> None:
+    calls = []
+
+    @cached_function(name=unique_name, persist=tmp_path / "c.sqlite3", signing_key=b"k" * 16)
+    def f(x: int) -> Any:
+        calls.append(x)
+
+        def local() -> int:  # a local function: pickle raises AttributeError
+            return x
+
+        return local if x == 1 else _Unpicklable()
+
+    first, other = f(1), f(2)
+    assert (first(), type(other)) == (1, _Unpicklable)
+    assert (f(1), f(2)) == (first, other) and calls == [1, 2]  # memory hits
+    assert f.cache_stats().errors == {"disk/encode": 2}  # type: ignore[attr-defined]

@@ -148,7 +148,14 @@ class Serializer:
                 ) from exc
             import pickle
 
-            payload = b"P" + pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+            try:
+                payload = b"P" + pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+            except Exception as pexc:  # PicklingError, AttributeError (local objects), ...
+                # Not the caller's problem: the value stays in memory only (fail open).
+                raise NotSerializable(
+                    f"{type(value).__qualname__} value is neither JSON-safe nor picklable "
+                    f"({type(pexc).__name__}: {pexc}); it is kept in memory only"
+                ) from pexc
         if self._key is None:
             return payload
         import hashlib
