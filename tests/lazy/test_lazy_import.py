@@ -119,6 +119,19 @@ def test_repr_dir_inspect_stack_and_isinstance_do_not_import(modgen: ModuleFacto
     assert "not loaded" in repr(proxy)
 
 
+def test_copying_an_unloaded_proxy_fails_like_a_module_without_importing_it(modgen: ModuleFactory) -> None:
+    import copy
+    import pickle
+
+    name = modgen.module("copied", "VALUE = 1\n")
+    proxy = lazy_import(name)
+    for attempt in (copy.copy, copy.deepcopy, pickle.dumps, lambda m: copy.deepcopy({"module": m})):
+        with pytest.raises(TypeError, match="pickle"):  # as for any module object
+            attempt(proxy)
+    assert modgen.executions(name) == 0
+    assert name not in sys.modules
+
+
 def test_submodule_chain_of_a_real_package_is_bound_on_its_parent() -> None:
     minidom = lazy_import("xml.dom.minidom")
     doc = minidom.parseString("<root><a/></root>")

@@ -45,7 +45,7 @@ _NO_TRIGGER = frozenset({
     "__wrapped__", "__test__", "__signature__", "__text_signature__", "__origin__", "__func__",
     "__self__", "__code__", "__objclass__", "__isabstractmethod__", "__bases__", "__mro__",
     "__get__", "__call__", "__iter__", "__len__", "__fspath__", "__class_getitem__",
-    "__pytest_wrapped__", "_pytestfixturefunction", "__getstate__",
+    "__pytest_wrapped__", "_pytestfixturefunction", "__getstate__", "__deepcopy__", "__copy__",
 })  # fmt: skip
 
 _bootstrap: Any = getattr(importlib, "_bootstrap", None)
