@@ -65,6 +65,7 @@ def test_cli_reads_x_importtime_output_from_a_file_and_stdin(
 @pytest.mark.parametrize("argv", [
     ["importtime"], ["importtime", "--top", "0", "--", "-c", "pass"],
     ["importtime", "--min-ms", "-1", "--from-file", "x"],
+    ["importtime", "--min-ms", "nan", "--", "-c", "pass"], ["importtime", "--min-ms", "inf", "--", "-c", "pass"],
     ["importtime", "--from-file", "x", "--", "-c", "pass"],
     ["importtime", "--from-file", "/nonexistent/file"],
 ])  # fmt: skip

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import subprocess
 import sys
 import tempfile
@@ -44,8 +45,8 @@ def run(args: argparse.Namespace) -> int:
         python_args = python_args[1:]
     if args.top < 1:
         return _fail(f"--top must be an integer >= 1, got {args.top}")
-    if args.min_ms < 0:
-        return _fail(f"--min-ms must be a number >= 0, got {args.min_ms}")
+    if not math.isfinite(args.min_ms) or args.min_ms < 0:  # checked before the program runs
+        return _fail(f"--min-ms must be a finite number >= 0, got {args.min_ms}")
     if args.from_file and python_args:
         return _fail("give either --from-file or a program after --, not both")
     code = 0
