@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import enum
+import hashlib
+import hmac
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from codomyrmex.performance import CacheManager, cached_function
-from codomyrmex.performance.caching._serialize import NotSerializable, Serializer
+from codomyrmex.performance.caching._serialize import DecodeError, NotSerializable, Serializer
 
 
 class Color(enum.IntEnum):
@@ -105,3 +109,21 @@ def test_an_unpicklable_result_with_a_signing_key_is_returned_and_kept_in_memory
     assert (first(), type(other)) == (1, _Unpicklable)
     assert (f(1), f(2)) == (first, other) and calls == [1, 2]  # memory hits
     assert f.cache_stats().errors == {"disk/encode": 2}  # type: ignore[attr-defined]
+
+
+def test_a_row_nested_too_deep_to_parse_is_a_corrupt_row_not_a_crash(
+    tmp_path: Path, unique_name: str
+) -> None:
+    path = tmp_path / "c.sqlite3"
+    f = cached_function(name=unique_name, persist=path)(lambda x: x)
+    assert f(1) == 1
+    deep = b"J" + b"[" * 200_000 + b"]" * 200_000
+    with closing(sqlite3.connect(path)) as conn, conn:
+        assert conn.execute("UPDATE cache_entries SET value = ?", (deep,)).rowcount == 1
+    g = cached_function(name=unique_name, persist=path)(lambda x: x)  # fresh memory tier
+    assert g(1) == 1
+    assert g.cache_stats().errors == {"disk/decode": 1}  # type: ignore[attr-defined]
+    key = b"k" * 16  # the signed path too: a correctly signed but unparseable payload
+    data = b"S" + hmac.new(key, deep, hashlib.sha256).digest() + deep
+    with pytest.raises(DecodeError, match="corrupt JSON value"):
+        Serializer(key).loads(data)

@@ -175,7 +175,8 @@ class Serializer:
                 except StopIteration:
                     return _decode(text[1:])  # raises json.JSONDecodeError
                 return value if end == len(text) else _decode(text[1:])
-            except (UnicodeDecodeError, ValueError) as exc:
+            except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+                # (RecursionError: a row nested too deep to parse; we never write one)
                 raise DecodeError(f"corrupt JSON value: {exc}") from exc
         if not data:
             raise DecodeError("empty value")
@@ -200,7 +201,7 @@ class Serializer:
         if kind == b"J":
             try:
                 return _json_decode(payload.decode("utf-8", "surrogatepass"), 1)
-            except (UnicodeDecodeError, ValueError) as exc:
+            except (UnicodeDecodeError, ValueError, RecursionError) as exc:
                 raise DecodeError(f"corrupt JSON value: {exc}") from exc
         if kind == b"P" and self._key is not None:
             # Only reached after the MAC check above: the bytes were written with our key.
