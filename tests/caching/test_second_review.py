@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import hmac
+import re
 import sqlite3
 from contextlib import closing
 from pathlib import Path
@@ -14,6 +15,7 @@ import pytest
 
 from codomyrmex.performance import CacheManager, cached_function
 from codomyrmex.performance.caching._serialize import DecodeError, NotSerializable, Serializer
+from codomyrmex.performance.errors import CacheError
 
 
 class Color(enum.IntEnum):
@@ -127,3 +129,49 @@ def test_a_row_nested_too_deep_to_parse_is_a_corrupt_row_not_a_crash(
     data = b"S" + hmac.new(key, deep, hashlib.sha256).digest() + deep
     with pytest.raises(DecodeError, match="corrupt JSON value"):
         Serializer(key).loads(data)
+
+
+def test_a_redis_client_that_decodes_responses_is_refused(redis_url: str) -> None:
+    import redis
+
+    client = redis.Redis.from_url(redis_url, decode_responses=True)
+    message = (
+        "redis must be a client with decode_responses=False, got a Redis with "
+        "decode_responses=True; the cache stores bytes: pass a client made without it, or a "
+        "redis:// URL"
+    )
+    with pytest.raises(CacheError, match=f"^{re.escape(message)}$"):
+        cached_function(redis=client)
+    with pytest.raises(CacheError, match=f"^{re.escape(message)}$"):
+        CacheManager(redis=client)
+    client.close()
+
+
+def test_an_asyncio_redis_client_is_refused(redis_url: str) -> None:
+    import redis.asyncio
+
+    client = redis.asyncio.Redis.from_url(redis_url)
+    with pytest.raises(TypeError, match=r"^redis must be a synchronous redis-py client"):
+        cached_function(redis=client)
+
+
+def test_a_plain_redis_client_is_used_by_another_cache_of_the_same_name(
+    redis_url: str, unique_name: str
+) -> None:
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    calls: list[int] = []
+
+    def make() -> Any:
+        @cached_function(name=unique_name, redis=client, retry_after=0)
+        def f(x: int) -> int:
+            calls.append(x)
+            return x
+
+        return f
+
+    a, b = make(), make()
+    assert (a(1), b(1), calls) == (1, 1, [1])
+    assert b.cache_stats().redis_hits == 1  # type: ignore[attr-defined]
+    client.close()

@@ -80,6 +80,26 @@ def _glob_escape(text: str) -> str:
     return "".join("\\" + c if c in "*?[]\\" else c for c in text)
 
 
+def _check_client(client: Any) -> None:
+    """Refuse a client whose replies this tier cannot read: every operation would fail (counted,
+    logged once) and the tier would never hit, which is easy to miss."""
+    module = type(client).__module__ or ""
+    if module.startswith("redis.asyncio"):
+        raise TypeError(
+            f"redis must be a synchronous redis-py client (redis.Redis), got a "
+            f"{module}.{type(client).__name__}: the cache calls Redis synchronously from sync "
+            "and async functions alike"
+        )
+    get_kwargs = getattr(client, "get_connection_kwargs", None)
+    kwargs = get_kwargs() if callable(get_kwargs) else {}
+    if isinstance(kwargs, dict) and kwargs.get("decode_responses"):
+        raise CacheError(
+            f"redis must be a client with decode_responses=False, got a {type(client).__name__} "
+            "with decode_responses=True; the cache stores bytes: pass a client made without "
+            "it, or a redis:// URL"
+        )
+
+
 class RedisTier:
     """Bytes by stable key in Redis. ``target`` is a ``redis://`` URL or a redis-py client."""
 
@@ -105,6 +125,7 @@ class RedisTier:
             )
             self.owned = True
         elif all(hasattr(target, m) for m in ("get", "set", "delete", "eval")):
+            _check_client(target)
             self.client = target
             self.owned = False
         else:
