@@ -9,11 +9,21 @@ import subprocess
 import sys
 import threading
 import time
+from typing import Any
 
 import pytest
 
 from codomyrmex.performance import profile_imports
-from codomyrmex.performance.importtime import ImportProfile, install, is_active, parse_importtime
+from codomyrmex.performance.errors import ConfigurationError
+from codomyrmex.performance.importtime import (
+    ImportProfile,
+    export_spans,
+    install,
+    is_active,
+    package_times,
+    parse_importtime,
+    record_metrics,
+)
 from tests.lazy._modgen import ModuleFactory
 
 
@@ -139,6 +149,23 @@ def test_bad_arguments_are_rejected() -> None:
         prof.slowest(3, by="wall")
     with pytest.raises(ValueError, match="min_ms"):
         prof.report(min_ms=-1)
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("garbage", "not a codomyrmex-importtime JSON document: Expecting value"),
+    ('{"format": "codomyrmex-importtime", "records": [{"module": "a", "parent": 5}]}',
+     "record 0 \\('a'\\) names parent 5, which is not an earlier record"),
+    ('{"format": "codomyrmex-importtime", "records": [{"module": "a"}]}', "malformed .*KeyError: 'cumulative_ns'"),
+])  # fmt: skip
+def test_from_json_of_something_else_is_a_configuration_error_saying_what(text: str, message: str) -> None:
+    with pytest.raises(ConfigurationError, match=message):
+        ImportProfile.from_json(text)
+
+
+@pytest.mark.parametrize("call", [export_spans, package_times, record_metrics])
+def test_export_functions_name_a_profile_of_the_wrong_type(call: Any) -> None:
+    with pytest.raises(TypeError, match=r"profile must be an ImportProfile .* got 'prof.json' \(str\)"):
+        call("prof.json")
 
 
 ACCURACY = """

@@ -88,3 +88,10 @@ def test_cli_rejects_a_malformed_module_name_with_usage_exit_2(module: str, caps
     assert main(["lazy", "verify", "json", module]) == 2
     err = capsys.readouterr().err
     assert f"MODULE must be an absolute dotted module name like 'myapp.models', got {module!r}" in err
+
+
+def test_verify_rejects_a_bare_string_instead_of_iterating_its_characters() -> None:
+    with pytest.raises(TypeError, match=r"modules must be a list of module names .* got 'json'"):
+        verify("json")
+    with pytest.raises(TypeError, match=r"modules must hold module names \(str\), got 3"):
+        verify(["json", 3])  # type: ignore[list-item]

@@ -47,6 +47,15 @@ def _attributes(rec: ImportRecord, self_ns: int, folded: int) -> dict[str, Any]:
     return attrs
 
 
+def _check_profile(profile: Any) -> ImportProfile:
+    if not isinstance(profile, ImportProfile):
+        raise TypeError(
+            f"profile must be an ImportProfile (from profile_imports() or parse_importtime()), "
+            f"got {profile!r} ({type(profile).__name__})"
+        )
+    return profile
+
+
 def export_spans(
     profile: ImportProfile,
     *,
@@ -63,6 +72,7 @@ def export_spans(
     """
     from ..telemetry import names, recording
 
+    _check_profile(profile)
     min_ms = check_non_negative_number("min_duration_ms", min_duration_ms, unit="milliseconds")
     min_ns = int(min_ms * 1e6)
     if any(r.start_time_ns is None for r in profile.records):
@@ -112,7 +122,7 @@ def package_times(profile: ImportProfile) -> dict[str, tuple[int, int]]:
     nesting is not counted twice while the dependencies it pulls in are included.
     """
     out: dict[str, tuple[int, int]] = {}
-    for rec in profile.records:
+    for rec in _check_profile(profile).records:
         if rec.cached:
             continue
         self_ns, cumulative_ns = out.get(rec.package, (0, 0))
@@ -136,6 +146,7 @@ def record_metrics(
     from ..telemetry import recording
     from ..telemetry.stats import default_registry
 
+    _check_profile(profile)
     if top_k is None:
         top_k = env.get_int("CODOMYRMEX_PERF_IMPORT_TOP_K") or 20
     check_positive_int("top_k", top_k)

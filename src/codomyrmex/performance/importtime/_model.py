@@ -225,11 +225,26 @@ class ImportProfile:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ImportProfile:
+        """The profile that :meth:`to_dict` wrote; anything else raises ``ConfigurationError``."""
+        from ..errors import ConfigurationError
+
         if not isinstance(data, dict) or data.get("format") != "codomyrmex-importtime":
-            raise ValueError("not a codomyrmex-importtime JSON document (missing format marker)")
+            raise ConfigurationError("not a codomyrmex-importtime JSON document (missing format marker)")
+        try:
+            return cls._from_rows(data)
+        except (KeyError, IndexError, TypeError, ValueError) as exc:
+            raise ConfigurationError(
+                f"malformed codomyrmex-importtime JSON document: {type(exc).__name__}: {exc}"
+            ) from None
+
+    @classmethod
+    def _from_rows(cls, data: dict[str, Any]) -> ImportProfile:
         records: list[ImportRecord] = []
         for row in data["records"]:
             parent_index = row.get("parent")
+            if parent_index is not None and not 0 <= parent_index < len(records):
+                raise IndexError(f"record {len(records)} ({row.get('module')!r}) names parent {parent_index!r}, "
+                                 "which is not an earlier record")  # fmt: skip
             parent = records[parent_index] if parent_index is not None else None
             rec = ImportRecord(
                 row["module"], parent=parent,
@@ -246,7 +261,14 @@ class ImportProfile:
         return cls(records, source=str(data.get("source", "recorder")))
 
     @classmethod
-    def from_json(cls, text: str) -> ImportProfile:
+    def from_json(cls, text: str | bytes) -> ImportProfile:
+        """The profile that :meth:`to_json` wrote; anything else raises ``ConfigurationError``."""
         import json
 
-        return cls.from_dict(json.loads(text))
+        from ..errors import ConfigurationError
+
+        try:
+            data = json.loads(text)
+        except (TypeError, ValueError) as exc:  # JSONDecodeError is a ValueError
+            raise ConfigurationError(f"not a codomyrmex-importtime JSON document: {exc}") from None
+        return cls.from_dict(data)

@@ -94,6 +94,8 @@ def lazy_import(name: str, package: str | None = None, *, check: bool = False) -
         [1]
     """
     absolute = _absolute_name("name", name, package)
+    if not isinstance(check, bool):
+        raise TypeError(f"check must be True or False, got {check!r} ({type(check).__name__})")
     declared_at, globals_ = declared_site(1)
     return _declare(absolute, declared_at, globals_, check, sys._getframe(1))
 

@@ -158,8 +158,12 @@ def find_targets(module: str) -> tuple[Path | None, list[tuple[str, int]], str]:
 
 def verify(modules: Iterable[str]) -> list[LazyTarget]:
     """Every lazy target declared by ``modules``, each checked with :func:`find_spec_no_exec`."""
+    if isinstance(modules, str) or not isinstance(modules, Iterable):
+        raise TypeError(f"modules must be a list of module names (e.g. ['myapp.models']), got {modules!r}")
     results: list[LazyTarget] = []
     for module in modules:
+        if not isinstance(module, str):
+            raise TypeError(f"modules must hold module names (str), got {module!r} in {modules!r}")
         path, targets, error = find_targets(module)
         if error:  # the module (or its attach_stub's .pyi) could not be read
             results.append(LazyTarget(module, None, str(path or module), False, error))
