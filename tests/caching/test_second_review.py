@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from codomyrmex.performance import CacheManager, cached_function
+from codomyrmex.performance.caching import SQLiteTier
 from codomyrmex.performance.caching._serialize import DecodeError, NotSerializable, Serializer
 from codomyrmex.performance.errors import CacheError
 
@@ -175,3 +176,18 @@ def test_a_plain_redis_client_is_used_by_another_cache_of_the_same_name(
     assert (a(1), b(1), calls) == (1, 1, [1])
     assert b.cache_stats().redis_hits == 1  # type: ignore[attr-defined]
     client.close()
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="counts /proc/self/fd")
+def test_a_connection_that_fails_to_set_up_is_closed(tmp_path: Path) -> None:
+    path = tmp_path / "c.sqlite3"
+    tier = SQLiteTier(path)
+    tier.close()
+    for leftover in tmp_path.iterdir():
+        leftover.unlink()
+    path.write_bytes(b"this is not a database" * 100)  # replaced after the tier was built
+    before = len(list(Path("/proc/self/fd").iterdir()))
+    for _ in range(20):
+        with pytest.raises(sqlite3.DatabaseError, match="file is not a database"):
+            tier.get("k")
+    assert len(list(Path("/proc/self/fd").iterdir())) == before

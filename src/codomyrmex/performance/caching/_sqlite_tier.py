@@ -122,11 +122,17 @@ class SQLiteTier:
         conn = sqlite3.connect(
             self.path, timeout=self.busy_timeout, isolation_level=None, check_same_thread=False
         )
-        conn.execute(f"PRAGMA busy_timeout={int(self.busy_timeout * 1000)}")
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable across app crashes
-        conn.execute(_SCHEMA)
-        conn.execute(_TAGS_SCHEMA)
+        try:
+            conn.execute(f"PRAGMA busy_timeout={int(self.busy_timeout * 1000)}")
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable across app crashes
+            conn.execute(_SCHEMA)
+            conn.execute(_TAGS_SCHEMA)
+        except BaseException:
+            # (a locked or corrupt file) Not kept: close it, or every retry of a failing tier
+            # would leave one more open connection and file descriptor behind.
+            conn.close()
+            raise
         # The thread-local slot also holds a sentinel whose finalizer closes the connection
         # when the thread ends (CPython clears a dead thread's locals): 100 short-lived worker
         # threads must not leave 100 open connections and their file descriptors behind.
