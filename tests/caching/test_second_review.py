@@ -191,3 +191,37 @@ def test_a_connection_that_fails_to_set_up_is_closed(tmp_path: Path) -> None:
         with pytest.raises(sqlite3.DatabaseError, match="file is not a database"):
             tier.get("k")
     assert len(list(Path("/proc/self/fd").iterdir())) == before
+
+
+def test_invalidate_reaches_redis_while_its_breaker_is_open(
+    redis_url: str, unique_name: str
+) -> None:
+    import redis
+
+    admin = redis.Redis.from_url(redis_url)
+    calls: list[int] = []
+
+    def make() -> Any:
+        @cached_function(name=unique_name, redis=redis_url, retry_after=3600)
+        def f(x: int) -> int:
+            calls.append(x)
+            return x * 10
+
+        return f
+
+    f = make()
+    assert f(1) == 10  # written to Redis
+    memory = admin.config_get("maxmemory")["maxmemory"]
+    policy = admin.config_get("maxmemory-policy")["maxmemory-policy"]
+    admin.config_set("maxmemory-policy", "noeviction")
+    admin.config_set("maxmemory", 1)  # writes now fail with OOM: the breaker opens
+    try:
+        assert f(2) == 20
+        # (the lease is the first write: it fails, and the value write is skipped)
+        assert f.cache_stats().errors == {"redis/lease": 1}  # type: ignore[attr-defined]
+    finally:
+        admin.config_set("maxmemory", memory)
+        admin.config_set("maxmemory-policy", policy)
+    assert f.invalidate(1) is True  # Redis is fine again; the breaker is still open
+    assert make()(1) == 10 and calls == [1, 2, 1]  # another cache computes: no stale copy
+    admin.close()

@@ -119,10 +119,16 @@ class SharedTiers:
             self._down_until[tier] = time.monotonic() + self.retry_after
         self._warn_once(tier, type(exc).__name__, exc)
 
-    def _call(self, tier: Any, op: str, fn: Callable[..., Any], *args: Any) -> Any:
-        """``fn(*args)`` or :data:`MISSING` when the tier fails (counted, logged once)."""
+    def _call(
+        self, tier: Any, op: str, fn: Callable[..., Any], *args: Any, always: bool = False
+    ) -> Any:
+        """``fn(*args)`` or :data:`MISSING` when the tier fails (counted, logged once).
+
+        ``always``: ask the tier even while its breaker is open. For deletes: skipping one
+        would leave the invalidated value to be served (here and by other processes) once the
+        tier is back, and nothing would count it."""
         until = self._down_until.get(tier.name)
-        if until is not None:
+        if until is not None and not always:
             if time.monotonic() < until:
                 return MISSING
             self._down_until.pop(tier.name, None)
@@ -256,7 +262,7 @@ class SharedTiers:
         out: set[str] = set()
         for tier in self.tiers:
             for tag in tags:
-                keys = self._call(tier, "get", tier.pop_tag, self._tag_key(tag))
+                keys = self._call(tier, "get", tier.pop_tag, self._tag_key(tag), always=True)
                 if keys is not MISSING:
                     out.update(keys)
         return out
@@ -266,11 +272,11 @@ class SharedTiers:
 
     def delete(self, skey: str) -> None:
         for tier in self.tiers:
-            self._call(tier, "delete", tier.delete, skey)
+            self._call(tier, "delete", tier.delete, skey, always=True)
 
     def clear(self) -> None:
         for tier in self.tiers:
-            self._call(tier, "clear", tier.clear, self.namespace + ":")
+            self._call(tier, "clear", tier.clear, self.namespace + ":", always=True)
 
     # -- the Redis lease ----------------------------------------------------------------------
     def lease(self, skey: str) -> Steps:
@@ -311,7 +317,10 @@ class SharedTiers:
 
     def release(self, skey: str | None, token: str | None) -> None:
         if token is not None and skey is not None and self.redis is not None:
-            self._call(self.redis, "lease", self.redis.release, skey + ":lease", token)
+            # always: a lease left behind would make other processes wait for lease_wait
+            self._call(
+                self.redis, "lease", self.redis.release, skey + ":lease", token, always=True
+            )
 
     def close(self) -> None:
         for tier in self.tiers:
