@@ -101,6 +101,69 @@ def test_racing_threads_run_the_body_once_and_all_get_the_attribute(modgen: Modu
     assert modgen.executions(name) == 1
 
 
+def test_another_thread_waits_for_a_load_in_progress_instead_of_reading_a_half_filled_module(
+    modgen: ModuleFactory,
+) -> None:
+    gate = modgen.module("gate", "import threading\nin_body = threading.Event()\nrelease = threading.Event()\n")
+    name = modgen.module("halfway", (
+        f"import {gate} as gate\n"
+        "def get():\n    return READY\n"  # defined before the global it returns
+        "gate.in_body.set()\ngate.release.wait()\nREADY = 'ready'\n"
+    ))  # fmt: skip
+    g = importlib.import_module(gate)
+    proxy = lazy_import(name)
+    results: dict[str, Any] = {}
+
+    def run(key: str, fn: Any) -> None:
+        try:
+            results[key] = fn()
+        except BaseException as exc:  # report, don't hide, a failure in a thread
+            results[key] = exc
+
+    loader = threading.Thread(target=run, args=("loader", lambda: proxy.READY))
+    loader.start()
+    g.in_body.wait()  # the body runs in `loader` and has defined get() but not READY
+    assert "not loaded" in repr(proxy) and "get" in dir(proxy)  # introspection never waits
+    reader = threading.Thread(target=run, args=("reader", lambda: proxy.get()))
+    reader.start()
+    g.release.set()
+    loader.join()
+    reader.join()
+    assert results == {"loader": "ready", "reader": "ready"}
+    assert modgen.executions(name) == 1
+
+
+def test_a_thread_waiting_for_a_failed_load_retries_it(modgen: ModuleFactory) -> None:
+    gate = modgen.module("gate2", "import threading\nin_body = threading.Event()\nrelease = threading.Event()\nruns = []\n")
+    name = modgen.module("failonce", (
+        f"import {gate} as gate\ngate.runs.append(1)\nEARLY = 'early'\n"
+        "if len(gate.runs) == 1:\n    gate.in_body.set()\n    gate.release.wait()\n    raise RuntimeError('first run fails')\n"
+        "LATE = 'late'\n"
+    ))  # fmt: skip
+    g = importlib.import_module(gate)
+    proxy = lazy_import(name)
+    results: dict[str, Any] = {}
+
+    def run(key: str, fn: Any) -> None:
+        try:
+            results[key] = fn()
+        except BaseException as exc:  # report, don't hide, a failure in a thread
+            results[key] = exc
+
+    loader = threading.Thread(target=run, args=("loader", lambda: proxy.LATE))
+    loader.start()
+    g.in_body.wait()
+    reader = threading.Thread(target=run, args=("reader", lambda: proxy.EARLY))
+    reader.start()
+    g.release.set()
+    loader.join()
+    reader.join()
+    assert isinstance(results["loader"], LazyImportError) and "first run fails" in str(results["loader"])
+    assert results["reader"] == "early"
+    assert g.runs == [1, 1]  # the reader ran the body again: its value is from a complete load
+    assert proxy.LATE == "late" and g.runs == [1, 1]
+
+
 def test_repr_dir_inspect_stack_and_isinstance_do_not_import(modgen: ModuleFactory) -> None:
     name = modgen.module("introspect", "VALUE = 1\n")
     proxy = lazy_import(name)

@@ -22,7 +22,7 @@ from typing import Any, Generic, TypeVar, overload
 from .._validation import check_callable, check_non_empty_str
 from ..errors import LazyImportError
 from ._eager import is_eager
-from ._proxy import LazyModule, declared_site, load_module, new_proxy
+from ._proxy import LazyModule, declared_site, load_module, namespace, new_proxy
 from ._spec import find_spec_no_exec
 
 __all__ = ["LazyFunction", "LazyLoader", "get_lazy_loader", "lazy_function", "lazy_import"]
@@ -177,7 +177,7 @@ class LazyLoader(Generic[T]):
         if self._value is not _UNSET:
             return True
         proxy = self._proxy
-        return proxy is not None and "__lazy_state__" not in proxy.__dict__
+        return proxy is not None and "__lazy_state__" not in namespace(proxy)
 
     def __getattr__(self, attr: str) -> Any:
         if attr.startswith("_"):

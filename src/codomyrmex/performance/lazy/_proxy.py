@@ -35,7 +35,7 @@ from typing import Any
 
 from ..errors import LazyImportError
 
-__all__ = ["LazyModule", "active_recorder", "count_lazy_import", "load_module", "new_proxy"]
+__all__ = ["LazyModule", "active_recorder", "count_lazy_import", "load_module", "namespace", "new_proxy"]
 
 _STATE = "__lazy_state__"
 
@@ -51,6 +51,8 @@ _NO_TRIGGER = frozenset({
 _bootstrap: Any = getattr(importlib, "_bootstrap", None)
 _ModuleLockManager: Any = getattr(_bootstrap, "_ModuleLockManager", None)
 _load_unlocked: Any = getattr(_bootstrap, "_load_unlocked", None)
+_lock_unlock_module: Any = getattr(_bootstrap, "_lock_unlock_module", None)
+_module_getattribute = types.ModuleType.__getattribute__
 _locks_guard = threading.Lock()
 _locks: dict[str, threading.RLock] = {}
 
@@ -110,14 +112,47 @@ class LazyModule(types.ModuleType):
         return getattr(module, attr)
 
     def __dir__(self) -> list[str]:
-        if _STATE in self.__dict__:
-            return sorted(k for k in self.__dict__ if k != _STATE)
-        return sorted(self.__dict__)
+        d = namespace(self)
+        return sorted(k for k in d if k != _STATE)
 
     def __repr__(self) -> str:
-        state: _State | None = self.__dict__.get(_STATE)
-        name = state.name if state is not None else self.__dict__.get("__name__")
+        d = namespace(self)
+        state: _State | None = d.get(_STATE)
+        name = state.name if state is not None else d.get("__name__")
         return f"<lazy module {name!r} (not loaded)>"
+
+
+class _LoadingModule(LazyModule):
+    """The class of a proxy while its module body runs. Another thread that reaches it waits
+    for the load to end, as a plain ``import`` of a module being imported does, instead of
+    reading a half-filled namespace (a function defined before a global it uses). The loading
+    thread itself reads the namespace as it is, as a module body does."""
+
+    __slots__ = ()
+
+    def __getattribute__(self, attr: str) -> Any:
+        state: _State | None = _module_getattribute(self, "__dict__").get(_STATE)
+        if state is not None and state.loading_thread not in (None, threading.get_ident()):
+            _wait_for_load(state.name)
+            if type(self) is not _LoadingModule:  # loaded (or failed and reset): look again
+                return getattr(self, attr)
+            # still loading: a cross-thread import cycle, which gets the unfinished module
+        return _module_getattribute(self, attr)
+
+
+def namespace(proxy: types.ModuleType) -> dict[str, Any]:
+    """The proxy's ``__dict__``, read without waiting for a load running in another thread."""
+    return _module_getattribute(proxy, "__dict__")  # type: ignore[no-any-return]
+
+
+def _wait_for_load(name: str) -> None:
+    """Wait until the thread importing ``name`` is done; return at once when waiting would close
+    a cross-thread import cycle (what ``_find_and_load`` does for a module being imported)."""
+    if _lock_unlock_module is not None:
+        _lock_unlock_module(name)
+        return
+    with _module_lock(name):  # pragma: no cover - interpreters without importlib's module locks
+        pass
 
 
 def _alias_class(target: object) -> type[types.ModuleType]:
@@ -193,7 +228,7 @@ def load_module(proxy: LazyModule, use_frame: types.FrameType | None) -> types.M
 
     ``use_frame`` is the frame of the first use, named in the error if the import fails.
     """
-    state: _State | None = proxy.__dict__.get(_STATE)
+    state: _State | None = namespace(proxy).get(_STATE)
     if state is None:
         return proxy
     with _module_lock(state.name):
@@ -205,6 +240,7 @@ def load_module(proxy: LazyModule, use_frame: types.FrameType | None) -> types.M
         recorder = active_recorder()
         record = recorder.begin(state.name, "first_use", used_at) if recorder else None
         state.loading_thread = threading.get_ident()
+        _set_class(proxy, _LoadingModule)
         try:
             module = _import_into(proxy, state.name)
         except BaseException as exc:
@@ -278,6 +314,7 @@ def _reset(proxy: LazyModule, state: _State) -> None:
     d.clear()
     d.update(__name__=state.name, __doc__=None, __package__=None, __loader__=None, __spec__=None)
     d[_STATE] = state
+    _set_class(proxy, LazyModule)
 
 
 def _finish(
