@@ -225,3 +225,16 @@ def test_invalidate_reaches_redis_while_its_breaker_is_open(
     assert f.invalidate(1) is True  # Redis is fine again; the breaker is still open
     assert make()(1) == 10 and calls == [1, 2, 1]  # another cache computes: no stale copy
     admin.close()
+
+
+def test_clearing_a_cache_leaves_a_cache_named_with_its_name_and_a_colon(tmp_path: Path) -> None:
+    path = tmp_path / "c.sqlite3"
+    manager = CacheManager(persist=path)
+    manager.get_cache("users").set("k", "old")
+    manager.get_cache("users:v2").set("k", "new")
+    manager.clear_cache("users")
+    fresh = CacheManager(persist=path)  # reads the file: memory of `manager` does not count
+    assert (fresh.get_cache("users").get("k"), fresh.get_cache("users:v2").get("k")) == (
+        None,
+        "new",
+    )

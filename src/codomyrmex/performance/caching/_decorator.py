@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar, overload
 from ..errors import CacheError
 from ..telemetry.stats import default_registry
 from ._core import TieredCache
-from ._keys import l1_key
+from ._keys import l1_key, name_part
 from ._options import (
     check_bool,
     check_exceptions,
@@ -307,7 +307,7 @@ def _build(
             cache_name, policy=policy, max_size=store_size, ttl=ttl, per_entry=per_entry,
             exception_ttl=exception_ttl, cache_none=cache_none, timer=timer, disk=disk,
             redis=rtier, serializer=serializer,
-            namespace=f"{prefix if prefix is not None else 'codomyrmex:'}{cache_name}",
+            namespace=f"{prefix if prefix is not None else 'codomyrmex:'}{name_part(cache_name)}",
             lease_ms=lease_ms, lease_wait=lease_wait, retry_after=retry_after,
             stats=stats, lock=lock, load_lock=load_lock,
         )  # fmt: skip

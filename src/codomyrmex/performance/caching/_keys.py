@@ -31,6 +31,7 @@ __all__ = [
     "canonical",
     "encoded_key",
     "l1_key",
+    "name_part",
     "stable_key",
 ]
 
@@ -121,6 +122,15 @@ def canonical(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> str:
         out.append("K")
         _encode(dict(kwargs), out)
     return "".join(out)
+
+
+def name_part(name: str) -> str:
+    """A cache name as it appears in shared-tier keys: ``:`` (the separator) escaped, so that
+    the keys of cache ``a`` never start with another cache's prefix (clearing ``a`` must not
+    delete the entries of ``a:b``)."""
+    if ":" not in name and "%" not in name:
+        return name
+    return name.replace("%", "%25").replace(":", "%3A")
 
 
 def stable_key(namespace: str, encoding: str) -> str:

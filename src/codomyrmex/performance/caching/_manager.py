@@ -27,7 +27,7 @@ from typing import Any
 
 from ..errors import CacheError
 from ._core import TieredCache
-from ._keys import EncodedKey, KeyEncodingError, canonical
+from ._keys import EncodedKey, KeyEncodingError, canonical, name_part
 from ._options import (
     check_bool,
     check_max_size,
@@ -275,7 +275,7 @@ class CacheManager:
                 core = TieredCache(
                     name, policy=self.policy, max_size=self.max_memory_items, ttl=self.default_ttl,
                     per_entry=True, timer=self._timer, disk=self._disk, redis=self._redis,
-                    serializer=self._serializer, namespace=f"{self.key_prefix}{name}",
+                    serializer=self._serializer, namespace=f"{self.key_prefix}{name_part(name)}",
                     lease_ms=self._lease[0], lease_wait=self._lease[1],
                     retry_after=self._retry_after,
                 )  # fmt: skip

@@ -26,7 +26,7 @@ from hashlib import blake2b
 from typing import Any
 
 from ..telemetry.stats import CacheStats
-from ._keys import KeyEncodingError
+from ._keys import KeyEncodingError, name_part
 from ._missing import MISSING
 from ._redis_tier import RedisTier
 from ._serialize import DecodeError, NotSerializable, Serializer, UntrustedValue
@@ -76,7 +76,7 @@ class SharedTiers:
         self.redis = redis
         self.tiers: tuple[Any, ...] = tuple(t for t in (disk, redis) if t is not None)
         self.serializer = serializer or Serializer()
-        self.namespace = namespace or f"codomyrmex:{name}"
+        self.namespace = namespace or f"codomyrmex:{name_part(name)}"
         self._prefix = self.namespace + ":"
         self.value_ttl = value_ttl
         self.lease_ms = lease_ms
