@@ -157,6 +157,18 @@ def test_python_m_missing_script_exits_2_naming_it(tmp_path: Path) -> None:
     assert f"can't open file {str(missing)!r}" in run.stderr
 
 
+def test_python_m_gives_a_script_the_sys_path_python_gives_it(tmp_path: Path) -> None:
+    script_dir = tmp_path / "scripts"
+    script_dir.mkdir()
+    script = script_dir / "where.py"
+    script.write_text("import os, sys\nprint(sys.path[0], os.getcwd() in sys.path)\n")
+    direct = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, cwd=tmp_path, check=True)
+    profiled = subprocess.run([sys.executable, "-m", "codomyrmex.performance.importtime", str(script)],
+                              capture_output=True, text=True, cwd=tmp_path, check=True)  # fmt: skip
+    assert direct.stdout == f"{script_dir} False\n"
+    assert profiled.stdout == direct.stdout
+
+
 def test_all_lists_exactly_the_public_names() -> None:
     public = {n for n in dir(importtime) if not n.startswith("_") and n != "annotations"}
     assert set(importtime.__all__) == public

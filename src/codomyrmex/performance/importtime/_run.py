@@ -85,7 +85,17 @@ def parse_args(argv: list[str]) -> Options:
     raise ConfigurationError(f"no program given; {USAGE}")
 
 
-def _run(opts: Options) -> None:
+def _set_path0(entry: str, replace: bool) -> None:
+    """Put what python puts first on ``sys.path`` for this kind of program: the script's
+    directory, or ``""`` for ``-c``. Under ``python -m`` (``replace``) the entry python put there
+    for *us* is the working directory, which a script run directly would not see."""
+    if replace and sys.path:
+        sys.path[0] = entry
+    else:
+        sys.path.insert(0, entry)
+
+
+def _run(opts: Options, replace_path0: bool = False) -> None:
     import runpy
 
     if opts.kind == "module":
@@ -93,11 +103,11 @@ def _run(opts: Options) -> None:
         runpy.run_module(opts.target, run_name="__main__", alter_sys=True)
     elif opts.kind == "script":
         sys.argv = [opts.target, *opts.args]
-        sys.path.insert(0, os.path.dirname(os.path.abspath(opts.target)))
+        _set_path0(os.path.dirname(os.path.abspath(opts.target)), replace_path0)
         runpy.run_path(opts.target, run_name="__main__")
     else:
         sys.argv = ["-c", *opts.args]
-        sys.path.insert(0, "")
+        _set_path0("", replace_path0)
         code = compile(opts.target, "<string>", "exec")
         # A real __main__ module, as runpy gives -m and scripts: pickle, multiprocessing and
         # `import __main__` look the program's globals up there.
@@ -140,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     profile = install()
     code = 0
     try:
-        _run(opts)
+        _run(opts, replace_path0=argv is None)  # argv None: this process is `python -m` us
     except SystemExit as exc:
         code = _exit_code(exc)
     finally:
