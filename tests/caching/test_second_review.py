@@ -238,3 +238,19 @@ def test_clearing_a_cache_leaves_a_cache_named_with_its_name_and_a_colon(tmp_pat
         None,
         "new",
     )
+
+
+def test_a_bound_method_is_cached_like_a_function(unique_name: str) -> None:
+    class Svc:
+        def __init__(self) -> None:
+            self.calls: list[int] = []
+
+        def compute(self, x: int) -> int:
+            self.calls.append(x)
+            return x * 2
+
+    svc = Svc()
+    f = cached_function(name=unique_name)(svc.compute)
+    assert (f(5), f(5), f(6)) == (10, 10, 12)
+    assert svc.calls == [5, 6]
+    assert f.cache_info() == (1, 2, 1024, 2)  # type: ignore[attr-defined]

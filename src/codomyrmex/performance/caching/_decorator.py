@@ -121,6 +121,10 @@ def _refuse_generators(fn: Callable[..., Any], qualname: str) -> None:
 
 def _is_method(fn: Callable[..., Any]) -> bool:
     # A function defined in a class body whose first parameter is ``self``: cache per instance.
+    # Not an already bound method (``cached_function(obj.method)``, as with lru_cache): its
+    # ``self`` is bound, so the first argument of a call is an ordinary argument.
+    if isinstance(fn, MethodType):
+        return False
     code = getattr(fn, "__code__", None)
     qualname = getattr(fn, "__qualname__", "")
     return (
