@@ -6,7 +6,8 @@ here so that a failure is handled in one way: the error is counted
 the call carries on as a tier miss. After a backend failure (Redis down, SQLite file locked
 past its busy timeout) the tier is skipped for ``retry_after`` seconds (a circuit breaker: a
 down server or a locked file is not asked on every call); then it is simply used again,
-redis-py reconnecting on its own.
+redis-py reconnecting on its own. The breaker skips reads and writes only: deletes, clears, tag
+pops and lease releases are always sent (a skipped one would leave a stale value or a lease).
 
     >>> from codomyrmex.performance.telemetry.stats import CacheStats
     >>> import threading
