@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from codomyrmex.performance import LazyImportError, LazyLoader, get_lazy_loader, lazy_function
+from codomyrmex.performance.lazy import LazyFunction
 from tests.lazy._modgen import ModuleFactory
 
 
@@ -128,3 +129,23 @@ def test_lazy_function_arguments_are_validated() -> None:
         lazy_function("json", "1abc")
     with pytest.raises(TypeError):
         lazy_function(None, "dumps")  # type: ignore[arg-type]
+
+
+def _factory() -> dict[str, str]:
+    return {"built": "here"}
+
+
+def test_lazy_function_and_loaders_pickle_and_deepcopy_as_what_they_stand_for(modgen: ModuleFactory) -> None:
+    import copy
+    import pickle
+
+    name = modgen.module("pick", "def add(a, b):\n    return a + b\n")
+    add = lazy_function(name, "add")
+    for clone in (pickle.loads(pickle.dumps(add)), copy.deepcopy(add)):
+        assert isinstance(clone, LazyFunction) and clone(2, 3) == 5
+    assert modgen.executions(name) == 1  # the clones resolve the same module, imported once
+    assert add(1, 1) == 2 and pickle.loads(pickle.dumps(add))(2, 2) == 4  # resolved ones too
+    module_loader = pickle.loads(pickle.dumps(LazyLoader(name)))
+    assert module_loader.name == name and module_loader.load().add(1, 2) == 3
+    resource = copy.deepcopy(LazyLoader(loader=_factory))
+    assert not resource.is_loaded() and resource.load() == {"built": "here"}

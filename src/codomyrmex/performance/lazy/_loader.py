@@ -189,10 +189,21 @@ class LazyLoader(Generic[T]):
             value = self._load(sys._getframe(1))
         return getattr(value, attr)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled (multiprocessing, copy.deepcopy) as what it was declared as: the other side
+        # gets a loader of the same module or callable, not loaded yet.
+        if self._proxy is not None:
+            return (LazyLoader, (self._name,))
+        return (_loader_of, (self._factory,))
+
     def __repr__(self) -> str:
         state = "loaded" if self.is_loaded() else "not loaded"
         kind = "module" if self._proxy is not None else "loader"
         return f"<LazyLoader {kind} {self._name!r} ({state})>"
+
+
+def _loader_of(factory: Callable[[], Any]) -> LazyLoader[Any]:
+    return LazyLoader(loader=factory)
 
 
 class LazyFunction:
@@ -246,6 +257,10 @@ class LazyFunction:
     @property
     def __name__(self) -> str:
         return self._name
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled by reference, like the function it stands for (pool.map(lazy_fn, ...)).
+        return (LazyFunction, (self._module, self._name, self._declared_at))
 
     def __repr__(self) -> str:
         state = "resolved" if self._fn is not None else "not resolved"
