@@ -242,6 +242,26 @@ def test_failed_import_names_module_declaration_and_first_use_then_retries(modge
     assert modgen.executions(name) == 2
 
 
+def test_module_blocked_with_none_in_sys_modules_fails_like_import_then_loads_once_unblocked(
+    modgen: ModuleFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    name = modgen.module("blocked", "VALUE = 1\n")
+    proxy = lazy_import(name)
+    monkeypatch.setitem(sys.modules, name, None)  # the usual way to simulate a missing module
+    with pytest.raises(LazyImportError, match=f"import of {name} halted; None in sys.modules"):
+        proxy.VALUE  # noqa: B018
+    assert modgen.executions(name) == 0
+    monkeypatch.delitem(sys.modules, name)
+    assert proxy.VALUE == 1  # the failure was not remembered: the next use retries
+
+
+def test_submodule_of_a_parent_blocked_with_none_fails_like_import(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "xml.dom", None)
+    monkeypatch.delitem(sys.modules, "xml.dom.minidom", raising=False)
+    with pytest.raises(LazyImportError, match="xml.dom"):
+        lazy_import("xml.dom.minidom").parseString  # noqa: B018
+
+
 def test_check_true_raises_at_declaration_for_a_missing_module() -> None:
     with pytest.raises(LazyImportError, match="definitely_missing_mod_xyz"):
         lazy_import("definitely_missing_mod_xyz", check=True)

@@ -269,9 +269,10 @@ def load_module(proxy: LazyModule, use_frame: types.FrameType | None) -> types.M
 
 def _import_into(proxy: LazyModule, name: str) -> types.ModuleType:
     """Import ``name``, executing it in ``proxy`` when nobody has imported it yet."""
-    existing = sys.modules.get(name)
-    if existing is not None:
-        return importlib.import_module(name)  # waits for a concurrent import to finish
+    if name in sys.modules:
+        # Waits for a concurrent import to finish; raises for a None entry ("import halted"),
+        # which tests use to simulate a missing module.
+        return importlib.import_module(name)
     parent, _, child = name.rpartition(".")
     parent_module = importlib.import_module(parent) if parent else None
     if _ModuleLockManager is None or _load_unlocked is None:  # pragma: no cover - future Pythons
@@ -279,8 +280,10 @@ def _import_into(proxy: LazyModule, name: str) -> types.ModuleType:
     from importlib.util import find_spec
 
     # The caller holds this module's import lock (load_module), as _find_and_load would.
-    if name in sys.modules:  # imported by the parent package
+    if name in sys.modules:  # imported by the parent package (or blocked with None)
         module = sys.modules[name]
+        if module is None:
+            raise ModuleNotFoundError(f"import of {name} halted; None in sys.modules", name=name)
     else:
         spec = find_spec(name)
         if spec is None:
