@@ -81,6 +81,15 @@ def test_failed_import_is_recorded_as_a_failure(modgen: ModuleFactory) -> None:
     assert rec2 is not None and rec2.error is not None and rec2.error.startswith("ModuleNotFoundError")
 
 
+def test_import_module_of_an_already_imported_module_is_not_an_import(modgen: ModuleFactory) -> None:
+    name = modgen.module("already", "X = 1\n")
+    importlib.import_module(name)
+    with profile_imports() as prof:
+        importlib.import_module(name)
+        importlib.import_module("json")
+    assert prof.records == []
+
+
 def test_hook_is_removed_when_the_last_profile_stops(modgen: ModuleFactory) -> None:
     original = bootstrap._find_and_load
     with profile_imports() as outer:

@@ -31,6 +31,7 @@ from ._model import ImportProfile, ImportRecord
 __all__ = ["LiveProfile", "begin", "finish", "install", "is_active", "profile_imports"]
 
 _bootstrap: Any = sys.modules["importlib._bootstrap"]
+_modules = sys.modules
 _perf = time.perf_counter_ns
 
 
@@ -71,6 +72,11 @@ def _stack() -> list[_Raw]:
 
 def _hook(name: str, import_: Any) -> Any:
     if _users <= 0:  # still chained by a tool that wrapped us after we started: pass through
+        return _original(name, import_)
+    if name in _modules:
+        # importlib.import_module() of a module already imported (or being imported by another
+        # thread, or blocked with None) reaches _find_and_load too, but imports nothing; the
+        # import statement and -X importtime skip it as well.
         return _original(name, import_)
     stack = _stack()
     parent = stack[-1] if stack else None
