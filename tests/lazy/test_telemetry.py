@@ -67,6 +67,15 @@ def test_lazy_load_is_recorded_by_the_profiler_with_its_first_use_site(modgen: M
     assert record.cumulative_ns >= dep.cumulative_ns > 0
 
 
+def test_first_use_of_a_module_imported_before_is_not_recorded_as_an_import(modgen: ModuleFactory) -> None:
+    name = modgen.module("tel_before", "VALUE = 1\n")
+    importlib.import_module(name)
+    proxy = lazy_import(name)
+    with profile_imports() as prof:
+        assert proxy.VALUE == 1
+    assert prof.find(name) is None
+
+
 def test_failed_lazy_load_is_recorded_as_failed(modgen: ModuleFactory) -> None:
     name = modgen.module("proffail", "raise RuntimeError('nope')\n")
     proxy = lazy_import(name)

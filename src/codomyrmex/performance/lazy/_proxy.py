@@ -237,7 +237,8 @@ def load_module(proxy: LazyModule, use_frame: types.FrameType | None) -> types.M
         if _STATE not in proxy.__dict__:
             return proxy
         used_at = _site(use_frame)
-        recorder = active_recorder()
+        # A module someone already imported is not imported by this use: nothing to profile.
+        recorder = active_recorder() if sys.modules.get(state.name) is None else None
         record = recorder.begin(state.name, "first_use", used_at) if recorder else None
         state.loading_thread = threading.get_ident()
         _set_class(proxy, _LoadingModule)
