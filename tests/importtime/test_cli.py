@@ -169,6 +169,25 @@ def test_python_m_gives_a_script_the_sys_path_python_gives_it(tmp_path: Path) ->
     assert profiled.stdout == direct.stdout
 
 
+def test_python_m_relative_output_is_written_where_it_was_named_even_if_the_program_chdirs(tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    run = subprocess.run(
+        [sys.executable, "-m", "codomyrmex.performance.importtime", "--json", "--output", "prof.json",
+         "-c", f"import os; os.chdir({str(elsewhere)!r}); import colorsys"],
+        capture_output=True, text=True, cwd=tmp_path,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert not (elsewhere / "prof.json").exists()
+    assert isinstance(importtime.ImportProfile.from_json((tmp_path / "prof.json").read_text()), importtime.ImportProfile)
+
+
+def test_python_m_output_in_a_missing_directory_exits_2_before_running(tmp_path: Path) -> None:
+    run = _runner("--output", str(tmp_path / "missing" / "p.json"), "-c", "print('program ran')")
+    assert run.returncode == 2
+    assert "no such directory" in run.stderr and "program ran" not in run.stdout
+
+
 def test_all_lists_exactly_the_public_names() -> None:
     public = {n for n in dir(importtime) if not n.startswith("_") and n != "annotations"}
     assert set(importtime.__all__) == public

@@ -60,13 +60,16 @@ def parse_args(argv: list[str]) -> Options:
         elif arg in ("--top", "--min-ms", "--output"):
             if value is None:
                 raise ConfigurationError(f"{arg} needs a value; {USAGE}")
+            if arg == "--output":
+                # Absolute now: the program may change the working directory before we write.
+                opts.output = os.path.abspath(value)
+                if not os.path.isdir(os.path.dirname(opts.output)):
+                    raise ConfigurationError(f"--output {value!r}: no such directory")
             try:
                 if arg == "--top":
                     opts.top = int(value)
                 elif arg == "--min-ms":
                     opts.min_ms = float(value)
-                else:
-                    opts.output = value
             except ValueError:
                 raise ConfigurationError(f"{arg} must be a number, got {value!r}") from None
             if opts.top < 1:  # checked now: the report is written after the program has run
