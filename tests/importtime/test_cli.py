@@ -188,6 +188,13 @@ def test_python_m_output_in_a_missing_directory_exits_2_before_running(tmp_path:
     assert "no such directory" in run.stderr and "program ran" not in run.stdout
 
 
+def test_python_m_help_prints_usage_and_exits_0_but_a_programs_help_is_its_own() -> None:
+    run = _runner("--help")
+    assert run.returncode == 0 and run.stdout.startswith("usage: python -m codomyrmex.performance.importtime")
+    run = _runner("-c", "import sys; print(sys.argv)", "--help")
+    assert run.returncode == 0 and run.stdout == "['-c', '--help']\n"
+
+
 def test_all_lists_exactly_the_public_names() -> None:
     public = {n for n in dir(importtime) if not n.startswith("_") and n != "annotations"}
     assert set(importtime.__all__) == public

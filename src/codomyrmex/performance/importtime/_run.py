@@ -137,8 +137,12 @@ def _exit_code(exc: SystemExit) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the program under the profiler and write the report (stderr) or JSON (``--output``)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] in (["-h"], ["--help"]):  # only before the program: after it, they are its own
+        print(USAGE)
+        return 0
     try:
-        opts = parse_args(list(sys.argv[1:] if argv is None else argv))
+        opts = parse_args(args)
     except ConfigurationError as exc:
         print(exc, file=sys.stderr)
         return 2
