@@ -254,3 +254,23 @@ def test_a_bound_method_is_cached_like_a_function(unique_name: str) -> None:
     assert (f(5), f(5), f(6)) == (10, 10, 12)
     assert svc.calls == [5, 6]
     assert f.cache_info() == (1, 2, 1024, 2)  # type: ignore[attr-defined]
+
+
+def test_an_int_too_long_for_decimal_text_still_gets_a_shared_key(
+    tmp_path: Path, unique_name: str
+) -> None:
+    calls: list[int] = []
+
+    def make() -> Any:
+        @cached_function(name=unique_name, persist=tmp_path / "c.sqlite3")
+        def f(x: Any) -> int:
+            n = x[0] if isinstance(x, list) else x
+            calls.append(n % 1000)
+            return int(n % 7)
+
+        return f
+
+    big = 2**20_000  # ~6000 digits: str(big) raises ValueError (limit 4300 by default)
+    a, b = make(), make()
+    assert (a(big), a([big]), b(big), b([big])) == (4, 4, 4, 4)  # b: from the disk tier
+    assert len(calls) == 2 and b.cache_stats().disk_hits == 2  # type: ignore[attr-defined]

@@ -113,8 +113,11 @@ def canonical(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> str:
         arg = args[0]
         t = type(arg)
         if t is int:
-            return f"(i{arg};)"
-        if t is str:
+            try:
+                return f"(i{arg};)"
+            except ValueError:  # over sys.get_int_max_str_digits(): the general path below
+                pass
+        elif t is str:
             return f"(s{len(arg)}:{arg})"
     out: list[str] = []
     _encode(args, out)
@@ -162,7 +165,7 @@ def _encode(value: Any, out: list[str]) -> None:
         out.append(f"s{len(value)}:{value}")
         return
     if t is int:
-        out.append(f"i{value};")
+        out.append(_int_text(value))
         return
     if t is tuple:
         out.append("(")
@@ -184,7 +187,7 @@ def _encode(value: Any, out: list[str]) -> None:
         out.append(f"E{len(name)}:{name}")
         _encode(value.value, out)
     elif isinstance(value, int):
-        out.append(f"i{value};")
+        out.append(_int_text(int(value)))
     elif isinstance(value, float):
         out.append(f"f{value.hex()};")  # hex is exact and round-trips, repr may not across versions
     elif isinstance(value, str):
@@ -223,6 +226,16 @@ def _encode(value: Any, out: list[str]) -> None:
             f"{value!r:.80}; accepted: None, bool, int, float, str, bytes, tuple, list, dict, "
             "set, frozenset, Enum and dataclass instances of those (or pass key=...)"
         )
+
+
+def _int_text(value: int) -> str:
+    try:
+        return f"i{value};"
+    except ValueError:
+        # More digits than sys.get_int_max_str_digits() allows in decimal (4300 by default):
+        # hexadecimal has no such limit. (A process with another limit may key such an int
+        # differently: a miss there, never a wrong value.)
+        return f"x{value:x};"
 
 
 def _text(value: Any) -> str:
