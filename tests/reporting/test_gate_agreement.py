@@ -25,7 +25,8 @@ def _real_runs(path: Path) -> list[SuiteRun]:
     suite.add("loop", lambda: _work(size["n"]))
     suite.add("join", lambda: ",".join(["ab"] * 60))
     runs = [run_benchmark(suite, rounds=8, min_time=0.001, canary=False) for _ in range(2 * MIN_HISTORY_RUNS)]
-    size["n"] = 1000  # five times the work: a regression whatever the machine does
+    # a hundred times the work: a regression even when busy processes make whole runs 2-3x slower
+    size["n"] = 20000
     runs.append(run_benchmark(suite, rounds=8, min_time=0.001, canary=False))
     return runs
 
