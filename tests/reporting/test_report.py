@@ -220,3 +220,25 @@ def test_reporting_all_lists_exactly_the_public_names() -> None:
     public = {n for n in dir(reporting) if not n.startswith("_") and n != "annotations"}
     modules = {n for n in public if type(getattr(reporting, n)) is type(re)}
     assert set(reporting.__all__) == public - modules
+
+
+def test_an_unreadable_recorded_judgement_is_rejudged_not_a_crash(store_path: Path, tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    # a judgement is free-form JSON in the store (a JSON import can carry anything, a newer
+    # version may add verdicts): one the report cannot read is re-judged like an older run's
+    with SQLiteStore(store_path) as store:
+        runs = store.runs()
+        last = runs[-1]
+        odd = RunRecord.new(
+            "agent",
+            [BenchmarkRecord("parse", tuple(v * 1.3 for v in last.benchmark("parse").samples),
+                             judgement={"verdict": "slower", "detail": {"verdict": "slower"}})],
+            timestamp=last.timestamp + 3600,
+        )  # fmt: skip
+        store.append(odd)
+    trends = _trends(store_path)
+    point = trends["parse"].latest
+    assert point.run_id == odd.run_id and not point.recorded
+    assert trends["parse"].verdict_label == "regression"
+    assert main(["report", "--html", str(tmp_path / "odd.html"), "--store", str(store_path)]) == 0
+    assert "1 regressed" in capsys.readouterr().out

@@ -239,7 +239,16 @@ def judge_runs(
 
 
 def judgement_from_dict(data: Mapping[str, Any]) -> Judgement:
-    """Rebuild a :class:`Judgement` from :func:`judgement_to_dict` output (as stored)."""
+    """Rebuild a :class:`Judgement` from :func:`judgement_to_dict` output (as stored); raises
+    :class:`RegressionError` for anything else (a stored judgement is free-form JSON: an import or
+    a newer version can hold what this version cannot read)."""
+    try:
+        return _judgement_from_dict(data)
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:
+        raise RegressionError(f"not a recorded judgement this version can read ({exc!r})") from exc
+
+
+def _judgement_from_dict(data: Mapping[str, Any]) -> Judgement:
     detail = data.get("detail")
     verdict = None
     if detail is not None:

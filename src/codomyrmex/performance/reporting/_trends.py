@@ -16,12 +16,13 @@ current one::
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from .._validation import check_choice
 from ..benchmarking import HISTORY_LIMIT
-from ..errors import SeriesStoreError
+from ..errors import RegressionError, SeriesStoreError
 from ..regression import (
     Judgement,
     PastRun,
@@ -92,6 +93,17 @@ def _point(run: RunRecord, name: str, samples: tuple[float, ...], median: float,
                     recorded, judged.label)  # fmt: skip
 
 
+def _recorded(data: Mapping[str, Any] | None) -> Judgement | None:
+    """The judgement recorded with a run, or None when there is none or it cannot be read (that
+    run is then re-judged, like a run recorded before judgements were stored)."""
+    if data is None:
+        return None
+    try:
+        return judgement_from_dict(data)
+    except RegressionError:
+        return None
+
+
 def trends_from_runs(
     runs: Sequence[RunRecord], *, alpha: float = 0.01, min_effect: float = 0.02
 ) -> list[BenchmarkTrend]:
@@ -115,7 +127,8 @@ def trends_from_runs(
         points: dict[str, list[RunPoint]] = {}
         for run in by_suite[suite]:
             ok = [b for b in run.benchmarks if not b.failed and b.samples and b.median is not None]
-            unjudged = [b for b in ok if b.judgement is None]
+            recorded_judgements = {b.name: j for b in ok if (j := _recorded(b.judgement)) is not None}
+            unjudged = [b for b in ok if b.name not in recorded_judgements]
             host = run.environment.get("hostname") or None
             rejudged = judge_runs(
                 {b.name: list(b.samples) for b in unjudged},
@@ -124,8 +137,8 @@ def trends_from_runs(
             ) if unjudged else {}  # fmt: skip
             for b in ok:
                 assert b.median is not None  # filtered above; keeps mypy precise
-                if b.judgement is not None:
-                    judged, recorded = judgement_from_dict(b.judgement), True
+                if b.name in recorded_judgements:
+                    judged, recorded = recorded_judgements[b.name], True
                 else:
                     judged, recorded = rejudged[b.name], False
                 points.setdefault(b.name, []).append(_point(run, b.name, b.samples, b.median, judged, recorded))
