@@ -158,10 +158,11 @@ def test_cli_report_writes_the_page_and_exits_2_on_a_missing_store_or_unknown_su
     assert "2 benchmarks" in capsys.readouterr().out and out.read_text().startswith(
         "<!DOCTYPE html>"
     )
+    # errors go to stderr (stdout stays for what was written), like the other subcommands
     assert main(["report", "--html", str(out), "--store", str(tmp_path / "nope.sqlite3")]) == 2
-    assert "does not exist" in capsys.readouterr().out
+    assert "does not exist" in capsys.readouterr().err
     assert main(["report", "--html", str(out), "--store", str(store_path), "--suite", "x"]) == 2
-    assert "suite must be one of 'agent', got 'x'" in capsys.readouterr().out
+    assert "codomyrmex-perf report: error: suite must be one of 'agent', got 'x'" in capsys.readouterr().err
 
 
 def test_an_empty_store_gives_a_page_that_says_so(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ last run regressed (``codomyrmex-perf bench`` is the gate).
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 HELP = "write an HTML trend report of recorded benchmarks"
@@ -32,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         trends = write_report(args.html, store=args.store, suite=args.suite, title=args.title)
     except (PerformanceError, OSError) as exc:
-        print(f"codomyrmex-perf report: {exc}")
+        print(f"codomyrmex-perf report: error: {exc}", file=sys.stderr)
         return 2
     regressed = sum(1 for t in trends if t.verdict_label == "regression")
     print(f"wrote {args.html}: {len(trends)} benchmarks, {regressed} regressed in their last run")
