@@ -234,3 +234,19 @@ def test_compare_two_recorded_runs_and_two_exported_files(tmp_path: Path, capsys
     assert row["change"] == pytest.approx(0.3)
     assert main(["bench", "compare", "nosuchrun", cur.run_id, "--store", str(store)]) == 2
     assert "no run in" in capsys.readouterr().err
+
+
+def test_history_host_selects_one_machine_of_a_sqlite_store(tmp_path: Path, capsys: Any) -> None:
+    from codomyrmex.performance.series import BenchmarkRecord, RunRecord, SQLiteStore
+
+    path = tmp_path / "s.sqlite3"
+    with SQLiteStore(path) as store:
+        for i, host in enumerate(["ci-1", "ci-2", "ci-1"]):
+            store.append(RunRecord.new("hosts", [BenchmarkRecord("b", (0.001, 0.002))],
+                                       environment={"hostname": host}, timestamp=1e9 + i))  # fmt: skip
+    assert main(["bench", "history", "hosts", "b", "--store", str(path), "--host", "ci-1"]) == 0
+    assert "hosts/b: 2 runs" in capsys.readouterr().out
+    assert main(["bench", "history", "hosts", "b", "--store", str(path)]) == 0
+    assert "hosts/b: 3 runs" in capsys.readouterr().out
+    assert main(["bench", "history", "hosts", "b", "--store", str(path), "--limit", "-1"]) == 2
+    assert "--limit must be" in capsys.readouterr().err

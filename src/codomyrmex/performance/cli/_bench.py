@@ -59,7 +59,7 @@ def register(parser: argparse.ArgumentParser) -> None:
     hist.add_argument("--lookback", type=float, default=30 * 86400.0,
                       help="seconds of Prometheus history to read (default 30 days)")  # fmt: skip
     hist.add_argument("--host", default=None,
-                      help="with --prometheus: only this host's runs (default: every host)")  # fmt: skip
+                      help="only the runs recorded on this host (default: every host)")  # fmt: skip
     hist.add_argument("--json", action="store_true")
     hist.add_argument("--limit", type=int, default=50, help="last N runs (default 50)")
     hist.set_defaults(func=_history)
@@ -207,6 +207,8 @@ def _history(args: argparse.Namespace) -> int:
     from ..regression import find_change_points
     from ..series import PrometheusStore, SQLiteStore
 
+    if args.limit < 1:
+        return _error(f"--limit must be a number of runs >= 1, got {args.limit}")
     try:
         if args.prometheus:
             store: Any = PrometheusStore(prometheus=args.prometheus, lookback=args.lookback, host=args.host)
@@ -221,7 +223,7 @@ def _history(args: argparse.Namespace) -> int:
             benchmarks = [args.benchmark] if args.benchmark else store.benchmarks(args.suite)
         out: dict[str, Any] = {}
         for bench in benchmarks:
-            points = store.history(args.suite, bench, limit=args.limit)
+            points = store.history(args.suite, bench, limit=args.limit, host=args.host)
             if not points and args.benchmark:
                 return _error(f"no successful runs of {args.suite}/{bench}")
             changes = set(find_change_points([p.median for p in points])) if points else set()
