@@ -250,3 +250,32 @@ def test_history_host_selects_one_machine_of_a_sqlite_store(tmp_path: Path, caps
     assert "hosts/b: 3 runs" in capsys.readouterr().out
     assert main(["bench", "history", "hosts", "b", "--store", str(path), "--limit", "-1"]) == 2
     assert "--limit must be" in capsys.readouterr().err
+
+
+def test_compare_names_failed_and_single_sample_benchmarks_for_what_they_are(tmp_path: Path,
+                                                                          capsys: Any) -> None:  # fmt: skip
+    # a benchmark in both runs is not "not in both runs" because it failed in one of them or
+    # has one sample (--rounds 1); a failure in the current run fails --fail-on-regression
+    from codomyrmex.performance.series import BenchmarkRecord, RunRecord, SQLiteStore
+
+    store = tmp_path / "s.sqlite3"
+    base = RunRecord.new("s", [BenchmarkRecord("one", (1e-3,)), BenchmarkRecord("boom", (1e-3, 1e-3))],
+                         timestamp=1.0)  # fmt: skip
+    cur = RunRecord.new("s", [BenchmarkRecord("one", (2e-3,)),
+                              BenchmarkRecord("boom", (), failed=True, error="ZeroDivisionError: x")],
+                        timestamp=2.0)  # fmt: skip
+    with SQLiteStore(store) as s:
+        s.append(base)
+        s.append(cur)
+    args = ["bench", "compare", base.run_id, cur.run_id, "--store", str(store)]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "not in both runs" not in out
+    assert "+100.0%" in out and "inconclusive: fewer than 2 samples in a run" in out
+    assert "failed in the current run: ZeroDivisionError: x" in out
+    assert main([*args, "--fail-on-regression"]) == 1
+    capsys.readouterr()
+    assert main([*args, "--json"]) == 0
+    rows = {r["benchmark"]: r for r in json.loads(capsys.readouterr().out)["benchmarks"]}
+    assert rows["one"]["verdict"] == "inconclusive" and rows["one"]["change"] == pytest.approx(1.0)
+    assert rows["boom"]["verdict"] == "error"

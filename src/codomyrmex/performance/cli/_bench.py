@@ -319,17 +319,32 @@ def _compare(args: argparse.Namespace) -> int:
         finally:
             if store is not None:
                 store.close()
-        b_ok = {b.name: b for b in base.benchmarks if not b.failed and len(b.samples) >= 2}
-        c_ok = {b.name: b for b in cur.benchmarks if not b.failed and len(b.samples) >= 2}
-        common = [n for n in b_ok if n in c_ok]
-        if not common:
-            return _error(f"runs {base.run_id[:12]} and {cur.run_id[:12]} have no successful benchmark in common")
-        verdicts = compare_many({n: (b_ok[n].samples, c_ok[n].samples) for n in common},
+        b_all, c_all = {b.name: b for b in base.benchmarks}, {b.name: b for b in cur.benchmarks}
+        both = [n for n in b_all if n in c_all]
+        if not both:
+            return _error(f"runs {base.run_id[:12]} and {cur.run_id[:12]} have no benchmark in common")
+        # in both runs but not comparable: failed in one of them, or one sample (--rounds 1)
+        failed = {n: "baseline" if b_all[n].failed else "current" for n in both
+                  if b_all[n].failed or c_all[n].failed}  # fmt: skip
+        few = [n for n in both if n not in failed and min(len(b_all[n].samples), len(c_all[n].samples)) < 2]
+        common = [n for n in both if n not in failed and n not in few]
+        verdicts = compare_many({n: (b_all[n].samples, c_all[n].samples) for n in common},
                                 alpha=args.alpha, min_effect=args.min_effect)  # fmt: skip
     except PerformanceError as exc:
         return _error(str(exc))
-    rows = []
-    for name in common:
+    rows: list[dict[str, Any]] = []
+    for name in both:
+        if name in failed:
+            record = (b_all if failed[name] == "baseline" else c_all)[name]
+            rows.append({"benchmark": name, "verdict": "error",
+                         "note": f"failed in the {failed[name]} run: {record.error}"})  # fmt: skip
+            continue
+        if name in few:
+            bm, cm = b_all[name].median, c_all[name].median
+            change = cm / bm - 1.0 if bm and cm is not None else None
+            rows.append({"benchmark": name, "verdict": "inconclusive", "baseline": bm, "current": cm,
+                         "change": change, "note": "fewer than 2 samples in a run"})  # fmt: skip
+            continue
         v = verdicts[name]
         if isinstance(v, PerformanceError):
             rows.append({"benchmark": name, "verdict": "error", "note": str(v)})
@@ -337,7 +352,7 @@ def _compare(args: argparse.Namespace) -> int:
             rows.append({"benchmark": name, "verdict": v.verdict.value, "baseline": v.baseline_median,
                          "current": v.current_median, "change": v.change, "ci": [v.ci_low, v.ci_high],
                          "p_adjusted": v.p_adjusted})  # fmt: skip
-    only = sorted(set(b_ok) ^ set(c_ok))
+    only = sorted(set(b_all) ^ set(c_all))
     if args.json:
         print(json.dumps(_finite({"baseline": base.run_id, "current": cur.run_id, "benchmarks": rows,
                                   "not_in_both": only}), indent=2, allow_nan=False))  # fmt: skip
@@ -347,6 +362,11 @@ def _compare(args: argparse.Namespace) -> int:
         for r in rows:
             if r["verdict"] == "error":
                 print(f"  {r['benchmark']:24}  {'-':>10}  {'-':>10}  {'-':>8}  error: {r['note']}")
+                continue
+            if "p_adjusted" not in r:  # not tested: too few samples
+                change = "-" if r["change"] is None else f"{r['change']:+.1%}"
+                print(f"  {r['benchmark']:24}  {format_seconds(r['baseline']):>10}  "
+                      f"{format_seconds(r['current']):>10}  {change:>8}  {r['verdict']}: {r['note']}")  # fmt: skip
                 continue
             print(f"  {r['benchmark']:24}  {format_seconds(r['baseline']):>10}  {format_seconds(r['current']):>10}  "
                   f"{r['change']:>+8.1%}  {r['verdict']} (p={r['p_adjusted']:.2g})")  # fmt: skip
