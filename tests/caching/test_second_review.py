@@ -274,3 +274,19 @@ def test_an_int_too_long_for_decimal_text_still_gets_a_shared_key(
     a, b = make(), make()
     assert (a(big), a([big]), b(big), b([big])) == (4, 4, 4, 4)  # b: from the disk tier
     assert len(calls) == 2 and b.cache_stats().disk_hits == 2  # type: ignore[attr-defined]
+
+
+def test_cache_clear_resets_cache_info_like_lru_cache_but_not_the_counters(
+    unique_name: str,
+) -> None:
+    @cached_function(name=unique_name)
+    def f(x: int) -> int:
+        return x
+
+    f(1), f(1), f(2)
+    f.cache_clear()  # type: ignore[attr-defined]
+    assert f.cache_info() == (0, 0, 1024, 0)  # type: ignore[attr-defined]
+    f(1), f(1)
+    assert f.cache_info() == (1, 1, 1024, 1)  # type: ignore[attr-defined]
+    stats = f.cache_stats()  # type: ignore[attr-defined]
+    assert (stats.hits, stats.misses) == (2, 3)  # monotonic: what the exporters read

@@ -209,6 +209,9 @@ def cached_function(
     - ``lease_timeout``/``lease_wait``: the Redis lease (seconds it is held at most; seconds
       another process waits for the holder's value before computing itself).
 
+    ``cache_info()`` counts hits and misses since the last ``cache_clear()`` (as
+    :func:`functools.lru_cache` does); ``cache_stats()`` and the metrics count from creation.
+
     The wrapper has ``cache_info()``, ``cache_clear()``, ``invalidate(*args, **kwargs)``,
     ``cache_stats()`` and ``cache_close()`` (closes the tiers it opened). Methods (first parameter ``self``) are cached per instance without
     keeping the instance alive.
@@ -336,13 +339,19 @@ def _build(
             raise TypeError(f"{qualname}.invalidate() needs the instance as first argument")
         return cores.get(id(args[0])), args[1:]
 
+    # cache_info() counts from the last cache_clear(), as functools.lru_cache's does; the
+    # counters themselves (cache_stats(), the exported metrics) never go back.
+    since = [0, 0]  # hits, misses at the last cache_clear()
+
     def cache_info() -> CacheInfo:
-        return CacheInfo(stats.hits, stats.misses, max_size, currsize())
+        return CacheInfo(stats.hits - since[0], stats.misses - since[1], max_size, currsize())
 
     def cache_clear() -> None:
         all_cores = list(cores.values()) or [first]
         for i, c in enumerate(all_cores):
             c.clear(tiers=i == 0)  # the shared tiers are one namespace: clear them once
+        with lock:
+            since[:] = [stats.hits, stats.misses]
 
     def invalidate(*args: Any, **kwargs: Any) -> bool:
         """Forget the entry of this call (in every tier); ``True`` if memory held it."""
