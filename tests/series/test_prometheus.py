@@ -147,3 +147,14 @@ def test_bench_run_judges_against_prometheus_history(
     assert "regression" in out and f"recorded in {prom.url}" in out
     _wait_for(lambda: [float(r["value"][1]) for r in _query(prom.url, f'codomyrmex_benchmark_regression{{suite="{unique_name}"}}')] == [1.0],
               "the regression flag to be scraped")  # fmt: skip
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"lookback": -60.0}, "lookback must be a positive number of seconds, got -60.0"),
+    ({"lookback": float("nan")}, "lookback must be a positive number of seconds, got nan"),
+    ({"timeout": 0}, "timeout must be a positive number of seconds, got 0"),
+])  # fmt: skip
+def test_a_lookback_or_timeout_that_cannot_work_is_rejected(kwargs: dict[str, float], message: str) -> None:
+    # a negative or NaN lookback read no history at all: every run stayed "new", silently
+    with pytest.raises(SeriesStoreError, match=message):
+        PrometheusStore(prometheus="http://127.0.0.1:9", **kwargs)  # type: ignore[arg-type]

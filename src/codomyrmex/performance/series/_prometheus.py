@@ -28,6 +28,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .. import env
+from .._validation import check_positive_number
 from ..errors import SeriesStoreError
 from ..telemetry import names
 from ..telemetry.stats import StatsRegistry
@@ -89,7 +90,10 @@ class PrometheusStore:
         )
         if not isinstance(job, str) or not job.strip():
             raise SeriesStoreError(f"job must be a non-empty string, got {job!r}")
-        self.job, self.host, self.timeout, self.lookback = job, host, timeout, lookback
+        # a negative or NaN lookback would read no history at all (every run "new", silently)
+        check_positive_number("lookback", lookback, error=SeriesStoreError, unit="seconds")
+        check_positive_number("timeout", timeout, error=SeriesStoreError, unit="seconds")
+        self.job, self.host, self.timeout, self.lookback = job, host, float(timeout), float(lookback)
 
     # -- push --------------------------------------------------------------------------------
     def append(
