@@ -368,10 +368,48 @@ def test_cross_thread_import_cycle_through_a_proxy_ends_without_hanging(modgen: 
     b.join()
     # Both threads came back. Usually both get the value (the import system hands the
     # importing thread the unfinished module); if the scheduler lets the other side detect the
-    # cycle first, that side gets an ImportError naming the deadlock - never a hang.
+    # cycle first, that side sees X unfinished, as with import (next test) - never a hang.
     assert set(outcomes) == {"a", "b"}
     for value in outcomes.values():
-        assert value == "x" or isinstance(value, ImportError), value
+        assert value == "x" or isinstance(value, ImportError) or "circular import" in str(value), value
+
+
+def test_other_side_of_a_cross_thread_cycle_gets_the_unfinished_module_as_with_import(modgen: ModuleFactory) -> None:
+    """As above, but B reaches the proxy only once A is blocked on B's import of Y: waiting
+    would deadlock, so B sees X unfinished (an AttributeError naming the circular import, as a
+    plain `import X` in B would give), not an error from importlib's internals."""
+    holder = modgen.module("holder2", (
+        "import importlib._bootstrap as bootstrap, threading, time\n"
+        "started = threading.Event()\nin_y = threading.Event()\npx = None\na_thread = None\n"
+        "def wait_until_a_blocks():\n"
+        "    while not bootstrap._blocking_on.get(a_thread):\n        time.sleep(0.001)\n"
+    ))  # fmt: skip
+    x = modgen.module(
+        "cx2", f"import {holder} as h\nh.started.set()\nh.in_y.wait()\nimport {modgen.prefix}_cy2\nLATER = 'x'\n"
+    )
+    modgen.module("cy2", f"import {holder} as h\nh.started.wait()\nh.in_y.set()\nh.wait_until_a_blocks()\nRESULT = h.px.LATER\n")
+    h = importlib.import_module(holder)
+    h.px = lazy_import(x)
+    outcomes: dict[str, Any] = {}
+
+    def run(key: str, fn: Any) -> None:
+        if key == "a":
+            h.a_thread = threading.get_ident()
+        try:
+            outcomes[key] = fn()
+        except Exception as exc:
+            outcomes[key] = exc
+
+    a = threading.Thread(target=run, args=("a", lambda: h.px.LATER))
+    b = threading.Thread(target=run, args=("b", lambda: importlib.import_module(f"{modgen.prefix}_cy2").RESULT))
+    a.start()
+    h.started.wait()
+    b.start()
+    a.join()
+    b.join()
+    assert outcomes["a"] == "x"
+    assert type(outcomes["b"]) is AttributeError, outcomes["b"]
+    assert f"partially initialized module {x!r} has no attribute 'LATER'" in str(outcomes["b"])
 
 
 def _alias_of_imported(modgen: ModuleFactory, suffix: str) -> tuple[types.ModuleType, types.ModuleType]:

@@ -98,10 +98,13 @@ class LazyModule(types.ModuleType):
             return _plain_getattr(self, attr)
         if attr in _NO_TRIGGER or attr.startswith("_mock_"):  # pytest probes for mock objects
             raise AttributeError(f"module {state.name!r} has no attribute {attr!r}")
-        if state.loading_thread == threading.get_ident():
+        loading = state.loading_thread
+        if loading == threading.get_ident() or (loading is not None and type(self) is _LoadingModule):
             # The module body itself (or a submodule it imports) reached the partially
-            # initialised module: behave like a real module in that state (PEP 562 included).
-            hook = self.__dict__.get("__getattr__")
+            # initialised module, or another thread did and could not wait for it because that
+            # would close a cross-thread import cycle (_LoadingModule returned without waiting):
+            # behave like a real module in that state (PEP 562 included), as `import` would.
+            hook = namespace(self).get("__getattr__")
             if hook is not None:
                 return hook(attr)
             raise AttributeError(
