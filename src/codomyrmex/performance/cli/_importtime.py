@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     if args.from_file:
         try:
             text = sys.stdin.read() if args.from_file == "-" else Path(args.from_file).read_text(encoding="utf-8")
-        except OSError as exc:
+        except (OSError, UnicodeDecodeError) as exc:
             return _fail(f"cannot read --from-file {args.from_file!r}: {exc}")
         try:
             profile = parse_importtime(text)
