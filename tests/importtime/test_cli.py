@@ -74,10 +74,6 @@ def test_cli_bad_usage_exits_2_with_a_message(argv: list[str], capsys: pytest.Ca
     assert "codomyrmex-perf importtime:" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize(("content", "message"), [
-    ("hello\nno rows here\n", "holds no `python -X importtime` rows"),
-    ("import time:   12 | 12 | a\nimport time: oops\n", "line 2 of the -X importtime output"),
-])  # fmt: skip
 def test_cli_from_file_that_is_not_text_exits_2_naming_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     f = tmp_path / "it.bin"
     f.write_bytes(b"\xff\xfe\x00binary")
@@ -85,6 +81,10 @@ def test_cli_from_file_that_is_not_text_exits_2_naming_it(tmp_path: Path, capsys
     assert f"cannot read --from-file {str(f)!r}: 'utf-8' codec can't decode" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(("content", "message"), [
+    ("hello\nno rows here\n", "holds no `python -X importtime` rows"),
+    ("import time:   12 | 12 | a\nimport time: oops\n", "line 2 of the -X importtime output"),
+])  # fmt: skip
 def test_cli_from_file_without_valid_rows_exits_2_saying_why(
     content: str, message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
