@@ -23,6 +23,7 @@ from codomyrmex.performance.importtime import (
     package_times,
     parse_importtime,
     record_metrics,
+    render_text,
 )
 from tests.lazy._modgen import ModuleFactory
 
@@ -171,7 +172,7 @@ def test_from_json_of_something_else_is_a_configuration_error_saying_what(text: 
         ImportProfile.from_json(text)
 
 
-@pytest.mark.parametrize("call", [export_spans, package_times, record_metrics])
+@pytest.mark.parametrize("call", [export_spans, package_times, record_metrics, render_text])
 def test_export_functions_name_a_profile_of_the_wrong_type(call: Any) -> None:
     with pytest.raises(TypeError, match=r"profile must be an ImportProfile .* got 'prof.json' \(str\)"):
         call("prof.json")

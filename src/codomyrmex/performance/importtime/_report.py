@@ -52,6 +52,11 @@ def render_text(profile: ImportProfile, *, top: int = 10, tree: bool = False, mi
     """The report printed by ``codomyrmex-perf importtime``."""
     from .._validation import check_non_negative_number, check_positive_int
 
+    if not isinstance(profile, ImportProfile):
+        raise TypeError(
+            f"profile must be an ImportProfile (from profile_imports() or parse_importtime()), "
+            f"got {profile!r} ({type(profile).__name__})"
+        )
     check_positive_int("top", top)
     check_non_negative_number("min_ms", min_ms, unit="milliseconds")
     lines = [f"{len(profile)} imports, {profile.total_ns / 1e6:.3f} ms in total ({profile.source})"]
