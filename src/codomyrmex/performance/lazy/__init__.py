@@ -7,6 +7,7 @@
 
     dumps = lazy_function("json", "dumps")
     __getattr__, __dir__, __all__ = attach(__name__, submodules=["io"])   # in a package
+    __getattr__, __dir__, __all__ = attach_stub(__name__, __file__)      # names from __init__.pyi
 
 After the first use the proxy *is* the module (same object in ``sys.modules``, plain
 ``ModuleType``), so attribute access costs what it costs on any module. If someone imported the

@@ -7,7 +7,8 @@ spec's loader is asked to execute the module body in the proxy's namespace (as
 ``importlib.util.LazyLoader`` does), the proxy goes into ``sys.modules``, is bound on its parent
 package, and its class is swapped back to plain ``ModuleType``. From then on the proxy *is* the
 module: same object, same namespace, and CPython's specialised module attribute lookup applies,
-so attribute access costs what it costs on any module.
+so attribute access costs what it costs on any module. While the body runs, another thread that
+reaches the proxy waits for the load to end, as a plain ``import`` of that module would.
 
 When the module was already imported by someone else (or its loader insists on creating its own
 object, as extension modules do) the proxy becomes an alias that forwards every read, write and
