@@ -141,7 +141,8 @@ def test_bench_run_judges_against_prometheus_history(
         _wait_for(lambda seen=seen: {float(r["value"][1]) for r in _query(prom.url, last_run)} - seen,
                   "the run to be scraped")  # fmt: skip
     capsys.readouterr()
-    monkeypatch.setenv("BENCH_SIZE", "3000")  # ten times the work
+    # a hundred times the work: beyond the 2-3x that busy neighbours move whole runs
+    monkeypatch.setenv("BENCH_SIZE", "30000")
     assert main([*args, "--fail-on-regression"]) == 1
     out = capsys.readouterr().out
     assert "regression" in out and f"recorded in {prom.url}" in out
@@ -158,3 +159,27 @@ def test_a_lookback_or_timeout_that_cannot_work_is_rejected(kwargs: dict[str, fl
     # a negative or NaN lookback read no history at all: every run stayed "new", silently
     with pytest.raises(SeriesStoreError, match=message):
         PrometheusStore(prometheus="http://127.0.0.1:9", **kwargs)  # type: ignore[arg-type]
+
+
+def test_a_store_with_its_own_host_label_judges_against_the_runs_it_pushed(
+    pushgateway: Any, prometheus_factory: Any, unique_name: str
+) -> None:
+    # PrometheusStore(host=...) pushes under that label (e.g. a stable name for CI containers
+    # whose hostnames change); the gate must read the history back under the same label, not
+    # under the machine's hostname, or no run ever has a baseline
+    from codomyrmex.performance.benchmarking import MIN_HISTORY_RUNS, BenchmarkSuite, run_benchmark
+
+    prom = prometheus_factory(targets=[f"127.0.0.1:{pushgateway.port}"], honor_labels=True)
+    store = PrometheusStore(pushgateway=pushgateway.url, prometheus=prom.url, lookback=600, host="ci-fleet")
+    last_run = f'codomyrmex_benchmark_last_run_timestamp_seconds{{suite="{unique_name}",host="ci-fleet"}}'
+    for i in range(MIN_HISTORY_RUNS):
+        run = _run(unique_name, (1e-3, 1.1e-3, 1.2e-3), time.time() - 60 + i)
+        store.append(run)
+        _wait_for(lambda ts=run.timestamp: any(float(r["value"][1]) == ts for r in _query(prom.url, last_run)),
+                  "the run to be scraped")  # fmt: skip
+    suite = BenchmarkSuite(unique_name)
+    suite.add("tokenize", lambda: sum(range(100)))
+    result = run_benchmark(suite, rounds=3, min_time=0.0005, canary=False, store=store)
+    c = result["tokenize"].comparison
+    assert c is not None and c.verdict_name != "new", c
+    assert c.baseline_runs == MIN_HISTORY_RUNS

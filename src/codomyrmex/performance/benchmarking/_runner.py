@@ -119,7 +119,10 @@ def _compare(
     with recording.span(names.SPAN_REGRESSION_CHECK, {"suite": run.suite}) as sp:
         for name, result in results.items():
             try:
-                points = _history(store, run.suite, name, run.environment.get("hostname"))
+                # a store that labels its runs with its own host name (PrometheusStore(host=...))
+                # reads them back under that name, not under this machine's hostname
+                host = getattr(store, "host", None) or run.environment.get("hostname")
+                points = _history(store, run.suite, name, host)
             except (SeriesStoreError, OSError) as exc:
                 result.comparison = Comparison(name, None, result.median, None, None,
                                                f"history could not be read: {exc}")  # fmt: skip
