@@ -17,9 +17,11 @@ other than None, the benchmark is called with it as first argument. With
 benchmark that consumes its input, like ``lst.pop()``; the timer's own overhead is then part of
 short samples)::
 
-    suite.add("pop", lambda lst: lst.pop(), setup=lambda: list(range(1000)), setup_per_round=True) With ``params`` each
-combination becomes its own benchmark, named ``name[key=value,...]``, and both ``setup`` and the
-function receive the combination as keyword arguments.
+    suite.add("pop", lambda lst: lst.pop(), setup=lambda: list(range(1000)), setup_per_round=True)
+
+With ``params`` each combination becomes its own benchmark, named ``name[key=value,...]``, and
+both ``setup`` and the function receive the combination as keyword arguments. A
+``setup_per_round`` benchmark is always timed in this process (``isolate=N`` does not apply).
 """
 
 from __future__ import annotations
