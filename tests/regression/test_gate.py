@@ -134,3 +134,15 @@ def test_a_rank_test_that_cannot_reach_alpha_does_not_veto_the_verdict() -> None
     history = [PastRun(m, (m,)) for m in (1.00, 1.01, 0.99, 1.00, 1.02)]
     j = judge_runs({"b": [1.50, 1.51]}, {"b": history})["b"]
     assert j.label == "regression"
+
+
+def test_one_recorded_median_of_zero_does_not_block_the_gate_for_good() -> None:
+    # a zero median (an imported run, a timer tick too coarse for a one-call sample) cannot be
+    # judged on a log scale; it is left out, with a note, instead of making every later run of
+    # the benchmark "could not be judged" (a check error that fails --fail-on-regression)
+    history = [PastRun(m, (m,)) for m in (1.00, 1.01, 0.99, 1.00, 1.02, 0.98, 1.00, 1.01)]
+    history.insert(3, PastRun(0.0, (0.0,)))
+    j = judge_runs({"b": [1.30, 1.31]}, {"b": history})["b"]
+    assert j.label == "regression" and j.baseline_runs == 8
+    assert j.note == "1 recorded run with a median that is not a positive number left out"
+    assert judge_runs({"b": [1.00, 1.01]}, {"b": history})["b"].label == "unchanged"

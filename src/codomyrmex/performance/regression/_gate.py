@@ -32,6 +32,7 @@ needs :data:`MIN_HISTORY_RUNS` recorded runs before it is judged at all.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import statistics
 from collections.abc import Mapping, Sequence
@@ -118,15 +119,21 @@ class _Evidence:
     method: str
 
 
-def _past(name: str, runs: Sequence[PastRun]) -> list[PastRun]:
-    out = []
+def _past(name: str, runs: Sequence[PastRun]) -> tuple[list[PastRun], int]:
+    """The recorded runs that can be judged on a log scale, and how many were left out. One
+    run with a zero median (an imported run, a timer too coarse for a one-call sample) must not
+    block the benchmark's gate for good; a history with too few usable runs is an error."""
+    out, bad = [], []
     for r in runs:
         if not isinstance(r, PastRun):
             raise TypeError(f"history[{name!r}] must contain PastRun objects, got {type(r).__name__}")
         if not (math.isfinite(r.median) and r.median > 0):
-            raise RegressionError(f"a recorded median of {name!r} is not a positive number: {r.median!r}")
+            bad.append(r.median)
+            continue
         out.append(r)
-    return out
+    if bad and len(out) < MIN_HISTORY_RUNS:
+        raise RegressionError(f"a recorded median of {name!r} is not a positive number: {bad[0]!r}")
+    return out, len(bad)
 
 
 def _without_outlier_runs(level: list[PastRun]) -> list[PastRun]:
@@ -174,7 +181,7 @@ def _evidence(current: list[float], history: list[PastRun], alpha: float) -> _Ev
     # the rank test only when it can reach alpha at all: its smallest two-sided p-value is
     # 2 / C(m + n, n) (e.g. 0.095 for 5 vs 2, 1/3 for 5 vs 1); otherwise it would veto every
     # verdict of runs with one or two samples (rounds=1) without adding any evidence
-    if all(r.samples for r in level) and math.comb(len(pooled) + len(cur_logs), len(cur_logs)) > 2.0 / alpha:
+    if all(r.samples for r in level) and all(math.isfinite(v) and v > 0 for v in pooled) and math.comb(len(pooled) + len(cur_logs), len(cur_logs)) > 2.0 / alpha:
         p = max(p, mann_whitney_u([math.log(v) for v in pooled], cur_logs).p_value)
         method += "+mann-whitney-u"
         n_baseline = len(pooled)
@@ -220,11 +227,12 @@ def judge_runs(
     _check_levels(alpha, min_effect)
     out: dict[str, Judgement] = {}
     evidence: dict[str, _Evidence] = {}
+    left_out: dict[str, int] = {}
     for name, samples in current.items():
         try:
             # one sample is enough for the between-run test (rounds=1 runs are judged too)
             cur = _check_sample("current", samples, minimum=1)
-            past = _past(name, history.get(name, ()))
+            past, left_out[name] = _past(name, history.get(name, ()))
             if len(past) < MIN_HISTORY_RUNS:
                 out[name] = Judgement(None, f"{NO_HISTORY} ({len(past)} of {MIN_HISTORY_RUNS} runs recorded)",
                                       len(past))  # fmt: skip
@@ -234,7 +242,12 @@ def judge_runs(
             out[name] = Judgement(None, f"could not be judged: {exc}")
     adjusted = adjust_p_values([evidence[n].p_value for n in evidence], correction)
     for name, p in zip(list(evidence), adjusted, strict=True):
-        out[name] = _decide(evidence[name], p, alpha, min_effect, higher_is_better)
+        j = _decide(evidence[name], p, alpha, min_effect, higher_is_better)
+        if left_out.get(name):
+            n = left_out[name]
+            skipped = f"{n} recorded run{'s' if n > 1 else ''} with a median that is not a positive number left out"
+            j = dataclasses.replace(j, note="; ".join(x for x in (j.note, skipped) if x))
+        out[name] = j
     return {name: out[name] for name in current}
 
 
