@@ -4,7 +4,8 @@
 
 Each run is recorded in the embedded SQLite store (``CODOMYRMEX_PERF_STORE``, default
 ``~/.local/share/codomyrmex-perf/series.sqlite3``) and compared with the runs recorded since the
-last change point, so running it twice shows a baseline, a change and a verdict per benchmark.
+last change point. The first ``MIN_HISTORY_RUNS`` (5) runs only build the history (verdict
+"new"); from the sixth run on, each benchmark shows its baseline, change and verdict.
 """
 
 from __future__ import annotations
