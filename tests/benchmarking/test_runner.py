@@ -242,6 +242,8 @@ def test_load_suites_from_a_file(tmp_path: Path) -> None:
         (None, "does not exist"),
         ("raise RuntimeError('broken import')", "raised RuntimeError: broken import"),
         ("x = 1", "defines no BenchmarkSuite"),
+        # a pyperf-style script parsing its own arguments at import exits: an error, not an exit
+        ("import argparse\nargparse.ArgumentParser().parse_args(['--nope'])", "raised SystemExit: exit code 2"),
     ],
 )
 def test_load_suites_errors(tmp_path: Path, content: str | None, match: str) -> None:

@@ -193,9 +193,12 @@ def load_suites(path: str | os.PathLike[str]) -> list[BenchmarkSuite]:
     sys.path.insert(0, str(file.resolve().parent))  # let the suite import its neighbours
     try:
         spec.loader.exec_module(module)
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:
+        # SystemExit too: a script that parses its own arguments at import (pyperf style) would
+        # otherwise end the whole CLI with its own usage message and exit code
         sys.modules.pop(module_name, None)
-        raise BenchmarkError(f"suite file {str(path)!r} raised {type(exc).__name__}: {exc}") from exc
+        what = f"exit code {exc.code!r}" if isinstance(exc, SystemExit) else str(exc)
+        raise BenchmarkError(f"suite file {str(path)!r} raised {type(exc).__name__}: {what}") from exc
     finally:
         sys.path.remove(str(file.resolve().parent))
     suites: list[BenchmarkSuite] = []
