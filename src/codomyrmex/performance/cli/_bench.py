@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 import time
 from pathlib import Path
 from typing import Any, TextIO
 
 from ..errors import PerformanceError
+from ..series._records import json_safe
 
 HELP = "run benchmark suites and read their recorded history"
 
@@ -178,24 +178,12 @@ def _run(args: argparse.Namespace) -> int:
             print(result.report())
             print()
     if args.json:
-        print(json.dumps(_finite([r.to_dict() for r in runs]), indent=2, default=str, allow_nan=False))
+        print(json.dumps(json_safe([r.to_dict() for r in runs]), indent=2, default=str, allow_nan=False))
     elif recorded_in:
         print(f"recorded in {', '.join(recorded_in)}")
     failed = any(r.failed for r in runs)
     regressed = any(r.regressions or r.check_errors for r in runs)
     return 1 if failed or (args.fail_on_regression and regressed) else 0
-
-
-def _finite(value: Any) -> Any:
-    """``value`` with NaN/inf replaced by None: strict JSON has no NaN (a failed benchmark has no
-    median)."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_finite(v) for v in value]
-    return value
 
 
 def _fmt_time(ts: float) -> str:
@@ -354,7 +342,7 @@ def _compare(args: argparse.Namespace) -> int:
                          "p_adjusted": v.p_adjusted})  # fmt: skip
     only = sorted(set(b_all) ^ set(c_all))
     if args.json:
-        print(json.dumps(_finite({"baseline": base.run_id, "current": cur.run_id, "benchmarks": rows,
+        print(json.dumps(json_safe({"baseline": base.run_id, "current": cur.run_id, "benchmarks": rows,
                                   "not_in_both": only}), indent=2, allow_nan=False))  # fmt: skip
     else:
         print(f"baseline {base.run_id[:12]} ({base.suite})  vs  current {cur.run_id[:12]} ({cur.suite})")

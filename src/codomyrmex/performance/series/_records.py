@@ -164,3 +164,16 @@ class SeriesStore(Protocol):
     def history(self, suite: str, benchmark: str, *, limit: int | None = None) -> list[HistoryPoint]:
         """Successful runs of ``benchmark`` in ``suite``, oldest first (the last ``limit``)."""
         ...
+
+
+def json_safe(value: Any) -> Any:
+    """``value`` with NaN/inf replaced by ``None``, through dicts, lists and tuples: strict JSON
+    has no NaN (a failed benchmark has no median), and stored JSON must stay readable by other
+    tools."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    return value

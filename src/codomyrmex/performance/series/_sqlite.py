@@ -18,7 +18,6 @@ version, or a file that is not a store, raises :class:`SeriesStoreError` without
 from __future__ import annotations
 
 import json
-import math
 import os
 import sqlite3
 import threading
@@ -31,7 +30,7 @@ from typing import Any
 
 from .. import env
 from ..errors import SeriesStoreError
-from ._records import BenchmarkRecord, HistoryPoint, RunRecord
+from ._records import BenchmarkRecord, HistoryPoint, RunRecord, json_safe
 
 __all__ = ["SCHEMA_VERSION", "CorruptRowWarning", "SQLiteStore"]
 
@@ -85,19 +84,9 @@ class CorruptRowWarning(UserWarning):
 _BUSY_TIMEOUT_S = 60.0
 
 
-def _finite(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_finite(v) for v in value]
-    return value
-
-
 def _dumps(value: Any) -> str:
     # a NaN or inf would make the stored JSON unreadable by other tools: stored as null
-    return json.dumps(_finite(value), sort_keys=True, allow_nan=False, default=str)
+    return json.dumps(json_safe(value), sort_keys=True, allow_nan=False, default=str)
 
 
 def _loads_mapping(text: str) -> dict[str, Any]:
