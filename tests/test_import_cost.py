@@ -40,3 +40,13 @@ def test_package_import_does_not_import_the_otel_api_either() -> None:
     # Not required by DESIGN.md, but cheap to keep: the OTel API loads on the first slow path.
     modules = _modules_after("import codomyrmex.performance")
     assert not any(m.startswith("opentelemetry") for m in modules)
+
+
+def test_public_names_load_no_heavy_standard_library_module() -> None:
+    # Each of these costs milliseconds at start-up (asyncio ~45 ms, dataclasses+inspect ~5 ms,
+    # pathlib+urllib.parse ~4 ms); they load when a feature first needs them.
+    modules = _modules_after(
+        "from codomyrmex.performance import CacheManager, cached_function, LazyLoader, lazy_import"
+    )
+    heavy = ("asyncio", "dataclasses", "inspect", "pathlib", "sqlite3", "json", "pickle", "logging")
+    assert sorted(m for m in heavy if m in modules) == []

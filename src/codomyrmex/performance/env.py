@@ -13,10 +13,12 @@ are honoured as well, by :func:`codomyrmex.performance.telemetry.configure` and 
 from __future__ import annotations
 
 import os
-from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from .errors import ConfigurationError
+
+if TYPE_CHECKING:  # pathlib (and the urllib.parse it imports) load only when a path is needed
+    from pathlib import Path
 
 __all__ = ["ENV_VARS", "EnvVar", "default_store_path", "get", "get_bool", "get_int"]
 
@@ -99,6 +101,8 @@ def get_int(name: str) -> int | None:
 
 def default_store_path() -> Path:
     """Where the SQLite series store lives unless ``CODOMYRMEX_PERF_STORE`` says otherwise."""
+    from pathlib import Path
+
     explicit = get("CODOMYRMEX_PERF_STORE")
     if explicit:
         return Path(explicit).expanduser()

@@ -21,12 +21,12 @@ import typing as _typing
 from ._decorator import CacheInfo, cached_function
 from ._manager import CacheManager, NamedCache
 from ._policies import POLICIES
-from ._stats import CacheSnapshot
 
 if _typing.TYPE_CHECKING:
     from ._redis_tier import RedisTier
     from ._serialize import Serializer
     from ._sqlite_tier import SQLiteTier
+    from ._stats import CacheSnapshot
 
 __all__ = [
     "POLICIES",
@@ -40,9 +40,11 @@ __all__ = [
     "cached_function",
 ]
 
-# The tier classes load sqlite3, json, pickle and hmac: resolved on first access (and then
-# cached in globals()), so that importing the package for a memory-only cache stays cheap.
+# The tier classes load sqlite3, json, pickle and hmac, and CacheSnapshot (a dataclass) loads
+# dataclasses: resolved on first access (and then cached in globals()), so that importing the
+# package for a memory-only cache stays cheap.
 _LAZY: dict[str, str] = {
+    "CacheSnapshot": "._stats",
     "RedisTier": "._redis_tier",
     "SQLiteTier": "._sqlite_tier",
     "Serializer": "._serialize",

@@ -42,13 +42,13 @@ from ._options import (
     make_redis,
     make_serializer,
 )
-from ._stats import CacheSnapshot, snapshot
 from ._wrappers import function_wrapper, keysrc_of, method_wrapper, unhashable_key
 
 if TYPE_CHECKING:
     from ._manager import CacheManager
     from ._redis_tier import RedisTier
     from ._sqlite_tier import SQLiteTier
+    from ._stats import CacheSnapshot
 
 __all__ = ["CacheInfo", "cached_function"]
 
@@ -369,6 +369,8 @@ def _build(
         return (core or first).delete(k, src)
 
     def cache_stats() -> CacheSnapshot:
+        from ._stats import snapshot  # dataclasses loads on the first snapshot, not at import
+
         return snapshot(stats, max_size, entries=currsize())
 
     def cache_close() -> None:

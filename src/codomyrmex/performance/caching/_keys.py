@@ -19,7 +19,6 @@ Two keys, built at different times (DESIGN.md: an L1 hit must not pay for the se
 
 from __future__ import annotations
 
-import dataclasses
 import enum
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -215,7 +214,11 @@ def _encode(value: Any, out: list[str]) -> None:
         out.append("<" if isinstance(value, set) else "Z<")
         out.extend(sorted(_text(item) for item in value))
         out.append(">")
-    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+    elif hasattr(type(value), "__dataclass_fields__") and not isinstance(value, type):
+        # what dataclasses.is_dataclass checks; importing dataclasses up front costs ~5 ms and a
+        # dataclass instance can only exist once the caller has imported it anyway
+        import dataclasses
+
         dcls = type(value)
         name = f"{dcls.__module__}.{dcls.__qualname__}"
         out.append(f"D{len(name)}:{name}")

@@ -18,12 +18,12 @@ writes go through all of them.
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import CacheError
 from ._core import TieredCache
@@ -41,7 +41,9 @@ from ._options import (
     make_redis,
     make_serializer,
 )
-from ._stats import snapshot
+
+if TYPE_CHECKING:  # pathlib (and urllib.parse) load only when a cache_dir is given
+    from pathlib import Path
 
 __all__ = ["CacheManager", "NamedCache"]
 
@@ -157,6 +159,8 @@ class NamedCache:
 
     def stats(self) -> dict[str, Any]:
         core = self._core
+        from ._stats import snapshot  # dataclasses loads on the first snapshot
+
         return snapshot(core.stats, core.store.maxsize, entries=core.size()).as_dict()
 
     def __len__(self) -> int:
@@ -219,9 +223,11 @@ class CacheManager:
         check_bool("strict", strict)
         if not isinstance(key_prefix, str):
             raise TypeError(f"key_prefix must be a string, got {key_prefix!r}")
-        if cache_dir is not None and not isinstance(cache_dir, str | Path):
+        if cache_dir is not None and not isinstance(cache_dir, str | os.PathLike):
             raise TypeError(f"cache_dir must be a directory path or None, got {cache_dir!r}")
         if persist is None and cache_dir is not None:
+            from pathlib import Path
+
             persist = Path(cache_dir).expanduser() / "cache.sqlite3"
         self.cache_dir = cache_dir
         self.max_memory_items = max_memory_items
@@ -312,6 +318,8 @@ class CacheManager:
         with self._lock:
             cores = {n: c._core for n, c in self._caches.items()}
             cores.update({n: core for n, (core, _) in self._functions.items()})
+        from ._stats import snapshot
+
         per = {n: snapshot(c.stats, _max_size(c)).as_dict() for n, c in sorted(cores.items())}
         hits = sum(s["hits"] for s in per.values())
         misses = sum(s["misses"] for s in per.values())

@@ -14,7 +14,6 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import env
@@ -127,6 +126,8 @@ def make_disk(persist: Any, *, cache_dir: Any = None) -> SQLiteTier | None:
     """
     if persist is None or persist is False:
         return None
+    from pathlib import Path
+
     from ._sqlite_tier import SQLiteTier
 
     if isinstance(persist, SQLiteTier):  # a tier built by the caller (custom busy timeout, clock)
