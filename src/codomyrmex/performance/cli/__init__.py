@@ -3,13 +3,12 @@
 Each subcommand lives in its own module under this package and is imported only when it runs,
 so ``codomyrmex-perf --help`` stays fast. To add one, create ``cli/_<name>.py`` with::
 
-    HELP = "one line for --help"
-
     def register(parser: argparse.ArgumentParser) -> None:
         parser.add_argument(...)
         parser.set_defaults(func=run)   # run(args) -> int exit code
 
-and add the name to :data:`COMMANDS`.
+and add the name, module and one-line help to :data:`COMMANDS` (the only place the help
+line is written, so ``--help`` needs no subcommand import).
 """
 
 from __future__ import annotations

@@ -22,8 +22,6 @@ from typing import Any, TextIO
 from ..errors import PerformanceError
 from ..series._records import json_safe
 
-HELP = "run benchmark suites and read their recorded history"
-
 
 def register(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="bench_command", metavar="SUBCOMMAND", required=True)

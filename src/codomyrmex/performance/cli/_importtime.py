@@ -16,8 +16,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-HELP = "profile the imports of a Python program"
-
 
 def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--top", type=int, default=10, help="how many of the slowest imports to list (default 10)")

@@ -13,8 +13,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-HELP = "check lazy-import targets"
-
 
 def register(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="lazy_command", metavar="ACTION")

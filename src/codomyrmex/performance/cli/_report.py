@@ -12,8 +12,6 @@ import argparse
 import sys
 from pathlib import Path
 
-HELP = "write an HTML trend report of recorded benchmarks"
-
 
 def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--html", required=True, type=Path, metavar="OUT",

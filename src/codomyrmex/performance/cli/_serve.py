@@ -11,8 +11,6 @@ import signal
 import threading
 from types import FrameType
 
-HELP = "expose /metrics with the library's collector"
-
 
 def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, default=9464, help="port to listen on (0: a free port; default 9464)")

@@ -7,8 +7,6 @@ import platform
 
 from .._version import __version__
 
-HELP = "print the library version"
-
 
 def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--verbose", "-v", action="store_true", help="also print Python's version")

@@ -222,8 +222,6 @@ def configure(
     explicit_name = service_name if service_name is not None else env.get("CODOMYRMEX_PERF_SERVICE_NAME")
     if explicit_name is not None and (not isinstance(explicit_name, str) or not explicit_name.strip()):
         raise ConfigurationError(f"service_name must be a non-empty string, got {service_name!r}")
-    if otlp_protocol is not None:
-        check_choice("otlp_protocol", _PROTOCOL_ALIASES.get(otlp_protocol, otlp_protocol), PROTOCOLS)
     endpoint = None
     if otlp_endpoint is not None:
         protocol = _protocol(otlp_protocol, "TRACES")
