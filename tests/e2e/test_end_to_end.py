@@ -158,7 +158,6 @@ def test_demo_agent_on_real_prometheus_pushgateway_and_otlp(
         queries = all_queries(values, rate_interval="15s")
         assert len(queries) >= 20
         samples: dict[str, str] = {}
-        empty: list[str] = []
         deadline = time.monotonic() + 60
         pending = list(queries)
         while pending and time.monotonic() < deadline:
