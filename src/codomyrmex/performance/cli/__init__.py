@@ -30,6 +30,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "importtime": ("_importtime", "profile the imports of a Python program"),
     "lazy": ("_lazy", "check lazy-import targets"),
     "report": ("_report", "write an HTML trend report of recorded benchmarks"),
+    "assets": ("_assets", "write the shipped dashboards, deploy files and examples to a directory"),
 }
 
 
