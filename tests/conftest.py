@@ -26,6 +26,9 @@ from tests.support.procs import (
     tcp_ready,
 )
 
+# pytest's own fixture for running pytest in a test (tests/pytest_plugin/)
+pytest_plugins = ["pytester"]
+
 
 @pytest.fixture
 def unique_name() -> str:
@@ -105,6 +108,16 @@ def otlp_receiver() -> Iterator[Any]:
 
     with OtlpReceiver() as rx:
         yield rx
+
+
+@pytest.fixture(autouse=True)
+def _no_home_store(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """run_benchmark(suite), the CLI and the pytest plugin record into the default store: in
+    tests that is a fresh directory per test, never the real ~/.local/share (nor one shared by
+    tests). A test that wants another store sets the variables itself."""
+    home = tmp_path_factory.mktemp("perf-data")
+    monkeypatch.setenv("XDG_DATA_HOME", str(home))
+    monkeypatch.setenv("CODOMYRMEX_PERF_STORE", str(home / "codomyrmex-perf" / "series.sqlite3"))
 
 
 @pytest.fixture(autouse=True)

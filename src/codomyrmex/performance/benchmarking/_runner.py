@@ -59,6 +59,18 @@ __all__ = ["BASELINE_RUNS", "HISTORY_LIMIT", "MIN_HISTORY_RUNS", "open_store", "
 #: runs read back per benchmark to find the last change point
 HISTORY_LIMIT = 200
 
+
+class _DefaultStore:
+    """The ``store`` default of :func:`run_benchmark`: the suite's own store, else the default
+    SQLite store (``CODOMYRMEX_PERF_STORE``), as ``codomyrmex-perf bench run`` does. A sentinel
+    rather than None because ``store=None`` is the explicit opt-out."""
+
+    def __repr__(self) -> str:
+        return "DEFAULT_STORE"
+
+
+DEFAULT_STORE: Any = _DefaultStore()
+
 ProgressFn = Callable[[int, int, str], None]
 
 
@@ -250,7 +262,7 @@ def run_benchmark(
     min_time: float = 0.005,
     isolate: bool | int = False,
     name: str | None = None,
-    store: Any = None,
+    store: Any = DEFAULT_STORE,
     pushgateway: str | None = None,
     iterations: int | None = None,
     gc: bool = False,
@@ -266,7 +278,11 @@ def run_benchmark(
 
     ``rounds`` samples per benchmark, each lasting >= ``min_time`` seconds, after ``warmup``
     discarded samples; ``isolate=N`` takes the samples in N forked worker processes. ``store``
-    (default: the suite's own) records the run and supplies the baseline; ``normalize=True``
+    records the run and supplies the baseline: by default the suite's own, else the default
+    SQLite store (``CODOMYRMEX_PERF_STORE`` or ``~/.local/share/codomyrmex-perf/series.sqlite3``),
+    as ``codomyrmex-perf bench run`` does; ``store=None`` (or False) records and compares nothing.
+    A plain callable is only timed unless ``store`` is given (its name is no stable series id),
+    and an empty suite opens no store; ``normalize=True``
     judges canary-normalised samples instead of raw ones. ``pushgateway`` (default
     ``CODOMYRMEX_PERF_PUSHGATEWAY``) receives the run's gauges.
     """
@@ -281,7 +297,9 @@ def run_benchmark(
     _check_levels(alpha, min_effect)  # before anything is timed, with or without a store
     if normalize and not canary:
         raise BenchmarkError("normalize=True needs canary=True (samples are normalised by the canary)")
-    store_arg = store if store is not None else suite.store
+    if store is DEFAULT_STORE:
+        store = suite.store if suite.store is not None else not single
+    store_arg = store if len(suite) else None  # an empty suite records nothing: create no file
     target_store = open_store(store_arg)
     try:
         return _run(suite, single, name, target_store, pushgateway, warmup, rounds, float(min_time),
