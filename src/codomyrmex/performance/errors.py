@@ -20,7 +20,9 @@ __all__ = [
     "BenchmarkError",
     "CacheError",
     "ConfigurationError",
+    "LazyDeclarationError",
     "LazyImportError",
+    "LazyModuleNotFoundError",
     "PerformanceError",
     "RegressionError",
     "SeriesStoreError",
@@ -46,6 +48,16 @@ class CacheError(PerformanceError, ValueError):
 
 class LazyImportError(PerformanceError, ImportError):
     """A lazily imported module could not be imported when it was first used."""
+
+
+class LazyModuleNotFoundError(LazyImportError, ModuleNotFoundError):
+    """A lazily imported module (or a module it imports, named by ``.name``) does not exist:
+    ``except ModuleNotFoundError`` catches it as it would catch a plain ``import``."""
+
+
+class LazyDeclarationError(LazyImportError, ValueError):
+    """A lazy declaration is invalid (a bad stub file, a ``require=`` that cannot be checked);
+    a ``ValueError`` too, as ``lazy_loader`` raises for the same mistakes."""
 
 
 class BenchmarkError(PerformanceError, ValueError):
