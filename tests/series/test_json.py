@@ -34,7 +34,9 @@ def test_document_carries_format_and_version() -> None:
     doc = json.loads(dumps_runs(_runs()))
     assert doc["format"] == FORMAT and doc["version"] == FORMAT_VERSION == 1
     assert set(doc["runs"][0]) == {"run_id", "suite", "timestamp", "environment", "canary", "benchmarks"}
-    assert set(doc["runs"][0]["benchmarks"][0]) == {"name", "loops", "failed", "error", "samples", "normalized"}
+    assert set(doc["runs"][0]["benchmarks"][0]) == {
+        "name", "loops", "failed", "error", "samples", "normalized", "unit", "noisy"
+    }
 
 
 @pytest.mark.parametrize(

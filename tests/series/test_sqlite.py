@@ -97,13 +97,13 @@ def test_a_version_2_store_gains_the_judgement_column_and_keeps_its_rows(tmp_pat
     conn.close()
     judged = {"verdict": "unchanged", "note": None, "change": 0.01}
     with SQLiteStore(path) as store:
-        assert store.schema_version == 3
+        assert store.schema_version == SCHEMA_VERSION
         store.append(RunRecord.new("s", [BenchmarkRecord("b", (0.5, 0.6), judgement=judged)], timestamp=6.0))
         old, new = store.runs("s")
         assert old.benchmarks[0].judgement is None and new.benchmarks[0].judgement == judged
     conn = sqlite3.connect(path)
-    # the recorded row is exactly as it was, with NULL in the appended column
-    assert conn.execute("SELECT * FROM results WHERE run = 1").fetchall() == [(*before[0], None)]
+    # the recorded row is exactly as it was, with NULL in the appended columns (judgement, unit, noisy)
+    assert conn.execute("SELECT * FROM results WHERE run = 1").fetchall() == [(*before[0], None, None, None)]
     conn.close()
 
 
@@ -199,7 +199,7 @@ def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
     conn.execute("INSERT INTO schema_version VALUES (99)")
     conn.commit()
     conn.close()
-    with pytest.raises(SeriesStoreError, match="schema version 99, newer than this library's 3"):
+    with pytest.raises(SeriesStoreError, match=f"schema version 99, newer than this library's {SCHEMA_VERSION}"):
         SQLiteStore(path)
 
 

@@ -15,9 +15,9 @@ on either: :class:`SQLiteStore` (embedded default, append-only, at
 
 from __future__ import annotations
 
-from ._json import FORMAT, FORMAT_VERSION, dumps_runs, loads_runs
+from ._json import FORMAT, FORMAT_VERSION, dumps_runs, loads_acceptances, loads_runs
 from ._prometheus import DEFAULT_JOB, PrometheusStore, run_stats
-from ._records import BenchmarkRecord, HistoryPoint, RunRecord, SeriesStore
+from ._records import UNITS, Acceptance, BenchmarkRecord, HistoryPoint, RunRecord, SeriesStore
 from ._sqlite import SCHEMA_VERSION, CorruptRowWarning, SQLiteStore
 
 __all__ = [
@@ -25,6 +25,8 @@ __all__ = [
     "FORMAT",
     "FORMAT_VERSION",
     "SCHEMA_VERSION",
+    "UNITS",
+    "Acceptance",
     "BenchmarkRecord",
     "CorruptRowWarning",
     "HistoryPoint",
@@ -33,6 +35,7 @@ __all__ = [
     "SQLiteStore",
     "SeriesStore",
     "dumps_runs",
+    "loads_acceptances",
     "loads_runs",
     "run_stats",
 ]

@@ -13,8 +13,12 @@ Format (``version`` 1)::
                          "samples": [1.1e-05, …], "normalized": [0.0089, …],
                          "judgement": {"verdict": "unchanged", "note": null, "baseline": 1.09e-05,
                                        "change": 0.009, "baseline_runs": 10, "drift": 0.02,
-                                       "normalized": false, "detail": {…}}}]}
-      ]
+                                       "normalized": false, "detail": {…}},
+                         "unit": "seconds", "noisy": false}]}
+      ],
+      "acceptances": [{"suite": "agent_performance", "benchmark": "tokenize", "unit": "seconds",
+                       "host": null, "timestamp": 1764160000.0, "who": "ana",
+                       "note": "new tokenizer is intentionally slower"}]
     }
 
 ``samples`` are seconds per call; ``normalized`` the same samples divided by the canary time
@@ -24,7 +28,10 @@ decided when the run was recorded: ``verdict`` (regression/improvement/unchanged
 ``new`` without enough history, ``error`` when it could not be judged), its ``note``, the baseline
 median in seconds, the relative ``change``, how many recorded runs formed the baseline, their
 relative run-to-run σ (``drift``), whether canary-normalised values were judged, and ``detail``
-(the full verdict: p-values, confidence interval, alpha, min_effect, method). Non-finite numbers
+(the full verdict: p-values, confidence interval, alpha, min_effect, method). ``unit`` is
+``seconds`` or ``instructions`` (absent in older documents: seconds); ``noisy`` marks a result
+the machine disturbed (absent: false). ``acceptances`` (optional) are the recorded decisions that
+a change is intended (:meth:`SQLiteStore.accept`). Non-finite numbers
 are written as ``null``. Importing appends runs whose ``run_id`` the store does not hold yet and skips the others,
 so importing the same file twice records nothing twice.
 
@@ -40,26 +47,59 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..errors import SeriesStoreError
-from ._records import RunRecord
+from ._records import Acceptance, RunRecord
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "dumps_runs", "loads_runs"]
+__all__ = ["FORMAT", "FORMAT_VERSION", "dumps_runs", "loads_acceptances", "loads_runs"]
 
 FORMAT = "codomyrmex-perf-runs"
 FORMAT_VERSION = 1
 
 
-def dumps_runs(runs: Iterable[RunRecord], *, indent: int | None = 2) -> str:
-    """The JSON document for ``runs``."""
+def dumps_runs(
+    runs: Iterable[RunRecord], *, indent: int | None = 2, acceptances: Iterable[Acceptance] = ()
+) -> str:
+    """The JSON document for ``runs`` (and ``acceptances``, if any)."""
     doc: dict[str, Any] = {
         "format": FORMAT,
         "version": FORMAT_VERSION,
         "runs": [r.to_dict() for r in runs],
     }
+    accepted = [a.to_dict() for a in acceptances]
+    if accepted:
+        doc["acceptances"] = accepted
     return json.dumps(doc, indent=indent, sort_keys=False)
+
+
+def loads_acceptances(text: str | bytes) -> list[Acceptance]:
+    """The acceptances of a document written by :func:`dumps_runs` (empty if it has none)."""
+    doc = _document(text)
+    items = doc.get("acceptances", [])
+    if not isinstance(items, list):
+        raise SeriesStoreError("'acceptances' must be a list")
+    out: list[Acceptance] = []
+    for i, item in enumerate(items):
+        try:
+            out.append(Acceptance.from_dict(item))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise SeriesStoreError(f"acceptance #{i} is invalid: {exc!r}") from exc
+    return out
 
 
 def loads_runs(text: str | bytes) -> list[RunRecord]:
     """Parse a document written by :func:`dumps_runs`; raises SeriesStoreError on anything else."""
+    runs = _document(text).get("runs")
+    if not isinstance(runs, list):
+        raise SeriesStoreError("'runs' must be a list")
+    out: list[RunRecord] = []
+    for i, item in enumerate(runs):
+        try:
+            out.append(RunRecord.from_dict(item))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise SeriesStoreError(f"run #{i} is invalid: {exc!r}") from exc
+    return out
+
+
+def _document(text: str | bytes) -> dict[str, Any]:
     try:
         doc = json.loads(text)
     except ValueError as exc:
@@ -71,13 +111,4 @@ def loads_runs(text: str | bytes) -> list[RunRecord]:
         raise SeriesStoreError(
             f"unsupported {FORMAT!r} version {version!r}; this library reads version {FORMAT_VERSION}"
         )
-    runs = doc.get("runs")
-    if not isinstance(runs, list):
-        raise SeriesStoreError("'runs' must be a list")
-    out: list[RunRecord] = []
-    for i, item in enumerate(runs):
-        try:
-            out.append(RunRecord.from_dict(item))
-        except (KeyError, TypeError, ValueError) as exc:
-            raise SeriesStoreError(f"run #{i} is invalid: {exc!r}") from exc
-    return out
+    return doc

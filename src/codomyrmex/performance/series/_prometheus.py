@@ -32,7 +32,7 @@ from .._validation import check_positive_number
 from ..errors import SeriesStoreError
 from ..telemetry import names
 from ..telemetry.stats import StatsRegistry
-from ._records import HistoryPoint, RunRecord
+from ._records import Acceptance, HistoryPoint, RunRecord, check_unit
 
 __all__ = ["DEFAULT_JOB", "PrometheusStore", "run_stats"]
 
@@ -41,6 +41,8 @@ DEFAULT_JOB = "codomyrmex_benchmarks"
 #: interval): two runs pushed further apart than this stay two points
 HISTORY_STEP = 15.0
 _MAX_POINTS = 10_000
+#: instructions per call, pushed by the runner in instruction mode (``names`` gains the entry)
+_INSTRUCTIONS_METRIC = "codomyrmex_benchmark_instructions"
 
 
 def run_stats(samples: tuple[float, ...]) -> dict[str, float]:
@@ -110,7 +112,10 @@ class PrometheusStore:
             )
         stats = StatsRegistry()
         for b in run.benchmarks:
-            if b.failed or not b.samples:
+            # An instruction count is not a duration: it must never land in the seconds gauge
+            # (codomyrmex_benchmark_instructions carries it). A noisy result is left out so that
+            # the history read back, which is only these p50s, never takes it as a baseline.
+            if b.failed or not b.samples or b.unit != "seconds" or b.noisy:
                 continue
             stats.set_benchmark(
                 run.suite, b.name, run_stats(b.samples),
@@ -168,9 +173,12 @@ class PrometheusStore:
         end: float | None = None,
         step: float | None = None,
         host: str | None = None,
+        unit: str = "seconds",
     ) -> list[HistoryPoint]:
         """One point per recorded run of ``benchmark`` (its p50), oldest first; only the runs of
-        ``host`` (default: the store's ``host``; all hosts if neither is set).
+        ``host`` (default: the store's ``host``; all hosts if neither is set). ``unit``
+        ``instructions`` reads ``codomyrmex_benchmark_instructions`` instead of the p50 gauge.
+        Noisy runs were never pushed as durations, so none is returned.
 
         The range is read every ``step`` seconds (default: 1 s for ranges up to ~3 h, else
         :data:`HISTORY_STEP`, about one scrape interval, so that runs minutes apart stay distinct),
@@ -185,7 +193,14 @@ class PrometheusStore:
         host = host if host is not None else self.host
         host_sel = f',host="{_label(host)}"' if host else ""
         sel = f'suite="{_label(suite)}"{host_sel}'
-        p50 = f'{names.BENCHMARK_DURATION.prometheus_name}{{{sel},benchmark="{_label(benchmark)}",stat="p50"}}'
+        try:
+            check_unit(unit)
+        except ValueError as exc:
+            raise SeriesStoreError(str(exc)) from exc
+        if unit == "seconds":
+            p50 = f'{names.BENCHMARK_DURATION.prometheus_name}{{{sel},benchmark="{_label(benchmark)}",stat="p50"}}'
+        else:
+            p50 = f'{_INSTRUCTIONS_METRIC}{{{sel},benchmark="{_label(benchmark)}"}}'
         last_run = f"{names.BENCHMARK_LAST_RUN.prometheus_name}{{{sel}}}"
         medians: list[dict[str, Any]] = []
         runs: list[dict[str, Any]] = []
@@ -209,9 +224,22 @@ class PrometheusStore:
                 value = float(v)
                 if run_ts is None or not math.isfinite(value) or (h, run_ts) in seen:
                     continue
-                seen[(h, run_ts)] = HistoryPoint(timestamp=run_ts, median=value)
+                seen[(h, run_ts)] = HistoryPoint(timestamp=run_ts, median=value, unit=unit)
         points = sorted(seen.values(), key=lambda p: p.timestamp)
         return points[-limit:] if limit else points
+
+    # -- acceptances -------------------------------------------------------------------------
+    def acceptances(self, suite: str | None = None) -> list[Acceptance]:
+        """Always empty: a Pushgateway keeps only the last value of a series, so it cannot hold
+        an append-only record of decisions (record them in an SQLite store)."""
+        return []
+
+    def accept(self, suite: str, benchmark: str | None = None, **_: Any) -> Acceptance:
+        """Refused with a clear error: see :meth:`acceptances`."""
+        raise SeriesStoreError(
+            "a Prometheus store cannot record acceptances (a Pushgateway keeps only the last "
+            "value); record them in the SQLite store: codomyrmex-perf bench accept --store PATH"
+        )
 
     def __repr__(self) -> str:
         return f"PrometheusStore(pushgateway={self.pushgateway!r}, prometheus={self.prometheus!r})"

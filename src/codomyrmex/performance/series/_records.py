@@ -19,14 +19,28 @@ from dataclasses import dataclass, field
 from statistics import median
 from typing import Any, Protocol, runtime_checkable
 
-__all__ = ["BenchmarkRecord", "HistoryPoint", "RunRecord", "SeriesStore"]
+__all__ = ["UNITS", "Acceptance", "BenchmarkRecord", "HistoryPoint", "RunRecord", "SeriesStore"]
+
+#: what a result's numbers count: seconds per call (time mode) or CPU instructions per call
+#: (instruction mode, under Valgrind). Each unit is its own series; rows recorded before units
+#: existed read as seconds.
+UNITS = ("seconds", "instructions")
+
+
+def check_unit(unit: object) -> str:
+    """``unit`` if it is one of :data:`UNITS`, else ValueError naming what is accepted."""
+    if unit not in UNITS:
+        raise ValueError(f"unit must be one of {', '.join(UNITS)}, got {unit!r}")
+    return str(unit)
 
 
 @dataclass(frozen=True, slots=True)
 class BenchmarkRecord:
-    """One benchmark of one run: raw samples in seconds per call (each averaged over ``loops``
-    calls), and the same samples divided by the canary time measured around this benchmark
-    (``normalized``, unitless)."""
+    """One benchmark of one run: raw samples per call in ``unit`` (seconds, or instructions in
+    instruction mode; each averaged over ``loops`` calls), and the same samples divided by the
+    canary time measured around this benchmark (``normalized``, unitless). ``noisy`` marks a
+    result whose own evidence says the machine disturbed it: it is kept and shown, but never
+    enters a baseline."""
 
     name: str
     samples: tuple[float, ...]
@@ -37,6 +51,11 @@ class BenchmarkRecord:
     #: what the regression gate decided when the run was recorded (JSON-safe mapping: verdict,
     #: note, baseline, change, baseline_runs, drift, normalized, detail); None if not judged
     judgement: Mapping[str, Any] | None = None
+    unit: str = "seconds"
+    noisy: bool = False
+
+    def __post_init__(self) -> None:
+        check_unit(self.unit)
 
     @property
     def median(self) -> float | None:
@@ -54,6 +73,8 @@ class BenchmarkRecord:
             "error": self.error,
             "samples": list(self.samples),
             "normalized": list(self.normalized),
+            "unit": self.unit,
+            "noisy": self.noisy,
             **({} if self.judgement is None else {"judgement": dict(self.judgement)}),
         }
 
@@ -70,7 +91,15 @@ class BenchmarkRecord:
             error=None if data.get("error") is None else str(data["error"]),
             normalized=tuple(float(v) for v in data.get("normalized", ())),
             judgement=_judgement(data.get("judgement")),
+            unit=check_unit(data.get("unit", "seconds")),  # documents written before units: seconds
+            noisy=_flag("noisy", data.get("noisy", False)),
         )
+
+
+def _flag(name: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"{name!r} must be true or false, got {value!r}")
+    return value
 
 
 def _judgement(value: Any) -> dict[str, Any] | None:
@@ -141,6 +170,45 @@ class RunRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class Acceptance:
+    """A person's decision that a benchmark's new level is intended: from ``timestamp`` on, the
+    regression gate takes the level the benchmark had reached by then as its baseline.
+    ``benchmark`` None accepts every benchmark of the suite; ``host`` None every host. Recorded
+    append-only (who, when, why); a later acceptance adds a row, never edits one."""
+
+    suite: str
+    benchmark: str | None
+    timestamp: float
+    note: str
+    who: str
+    unit: str = "seconds"
+    host: str | None = None
+
+    def __post_init__(self) -> None:
+        check_unit(self.unit)
+
+    def applies_to(self, benchmark: str, unit: str, host: str | None) -> bool:
+        return (
+            (self.benchmark is None or self.benchmark == benchmark)
+            and self.unit == unit
+            and (self.host is None or host is None or self.host == host)
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"suite": self.suite, "benchmark": self.benchmark, "timestamp": self.timestamp,
+                "note": self.note, "who": self.who, "unit": self.unit, "host": self.host}  # fmt: skip
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Acceptance:
+        bench, host = data.get("benchmark"), data.get("host")
+        return cls(
+            suite=str(data["suite"]), benchmark=None if bench is None else str(bench),
+            timestamp=float(data["timestamp"]), note=str(data["note"]), who=str(data["who"]),
+            unit=check_unit(data.get("unit", "seconds")), host=None if host is None else str(host),
+        )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
 class HistoryPoint:
     """One run of one benchmark as a store can give it back. The SQLite store has the raw
     samples; the Prometheus store only the statistics it pushed (``samples`` is empty)."""
@@ -151,11 +219,17 @@ class HistoryPoint:
     normalized_median: float | None = None
     samples: tuple[float, ...] = ()
     normalized: tuple[float, ...] = ()  # canary-normalised samples, when the store kept them
+    unit: str = "seconds"
+    noisy: bool = False  # the run's own evidence says it was disturbed: never a baseline
 
 
 @runtime_checkable
 class SeriesStore(Protocol):
-    """What the runner and the regression check need from a store (SQLite, Prometheus, …)."""
+    """What the runner and the regression check need from a store (SQLite, Prometheus, …).
+
+    A store may also offer ``acceptances(suite) -> list[Acceptance]`` and ``accept(...)``
+    (both built-in stores do); the gate treats a store without them as having no acceptances.
+    """
 
     def append(self, run: RunRecord) -> None:
         """Record ``run``; never rewrites a recorded run."""

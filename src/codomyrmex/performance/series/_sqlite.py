@@ -30,7 +30,7 @@ from typing import Any
 
 from .. import env
 from ..errors import SeriesStoreError
-from ._records import BenchmarkRecord, HistoryPoint, RunRecord, json_safe
+from ._records import Acceptance, BenchmarkRecord, HistoryPoint, RunRecord, check_unit, json_safe
 
 __all__ = ["SCHEMA_VERSION", "CorruptRowWarning", "SQLiteStore"]
 
@@ -40,7 +40,11 @@ __all__ = ["SCHEMA_VERSION", "CorruptRowWarning", "SQLiteStore"]
 #: 3 - results.judgement: what the regression gate decided when the run was recorded (JSON; NULL
 #:     for runs recorded before, which the report re-judges). A column is appended; no recorded
 #:     row is rewritten.
-SCHEMA_VERSION = 3
+#: 4 - results.unit ('seconds' | 'instructions'; NULL for rows recorded before, read as seconds),
+#:     results.noisy (1 when the run's own evidence says it was disturbed; NULL reads as 0), and
+#:     an append-only ``acceptances`` table (who accepted which change, when, why). Columns and a
+#:     table are added; no recorded row is rewritten.
+SCHEMA_VERSION = 4
 
 _MIGRATIONS: dict[int, tuple[str, ...]] = {
     1: (
@@ -75,6 +79,26 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
         ),
     ),
     3: ("ALTER TABLE results ADD COLUMN judgement TEXT",),
+    4: (
+        "ALTER TABLE results ADD COLUMN unit TEXT",
+        "ALTER TABLE results ADD COLUMN noisy INTEGER",
+        """CREATE TABLE IF NOT EXISTS acceptances (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            suite TEXT NOT NULL,
+            benchmark TEXT,
+            unit TEXT NOT NULL,
+            host TEXT,
+            timestamp REAL NOT NULL,
+            who TEXT NOT NULL,
+            note TEXT NOT NULL
+        )""",
+        "CREATE INDEX IF NOT EXISTS acceptances_suite ON acceptances(suite, timestamp)",
+        *(
+            f"CREATE TRIGGER IF NOT EXISTS acceptances_no_{op.lower()} BEFORE {op} ON acceptances "
+            f"BEGIN SELECT RAISE(ABORT, 'the series store is append-only'); END"
+            for op in ("UPDATE", "DELETE")
+        ),
+    ),
 }
 
 
@@ -87,6 +111,39 @@ _BUSY_TIMEOUT_S = 60.0
 def _dumps(value: Any) -> str:
     # a NaN or inf would make the stored JSON unreadable by other tools: stored as null
     return json.dumps(json_safe(value), sort_keys=True, allow_nan=False, default=str)
+
+
+def make_acceptance(
+    suite: str,
+    benchmark: str | None,
+    *,
+    note: str,
+    who: str | None,
+    unit: str,
+    host: str | None,
+    timestamp: float | None,
+) -> Acceptance:
+    """A validated :class:`Acceptance` (clear errors for a missing note, a bad unit, …)."""
+    import getpass
+    import time
+
+    if not isinstance(suite, str) or not suite:
+        raise SeriesStoreError(f"suite must be a non-empty string, got {suite!r}")
+    if benchmark is not None and (not isinstance(benchmark, str) or not benchmark):
+        raise SeriesStoreError(f"benchmark must be a non-empty string or None, got {benchmark!r}")
+    if not isinstance(note, str) or not note.strip():
+        raise SeriesStoreError(f"an acceptance needs a note saying why, got {note!r}")
+    try:
+        check_unit(unit)
+    except ValueError as exc:
+        raise SeriesStoreError(str(exc)) from exc
+    if who is None:
+        try:
+            who = getpass.getuser()
+        except (OSError, KeyError):  # no login name (container without passwd entry)
+            who = "unknown"
+    return Acceptance(suite, benchmark, time.time() if timestamp is None else float(timestamp),
+                      note.strip(), str(who), unit, host)  # fmt: skip
 
 
 def _loads_mapping(text: str) -> dict[str, Any]:
@@ -195,7 +252,8 @@ class SQLiteStore:
     @staticmethod
     def _has_foreign_tables(conn: sqlite3.Connection) -> bool:
         names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        return bool(names - {"schema_version", "runs", "results", "sqlite_sequence"})
+        known = {"schema_version", "runs", "results", "acceptances", "sqlite_sequence"}
+        return bool(names - known)
 
     @property
     def schema_version(self) -> int:
@@ -250,11 +308,11 @@ class SQLiteStore:
             ) from exc
         self._conn.executemany(
             "INSERT INTO results (run, name, loops, failed, error, median, samples, normalized, "
-            "judgement) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "judgement, unit, noisy) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (cur.lastrowid, b.name, b.loops, int(b.failed), b.error, b.median,
                  json.dumps(list(b.samples)), json.dumps(list(b.normalized)),
-                 None if b.judgement is None else _dumps(b.judgement))
+                 None if b.judgement is None else _dumps(b.judgement), b.unit, int(b.noisy))
                 for b in run.benchmarks
             ],
         )  # fmt: skip
@@ -304,7 +362,8 @@ class SQLiteStore:
         out: list[RunRecord] = []
         for pk, run_id, suite_name, ts, env_json, canary in heads:
             rows = self._query(
-                "SELECT name, loops, failed, error, samples, normalized, judgement FROM results "
+                "SELECT name, loops, failed, error, samples, normalized, judgement, "
+                "COALESCE(unit, 'seconds'), COALESCE(noisy, 0) FROM results "
                 "WHERE run = ? ORDER BY rowid",
                 (pk,),
             )
@@ -312,8 +371,9 @@ class SQLiteStore:
                 benches = tuple(
                     BenchmarkRecord(name, tuple(float(v) for v in json.loads(s)), int(loops),
                                     bool(failed), error, tuple(float(v) for v in json.loads(nz)),
-                                    None if judged is None else _loads_mapping(judged))
-                    for name, loops, failed, error, s, nz, judged in rows
+                                    None if judged is None else _loads_mapping(judged), unit,
+                                    bool(noisy))
+                    for name, loops, failed, error, s, nz, judged, unit, noisy in rows
                 )  # fmt: skip
                 environment = _loads_mapping(env_json)
             except (ValueError, TypeError) as exc:
@@ -323,39 +383,93 @@ class SQLiteStore:
         return out
 
     def history(
-        self, suite: str, benchmark: str, *, limit: int | None = None, host: str | None = None
+        self,
+        suite: str,
+        benchmark: str,
+        *,
+        limit: int | None = None,
+        host: str | None = None,
+        unit: str = "seconds",
     ) -> list[HistoryPoint]:
-        """Successful runs of ``benchmark`` in ``suite``, oldest first (the last ``limit``); only
-        those recorded on ``host`` (the environment's ``hostname``) if given. Rows that cannot be
-        decoded are skipped with a :class:`CorruptRowWarning`."""
+        """Successful runs of ``benchmark`` in ``suite`` measured in ``unit``, oldest first (the
+        last ``limit``); only those recorded on ``host`` (the environment's ``hostname``) if
+        given. Noisy runs are included with ``noisy=True`` (the gate leaves them out of its
+        baselines). Rows that cannot be decoded are skipped with a :class:`CorruptRowWarning`."""
+        check_unit(unit)
         where = ""
-        params: tuple[Any, ...] = (suite, benchmark)
+        params: tuple[Any, ...] = (suite, benchmark, unit)
         if host is not None:
             where = ("AND json_valid(u.environment) AND "
                      "json_extract(u.environment, '$.hostname') = ? ")  # fmt: skip
             params = (*params, host)
         sql = (
-            "SELECT u.timestamp, r.median, u.run_id, r.samples, r.normalized FROM results r "
-            "JOIN runs u ON u.id = r.run WHERE u.suite = ? AND r.name = ? AND r.failed = 0 "
+            "SELECT u.timestamp, r.median, u.run_id, r.samples, r.normalized, COALESCE(r.noisy, 0) "
+            "FROM results r JOIN runs u ON u.id = r.run WHERE u.suite = ? AND r.name = ? "
+            "AND COALESCE(r.unit, 'seconds') = ? AND r.failed = 0 "
             f"AND r.median IS NOT NULL {where}ORDER BY u.timestamp DESC, u.id DESC"
         )
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
         out: list[HistoryPoint] = []
-        for ts, med, run_id, samples, normalized in self._query(sql, params)[::-1]:
+        for ts, med, run_id, samples, normalized, noisy in self._query(sql, params)[::-1]:
             try:
                 nz = tuple(float(v) for v in json.loads(normalized))
                 point = HistoryPoint(
                     float(ts), float(med), run_id,
                     median(nz) if nz else None,
                     tuple(float(v) for v in json.loads(samples)),
-                    nz,
+                    nz, unit, bool(noisy),
                 )  # fmt: skip
             except (ValueError, TypeError) as exc:
                 self._skip_corrupt(run_id, exc)
                 continue
             out.append(point)
         return out
+
+    # -- acceptances -------------------------------------------------------------------------
+    def accept(
+        self,
+        suite: str,
+        benchmark: str | None = None,
+        *,
+        note: str,
+        who: str | None = None,
+        unit: str = "seconds",
+        host: str | None = None,
+        timestamp: float | None = None,
+    ) -> Acceptance:
+        """Record that ``benchmark``'s (every benchmark's if None) current level in ``suite`` is
+        intended, so the gate stops flagging it and takes it as the new baseline. ``note`` says
+        why (required, non-empty); ``who`` defaults to the login name. Append-only."""
+        acc = make_acceptance(suite, benchmark, note=note, who=who, unit=unit, host=host,
+                              timestamp=timestamp)  # fmt: skip
+        with self._lock:
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+                try:
+                    self._conn.execute(
+                        "INSERT INTO acceptances (suite, benchmark, unit, host, timestamp, who, note) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        (acc.suite, acc.benchmark, acc.unit, acc.host, acc.timestamp, acc.who, acc.note),
+                    )
+                    self._conn.execute("COMMIT")
+                except BaseException:
+                    if self._conn.in_transaction:
+                        self._conn.execute("ROLLBACK")
+                    raise
+            except sqlite3.Error as exc:
+                raise SeriesStoreError(f"cannot write to the store {str(self.path)!r}: {exc}") from exc
+        return acc
+
+    def acceptances(self, suite: str | None = None) -> list[Acceptance]:
+        """Recorded acceptances (of ``suite``, or all), oldest first."""
+        where, params = ("WHERE suite = ?", (suite,)) if suite is not None else ("", ())
+        rows = self._query(
+            "SELECT suite, benchmark, timestamp, note, who, unit, host FROM acceptances "
+            f"{where} ORDER BY timestamp, id",
+            params,
+        )
+        return [Acceptance(*row) for row in rows]
 
     def __iter__(self) -> Iterator[RunRecord]:
         return iter(self.runs())
