@@ -11,7 +11,6 @@ import pytest
 
 from codomyrmex.performance import CacheManager, cached_function
 from codomyrmex.performance.caching import CacheInfo
-from codomyrmex.performance.errors import CacheError
 
 
 class FakeClock:
@@ -385,14 +384,19 @@ def test_async_functions_are_cached(unique_name: str) -> None:
     assert asyncio.iscoroutinefunction(f)
 
 
-def test_reentrant_same_key_raises_instead_of_deadlocking(unique_name: str) -> None:
-    @cached_function(name=unique_name)
-    def loop(x: int) -> int:
-        return loop(x)
+def test_reentrant_same_key_computes_again_as_lru_cache_does(unique_name: str) -> None:
+    """Issue 9: re-entry computes again (no deadlock, no CacheError), as functools does."""
+    depth: list[int] = []
 
-    with pytest.raises(CacheError, match="re-entrant call"):
-        loop(1)
-    assert loop.cache_info().currsize == 0  # type: ignore[attr-defined]
+    @cached_function(name=unique_name)
+    def again(x: int) -> int:
+        depth.append(x)
+        return again(x) + 1 if len(depth) < 3 else 0
+
+    assert again(1) == 2
+    assert depth == [1, 1, 1]
+    assert again(1) == 2 and depth == [1, 1, 1]  # the outermost result is the cached one
+    assert again.cache_info().currsize == 1  # type: ignore[attr-defined]
 
 
 def test_reentrant_other_key_is_fine(unique_name: str) -> None:
@@ -403,13 +407,18 @@ def test_reentrant_other_key_is_fine(unique_name: str) -> None:
     assert fib(30) == 832040
 
 
-def test_async_reentrant_same_key_raises(unique_name: str) -> None:
-    @cached_function(name=unique_name)
-    async def loop(x: int) -> int:
-        return await asyncio.create_task(loop(x))  # a child task inherits the context
+def test_async_reentrant_same_key_computes_again(unique_name: str) -> None:
+    depth: list[int] = []
 
-    with pytest.raises(CacheError, match="re-entrant call"):
-        asyncio.run(loop(1))
+    @cached_function(name=unique_name)
+    async def again(x: int) -> int:
+        depth.append(x)
+        if len(depth) < 3:
+            return await asyncio.create_task(again(x)) + 1  # a child task inherits the context
+        return 0
+
+    assert asyncio.run(again(1)) == 2
+    assert depth == [1, 1, 1]
 
 
 def test_cache_manager_registers_the_function(unique_name: str) -> None:

@@ -76,15 +76,25 @@ def test_waiters_for_other_keys_are_not_blocked(unique_name: str) -> None:
     t.join()
 
 
-def test_a_failed_load_is_shared_with_waiters_and_not_cached(unique_name: str) -> None:
+@pytest.mark.parametrize("cached", [False, True], ids=["uncached-error", "cache_exceptions"])
+def test_a_failed_load_reaches_waiters_only_when_the_exception_is_cached(
+    unique_name: str, cached: bool
+) -> None:
+    """Issue 9 (cachetools' behaviour): a leader's failure is re-raised to its waiters only
+    when ``cache_exceptions`` covers it; otherwise it was the leader's own and the next waiter
+    computes (here every one fails in turn, one at a time, never two at once)."""
     arrived: list[int] = []
     executions: list[int] = []
+    running = [0]
 
-    @cached_function(name=unique_name)
+    @cached_function(name=unique_name, cache_exceptions=(RuntimeError,) if cached else ())
     def boom(x: int) -> int:
+        running[0] += 1
+        assert running[0] == 1, "two loads of one key at once"
         executions.append(x)
         wait_until(lambda: len(arrived) == 8, "all threads")
         time.sleep(0.05)
+        running[0] -= 1
         raise RuntimeError("failed load")
 
     errors: list[BaseException] = []
@@ -101,8 +111,13 @@ def test_a_failed_load_is_shared_with_waiters_and_not_cached(unique_name: str) -
         t.start()
     for t in threads:
         t.join()
-    assert len(errors) == 8 and executions == [1]
-    assert boom.cache_info().currsize == 0  # type: ignore[attr-defined]
+    assert len(errors) == 8
+    if cached:
+        assert executions == [1]  # one load; its exception is shared and cached
+        assert boom.cache_info().currsize == 1  # type: ignore[attr-defined]
+    else:
+        assert executions == [1] * 8  # each waiter computed after the failure before it
+        assert boom.cache_info().currsize == 0  # type: ignore[attr-defined]
 
 
 def test_100_asyncio_tasks_on_one_cold_key_run_it_once(unique_name: str) -> None:

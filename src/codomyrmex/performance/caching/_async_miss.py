@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from ..telemetry import names, recording
 from ._core import Raised, _unwrap
 from ._missing import MISSING
-from ._singleflight import ACTIVE, AsyncFlight, reentrant_error
+from ._singleflight import ACTIVE, AsyncFlight
 
 if TYPE_CHECKING:
     from ._core import TieredCache
@@ -53,11 +53,11 @@ async def acall(
             core.stats.hits += 1
             return _unwrap(value)
         current = core.aflights.get(key)
-        if current is not None and marker in ACTIVE.get():
-            raise reentrant_error(core.name)
         flight: AsyncFlight
-        if current is None or current.loop is not loop:
-            # (a flight of another thread's event loop cannot be awaited here: compute)
+        if current is None or current.loop is not loop or marker in ACTIVE.get():
+            # (a flight of another thread's event loop cannot be awaited here, and a re-entrant
+            # call of the key being computed in this context would await itself: compute, as
+            # functools.lru_cache does)
             flight, leader = AsyncFlight(loop), True
             if current is None:
                 core.aflights[key] = flight
@@ -107,7 +107,8 @@ async def acall(
                 core.put_locked(key, raised, core.value_ttl(raised))
             if core.aflights.get(key) is flight:
                 del core.aflights[key]
-        flight.fail(exc)
+        # Waiters get the exception only when it is cached; otherwise the next one computes.
+        flight.fail(exc, share=bool(cache_exceptions) and isinstance(exc, cache_exceptions))
         raise
     finally:
         ACTIVE.reset(token_ctx)

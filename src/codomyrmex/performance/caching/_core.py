@@ -28,13 +28,13 @@ import threading
 import time
 import weakref
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, cast
 
 from ..telemetry import names, recording
 from ..telemetry.stats import default_registry
 from ._missing import MISSING
 from ._policies import EntryTTL, make_store
-from ._singleflight import Flight, reentrant_error
+from ._singleflight import RETRY, Flight
 
 if TYPE_CHECKING:
     from ..telemetry.stats import CacheStats
@@ -89,7 +89,7 @@ class TieredCache:
         lease_wait: float = 30.0,
         retry_after: float = 1.0,
         stats: CacheStats | None = None,
-        lock: threading.Lock | None = None,
+        lock: threading.RLock | None = None,
         load_lock: threading.Lock | None = None,
     ) -> None:
         self.name = name
@@ -101,9 +101,12 @@ class TieredCache:
             ref = weakref.ref(self)
             stats.entries_fn = lambda: _size_of(ref)  # weak: the stats outlive this cache
         self.stats = stats
-        self.lock = threading.Lock() if lock is None else lock
+        self.lock = threading.RLock() if lock is None else lock
         self._load_lock = threading.Lock() if load_lock is None else load_lock
         self.ttl = ttl
+        #: ``max_size=0`` caches nothing in memory (as ``functools.lru_cache(maxsize=0)``):
+        #: every call is a miss that computes (or reads a shared tier).
+        self.no_store = max_size <= 0
         self.exception_ttl = exception_ttl
         self.cache_none = cache_none
         self._pending_ttl: float | None = None
@@ -130,7 +133,7 @@ class TieredCache:
             from ._tiering import SharedTiers
 
             self.shared = SharedTiers(
-                name, self.stats, self.lock, disk=disk, redis=redis, serializer=serializer,
+                name, self.stats, cast("threading.Lock", self.lock), disk=disk, redis=redis, serializer=serializer,
                 namespace=namespace, value_ttl=self.value_ttl, lease_ms=lease_ms,
                 lease_wait=lease_wait, retry_after=retry_after,
             )  # fmt: skip
@@ -166,7 +169,7 @@ class TieredCache:
         return remaining if self.per_entry else 0.0
 
     def put_locked(self, key: Any, value: Any, ttl: float | None) -> None:
-        if ttl is not None and ttl <= 0:
+        if (ttl is not None and ttl <= 0) or self.no_store:
             return
         if value is None and not self.cache_none:
             return
@@ -265,7 +268,11 @@ class TieredCache:
             stats.misses += 1  # an L1 miss
             if from_disk:
                 stats.disk_hits += 1  # (a Redis hit was counted by get_redis)
-            if (ttl is None or ttl > 0) and (value is not None or self.cache_none):
+            if (
+                (ttl is None or ttl > 0)
+                and (value is not None or self.cache_none)
+                and not self.no_store
+            ):
                 self._pending_ttl = ttl
                 self.store[key] = value
                 stats.puts += 1
@@ -291,35 +298,49 @@ class TieredCache:
         L1), so a cold miss costs one L2 read and the function still runs once per key."""
         ident = threading.get_ident()
         store = self.store
-        with self.lock:
-            # Look again: another thread may have stored the value since the wrapper missed.
-            # ``in`` first, because raising KeyError costs more than a membership test.
-            if key in store:
-                try:
-                    value = store[key]
-                except KeyError:
-                    pass  # expired between the two reads
-                else:
-                    self.stats.hits += 1
-                    return _unwrap(value)
-            flight = self.flights.get(key)
-            if flight is None:
-                flight = self.flights[key] = Flight(ident)
-                self.stats.misses += 1
-                leader = True
-                read = skey is MISSING or loads_seen != self.loads
-            elif flight.owner == ident:
-                raise reentrant_error(self.name)
-            else:
-                leader = False
-                event = flight.waiter_event()
-        if not leader:
-            event.wait()
+        # An RLock, so that an argument's __eq__/__hash__ calling this function while the hit
+        # path holds the lock re-enters instead of deadlocking (CPython's test_need_for_rlock).
+        # Such a call must not wait for another thread's flight while it holds the lock: that
+        # leader needs the lock to finish.
+        held = self.lock._is_owned()  # type: ignore[attr-defined]
+        while True:
             with self.lock:
-                # Served by another caller's load: neither a hit (nothing was cached when it
-                # looked) nor a miss (it did not load); cache_stats() reports it as ``waited``.
-                self.stats.waits += 1
-            return flight.result()
+                # Look again: another thread may have stored the value since the wrapper
+                # missed. ``in`` first, because raising KeyError costs more than a membership
+                # test.
+                if key in store:
+                    try:
+                        value = store[key]
+                    except KeyError:
+                        pass  # expired between the two reads
+                    else:
+                        self.stats.hits += 1
+                        return _unwrap(value)
+                flight = self.flights.get(key)
+                if flight is None:
+                    flight = self.flights[key] = Flight(ident)
+                    self.stats.misses += 1
+                    read = skey is MISSING or loads_seen != self.loads
+                    break
+                if flight.owner == ident or held:
+                    # Re-entry (recursion with the same key, __eq__ calling the function):
+                    # compute again, as functools.lru_cache does, never wait for ourselves.
+                    self.stats.misses += 1
+                    reentrant = True
+                else:
+                    reentrant = False
+                    event = flight.waiter_event()
+            if reentrant:
+                return self._reenter(key, fn, args, kwargs, cache_exceptions, fixed_ttl)
+            event.wait()
+            if flight.error is not None or flight.value is not RETRY:
+                with self.lock:
+                    # Served by another caller's load: neither a hit (nothing was cached when
+                    # it looked) nor a miss (it did not load); cache_stats() reports ``waited``.
+                    self.stats.waits += 1
+                return flight.result()
+            # The leader failed with an exception that is not cached: it was its own, and
+            # the next waiter computes (cachetools' behaviour); back to the top.
         token: str | None = None
         try:
             value = MISSING
@@ -349,17 +370,42 @@ class TieredCache:
         except BaseException as exc:
             self._release(None if skey is MISSING else skey, token)
             with self.lock:
-                if cache_exceptions and isinstance(exc, cache_exceptions):
+                share = bool(cache_exceptions) and isinstance(exc, cache_exceptions)
+                if share:
                     raised = Raised(exc)
                     self.put_locked(key, raised, self.value_ttl(raised))
                 del self.flights[key]
-                flight.fail(exc)
+                flight.fail(exc, share=share)
             raise
         with self.lock:
             self.put_locked(key, value, ttl)
             self.loads += 1
             del self.flights[key]
             flight.done(value)
+        return value
+
+    def _reenter(
+        self,
+        key: Any,
+        fn: Callable[..., Any],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        cache_exceptions: tuple[type[BaseException], ...],
+        fixed_ttl: Any,
+    ) -> Any:
+        """A re-entrant miss: compute outside single-flight and store in memory (the leader
+        of the key writes the shared tiers when it finishes)."""
+        try:
+            value = self._compute(fn, args, kwargs)
+        except BaseException as exc:
+            if cache_exceptions and isinstance(exc, cache_exceptions):
+                raised = Raised(exc)
+                with self.lock:
+                    self.put_locked(key, raised, self.value_ttl(raised))
+            raise
+        ttl = self.value_ttl(value) if fixed_ttl is MISSING else fixed_ttl
+        with self.lock:
+            self.put_locked(key, value, ttl)
         return value
 
     def _compute(

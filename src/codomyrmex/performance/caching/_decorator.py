@@ -307,7 +307,7 @@ def _build(
     # exporters sum them by name.
     registry = default_registry()
     stats = registry.new_cache(cache_name)
-    lock, load_lock = threading.Lock(), threading.Lock()
+    lock, load_lock = threading.RLock(), threading.Lock()
 
     def new_core() -> TieredCache:
         return TieredCache(

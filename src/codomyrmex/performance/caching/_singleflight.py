@@ -2,18 +2,26 @@
 
 The cache keeps a ``key -> flight`` map under its own lock. The first caller that misses becomes
 the leader and computes; later callers for the *same* key wait on that flight only (one
-``Event`` / ``Future`` per flight, so waiters for other keys are never woken). A re-entrant call of
-the same key from inside the computation would wait for itself forever, so it is detected and
-rejected with :class:`~codomyrmex.performance.errors.CacheError` instead:
+``Event`` / ``Future`` per flight, so waiters for other keys are never woken).
 
-- threads: the flight remembers the leader's thread id;
-- asyncio: a context variable holds the keys being computed in this context, which child tasks
-  inherit (a task that awaits a child task calling the same key is caught too).
+Peer semantics (``functools.lru_cache``, cachetools' ``cached``), which this module follows:
+
+- **Re-entry computes again.** A call of the same key from inside its own computation (recursion
+  with the same arguments, an argument's ``__eq__`` calling the function) is not a waiter: it
+  computes, as ``lru_cache`` does, instead of waiting for itself forever. Threads are told apart
+  by the leader's thread id; asyncio tasks by a context variable holding the keys being computed
+  in this context, which child tasks inherit.
+- **A leader's failure is shared only when it is cached.** When the leader raises an exception
+  that ``cache_exceptions`` covers, its waiters get that exception (it is what a later hit
+  would raise too). Any other failure is the leader's alone: the waiters wake up and the next
+  one computes (cachetools' behaviour), so one caller's timeout or interrupt is not everyone's.
 
     >>> f = Flight(owner=1)
     >>> ev = f.waiter_event()
     >>> f.done(42); ev.is_set(), f.result()
     (True, 42)
+    >>> g = Flight(owner=1); g.fail(KeyError("x"), share=False); g.result() is RETRY
+    True
 """
 
 from __future__ import annotations
@@ -25,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import asyncio  # at run time only async flights need it, and their caller has loaded it
 
-__all__ = ["ACTIVE", "AsyncFlight", "Flight", "reentrant_error"]
+__all__ = ["ACTIVE", "RETRY", "AsyncFlight", "Flight"]
 
 #: (id(cache), key) pairs being computed in the current context (asyncio re-entrancy).
 ACTIVE: contextvars.ContextVar[frozenset[tuple[int, Any]]] = contextvars.ContextVar(
@@ -33,14 +41,16 @@ ACTIVE: contextvars.ContextVar[frozenset[tuple[int, Any]]] = contextvars.Context
 )
 
 
-def reentrant_error(cache: str) -> Exception:
-    from ..errors import CacheError
+class _Retry:
+    __slots__ = ()
 
-    return CacheError(
-        f"re-entrant call: cache {cache!r} was called with the same key from inside the "
-        "computation of that key, which would wait for itself forever; call the undecorated "
-        "function (fn.__wrapped__) or use a different key"
-    )
+    def __repr__(self) -> str:
+        return "<RETRY>"
+
+
+#: What :meth:`Flight.result` returns when the leader failed with an exception that is not
+#: cached: the waiter goes back to the start of the miss path (and may lead this time).
+RETRY: Any = _Retry()
 
 
 class Flight:
@@ -71,14 +81,19 @@ class Flight:
         if self.event is not None:
             self.event.set()
 
-    def fail(self, error: BaseException) -> None:
-        self.error = error
-        self.tb = error.__traceback__
+    def fail(self, error: BaseException, *, share: bool) -> None:
+        """The leader raised ``error``. ``share``: hand it to the waiters (it is a cached
+        exception); otherwise they retry."""
+        if share:
+            self.error = error
+            self.tb = error.__traceback__
+        else:
+            self.value = RETRY
         if self.event is not None:
             self.event.set()
 
     def result(self) -> Any:
-        """After the event: the leader's value, or its exception re-raised to this waiter."""
+        """After the event: the leader's value, :data:`RETRY`, or its shared exception."""
         if self.error is not None:
             # The leader's traceback each time: every waiter raising the same object would
             # otherwise add its frames to one ever-longer traceback.
@@ -99,14 +114,14 @@ class AsyncFlight:
         if not self.future.done():
             self.future.set_result(value)
 
-    def fail(self, error: BaseException) -> None:
-        from asyncio import CancelledError
-
+    def fail(self, error: BaseException, *, share: bool = False) -> None:
+        """The leader raised ``error``: waiters get it if ``share`` (a cached exception), else
+        they see a cancelled flight and retry (they were not cancelled themselves)."""
         fut = self.future
         if fut.done():
             return
-        if isinstance(error, CancelledError):
-            fut.cancel()  # waiters see a cancelled flight and retry; they were not cancelled
-        else:
+        if share:
             fut.set_exception(error)
             fut.exception()  # mark retrieved: no "exception was never retrieved" without waiters
+        else:
+            fut.cancel()
