@@ -82,7 +82,7 @@ def test_corrupt_sqlite_row_is_a_miss_and_an_error(tmp_path: Path, unique_name: 
     assert g(1) == {"double": 2}
     assert calls == [1, 1]
     stats = g.cache_stats()
-    assert stats.errors == {"disk/decode": 1}
+    assert stats.errors == {"disk/verify": 1}  # no checksum: not ours
     assert (stats.disk_hits, stats.disk_misses) == (0, 1)  # g alone (f counts apart)
     h = make(unique_name, calls, persist=path)
     assert h(1) == {"double": 2} and calls == [1, 1]  # the row was rewritten by the recompute
@@ -115,7 +115,7 @@ def test_tampered_redis_value_is_a_miss_and_an_error(redis_url: str, unique_name
     g = make(unique_name, calls, redis=redis_url)
     assert g(1) == {"double": 2}
     assert calls == [1, 1]
-    assert g.cache_stats().errors == {"redis/decode": 1}
+    assert g.cache_stats().errors == {"redis/verify": 1}
     client.close()
 
 
@@ -133,7 +133,7 @@ def test_signed_values_reject_a_flipped_byte(redis_url: str, unique_name: str) -
     g = make(unique_name, calls, redis=redis_url, signing_key=SIGNING_KEY)
     assert g(1) == {"double": 2}
     assert calls == [1, 1]
-    assert g.cache_stats().errors == {"redis/decode": 1}
+    assert g.cache_stats().errors == {"redis/verify": 1}
     client.close()
 
 
@@ -153,7 +153,7 @@ def test_unsigned_pickle_is_never_unpickled(redis_url: str, unique_name: str, si
     g = make(unique_name, calls, **opts)
     assert g(1) == {"double": 2}
     assert UNPICKLED == []
-    assert g.cache_stats().errors == {"redis/decode": 1}
+    assert g.cache_stats().errors == {"redis/verify": 1}
     client.close()
 
 

@@ -117,7 +117,7 @@ def test_a_reader_without_the_key_leaves_signed_rows_alone(
     signer.set("k", {"v": 1})
     keyless = CacheManager(persist=path, name=unique_name)
     assert keyless.get("k") is None  # a miss here ...
-    assert keyless.get_stats()["caches"][unique_name]["errors"] == {"disk/decode": 1}
+    assert keyless.get_stats()["caches"][unique_name]["errors"] == {"disk/verify": 1}
     assert _rows(path) == 1  # ... but the row stays (before the fix: deleted, 0 rows)
     peer = CacheManager(persist=path, signing_key=SIGNING_KEY, name=unique_name)
     assert peer.get("k") == {"v": 1}
@@ -205,10 +205,16 @@ def _age(redis_url: str, key: str, *, left: float) -> None:
     """Rewrite a Redis entry as if only ``left`` seconds of its life remained."""
     from codomyrmex.performance.caching import RedisTier
 
+    from codomyrmex.performance.caching import Serializer
+
+    # Re-sealed with the new expiry (as a writer with ``left`` seconds would have written it):
+    # a re-dated entry that is not re-sealed no longer verifies.
     rtier = RedisTier(redis_url)
-    payload = rtier.get(key)
-    assert payload is not None
-    rtier.set(key, payload, left)
+    entry = rtier.read(key)
+    assert entry is not None
+    value = Serializer().loads(entry[0], key, entry[1])
+    expires_at = rtier.now() + left
+    rtier.write(key, Serializer().dumps(value, key, expires_at), expires_at)
     rtier.close()
 
 

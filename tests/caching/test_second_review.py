@@ -15,7 +15,12 @@ import pytest
 
 from codomyrmex.performance import CacheManager, cached_function
 from codomyrmex.performance.caching import SQLiteTier
-from codomyrmex.performance.caching._serialize import DecodeError, NotSerializable, Serializer
+from codomyrmex.performance.caching._serialize import (
+    DecodeError,
+    NotSerializable,
+    Serializer,
+    bound,
+)
 from codomyrmex.performance.errors import CacheError
 
 
@@ -122,14 +127,16 @@ def test_a_row_nested_too_deep_to_parse_is_a_corrupt_row_not_a_crash(
     assert f(1) == 1
     deep = b"J" + b"[" * 200_000 + b"]" * 200_000
     with closing(sqlite3.connect(path)) as conn, conn:
-        assert conn.execute("UPDATE cache_entries SET value = ?", (deep,)).rowcount == 1
+        (skey,) = conn.execute("SELECT key FROM cache_entries").fetchone()
+        sealed = Serializer().seal(deep, skey, None)  # a valid checksum over unparseable JSON
+        assert conn.execute("UPDATE cache_entries SET value = ?", (sealed,)).rowcount == 1
     g = cached_function(name=unique_name, persist=path)(lambda x: x)  # fresh memory tier
     assert g(1) == 1
     assert g.cache_stats().errors == {"disk/decode": 1}  # type: ignore[attr-defined]
     key = b"k" * 16  # the signed path too: a correctly signed but unparseable payload
-    data = b"S" + hmac.new(key, deep, hashlib.sha256).digest() + deep
+    data = b"S" + hmac.new(key, bound("k", None) + deep, hashlib.sha256).digest() + deep
     with pytest.raises(DecodeError, match="corrupt JSON value"):
-        Serializer(key).loads(data)
+        Serializer(key).loads(data, "k", None)
 
 
 def test_a_redis_client_that_decodes_responses_is_refused(redis_url: str) -> None:

@@ -162,12 +162,36 @@ class RedisTier:
             return None
         return bytes(data[_HEADER:]), left
 
+    def now(self) -> float:
+        """The clock of the expiry headers (Unix seconds)."""
+        return time.time()
+
+    def read(self, key: str) -> tuple[bytes, float | None, float | None] | None:
+        """``(value, expires_at, seconds left)`` (both ``None``: no expiry), or ``None`` when
+        the key is absent or its expiry header says it has expired. The sealed value covers
+        ``expires_at``, so a rewritten header does not verify."""
+        data = self.client.get(key)
+        if data is None:
+            return None
+        if data[:1] != _EXPIRY_TAG or len(data) < _HEADER:
+            return bytes(data), None, None
+        (expires_at,) = _EXPIRY.unpack_from(data, 1)
+        left = expires_at - time.time()
+        if left <= 0:
+            return None
+        return bytes(data[_HEADER:]), expires_at, left
+
     def set(self, key: str, value: bytes, ttl: float | None) -> None:
-        if ttl is None:
+        self.write(key, value, None if ttl is None else time.time() + ttl)
+
+    def write(self, key: str, value: bytes, expires_at: float | None) -> None:
+        """Store ``value`` until ``expires_at`` (Unix seconds; ``None``: no expiry)."""
+        if expires_at is None:
             self.client.set(key, value)
         else:
-            header = _EXPIRY_TAG + _EXPIRY.pack(time.time() + ttl)
-            self.client.set(key, header + value, px=max(1, int(ttl * 1000)))
+            header = _EXPIRY_TAG + _EXPIRY.pack(expires_at)
+            ms = max(1, int((expires_at - time.time()) * 1000))
+            self.client.set(key, header + value, px=ms)
 
     def delete(self, key: str) -> bool:
         return bool(self.client.delete(key))

@@ -1,31 +1,48 @@
 """How values are stored in the shared tiers (SQLite, Redis): JSON by default, signed pickle opt-in.
 
-Wire format, one leading byte says which:
+A stored value is a *payload* (``J`` + UTF-8 JSON, or ``P`` + pickle) sealed to the entry it
+belongs to. One leading byte says how:
 
-- ``J`` + UTF-8 JSON: the default. Only JSON-safe values (dict with str keys, list, str, int,
-  float, bool, None) are written; anything else stays in the in-process tier only.
-- ``S`` + 32-byte HMAC-SHA256 + ``J``/``P`` payload: written when a signing key is configured
-  (``signing_key=`` or ``CODOMYRMEX_PERF_CACHE_SIGNING_KEY``). With a key, pickle (``P``) is used
-  for values JSON cannot carry. The MAC is verified (constant time) *before* anything is parsed,
-  so a tampered or unsigned value is never unpickled.
+- ``C`` + 4-byte CRC-32 + payload: no signing key. The checksum covers the entry's key (which
+  starts with the cache's namespace), its absolute expiry and the payload, so a flipped digit in
+  stored JSON is a counted miss (``errors{op="verify"}``), never a wrong value. Only JSON-safe
+  values (dict with str keys, list, str, int, float, bool, None) are written unsigned; anything
+  else stays in the in-process tier only. A checksum is not a signature: it stops corruption,
+  not someone who can write the store (configure a key for that).
+- ``S`` + 32-byte HMAC-SHA256 + payload: a signing key is configured (``signing_key=`` or
+  ``CODOMYRMEX_PERF_CACHE_SIGNING_KEY``). The MAC covers the same fields (namespace and key,
+  expiry, payload), so a value copied onto another key or another cache, or re-dated, does not
+  verify. With a key, pickle (``P``) is used for values JSON cannot carry. The MAC is verified
+  (constant time) *before* anything is parsed, so a tampered or unsigned value is never
+  unpickled.
 
 Values from shared or persistent tiers are never unpickled unless signed (DESIGN.md).
 
     >>> s = Serializer()
-    >>> s.loads(s.dumps({"a": [1, 2.5, None]}))
+    >>> data = s.dumps({"a": [1, 2.5, None]}, "ns:k1", None)
+    >>> s.loads(data, "ns:k1", None)
     {'a': [1, 2.5, None]}
+    >>> try:
+    ...     s.loads(data, "ns:k2", None)    # the same bytes under another key
+    ... except Corrupt as exc:
+    ...     print(exc)
+    checksum mismatch (corrupt value, or one copied from another entry)
 """
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Callable
 from typing import Any
+from zlib import crc32 as _crc32
 
-__all__ = ["DecodeError", "NotSerializable", "Serializer", "UntrustedValue"]
+__all__ = ["Corrupt", "DecodeError", "NotSerializable", "Serializer", "UntrustedValue", "bound"]
+
+_CRC = struct.Struct("<I")
 
 _MAC_LEN = 32
 
-# json, pickle, hmac and hashlib are imported on first use: every cache builds a Serializer at
+# json, pickle, hmac and hashlib are imported on first use (struct and zlib, tiny, load with this module): every cache builds a Serializer at
 # decoration time (to validate the signing key), but only caches with a shared tier encode.
 
 
@@ -96,14 +113,36 @@ class DecodeError(ValueError):
     format this configuration refuses (pickle without a key)."""
 
 
+class Corrupt(DecodeError):
+    """The checksum does not match: the bytes, the key or the expiry changed since it was
+    written (counted as ``errors{op="verify"}``; the row is dropped)."""
+
+
 class UntrustedValue(DecodeError):
     """A well-formed value this configuration may not read: signed but no key here, a MAC that
-    does not match our key, or unsigned while a key is configured. Another process (with
-    another configuration) may read it fine, so it is a miss here, never deleted."""
+    does not match our key (tampered, copied onto another key, re-dated), or unsigned while a
+    key is configured. Another process (with another configuration) may read it fine, so it is
+    a miss here, never deleted (counted as ``errors{op="verify"}``)."""
 
 
 class NotSerializable(TypeError):
     """The value cannot be written to a shared tier with this configuration."""
+
+
+_NO_EXPIRY = b"N"
+_EXPIRES = struct.Struct("<cd")
+
+
+def bound(key: str, expires_at: float | None) -> bytes:
+    """What a checksum or MAC covers besides the payload: the entry's key (length-prefixed, so
+    no key can pose as another key plus payload bytes) and its absolute expiry (exact: the
+    double as stored by SQLite and in the Redis expiry header)."""
+    kb = key.encode("utf-8", "surrogatepass")
+    exp = _NO_EXPIRY if expires_at is None else _EXPIRES.pack(b"E", expires_at)
+    return _LEN.pack(len(kb)) + kb + exp
+
+
+_LEN = struct.Struct("<I")
 
 
 class Serializer:
@@ -117,7 +156,15 @@ class Serializer:
                 f"signing_key must be bytes or str, got {signing_key!r} ({type(signing_key).__name__})"
             )
         if isinstance(signing_key, str):
-            signing_key = signing_key.encode()
+            try:
+                signing_key = signing_key.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                from ..errors import CacheError
+
+                raise CacheError(
+                    f"signing_key must be bytes or a str encodable as UTF-8, got a str with "
+                    f"{signing_key[exc.start : exc.end]!r} at position {exc.start} ({exc.reason})"
+                ) from None
         if signing_key is not None and len(signing_key) < 16:
             from ..errors import CacheError
 
@@ -128,7 +175,9 @@ class Serializer:
     def signed(self) -> bool:
         return self._key is not None
 
-    def dumps(self, value: Any) -> bytes:
+    def encode(self, value: Any) -> bytes:
+        """The payload of ``value`` (``J`` + JSON, or ``P`` + pickle with a key), not yet
+        sealed to an entry: :meth:`seal` it for each tier (each has its own expiry)."""
         import json
 
         try:
@@ -139,7 +188,7 @@ class Serializer:
             # read back with the same types is not JSON-safe (checked on the miss path only).
             if not _same(value, json.loads(text)):
                 raise ValueError("value does not round-trip through JSON")
-            payload = b"J" + text.encode("utf-8", "surrogatepass")
+            return b"J" + text.encode("utf-8", "surrogatepass")
         except (TypeError, ValueError, RecursionError) as exc:
             if self._key is None:
                 raise NotSerializable(
@@ -149,54 +198,79 @@ class Serializer:
             import pickle
 
             try:
-                payload = b"P" + pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+                return b"P" + pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
             except Exception as pexc:  # PicklingError, AttributeError (local objects), ...
                 # Not the caller's problem: the value stays in memory only (fail open).
                 raise NotSerializable(
                     f"{type(value).__qualname__} value is neither JSON-safe nor picklable "
                     f"({type(pexc).__name__}: {pexc}); it is kept in memory only"
                 ) from pexc
+
+    def seal(self, payload: bytes, key: str, expires_at: float | None) -> bytes:
+        """``payload`` bound to the entry ``key`` expiring at ``expires_at`` (Unix seconds,
+        ``None``: never): HMAC with a key, CRC-32 without."""
+        head = bound(key, expires_at)
         if self._key is None:
-            return payload
+            return b"C" + _CRC.pack(_crc32(payload, _crc32(head))) + payload
         import hashlib
         import hmac
 
-        mac = hmac.new(self._key, payload, hashlib.sha256).digest()
-        return b"S" + mac + payload
+        return b"S" + hmac.new(self._key, head + payload, hashlib.sha256).digest() + payload
 
-    def loads(self, data: bytes) -> Any:
-        if self._key is None and data[:1] == b"J":
-            # The common case first (unsigned JSON): the L2 hit path. Decoding the whole
-            # value and scanning from index 1 saves copying the bytes after the tag.
-            try:
-                text = data.decode("utf-8", "surrogatepass")
+    def dumps(self, value: Any, key: str = "", expires_at: float | None = None) -> bytes:
+        """:meth:`encode` then :meth:`seal`."""
+        return self.seal(self.encode(value), key, expires_at)
+
+    def loads(self, data: bytes, key: str = "", expires_at: float | None = None) -> Any:
+        """The value of the entry ``key`` (expiring at ``expires_at``) stored as ``data``.
+
+        Raises :class:`Corrupt` or :class:`UntrustedValue` when the seal does not verify for
+        this key and expiry, :class:`DecodeError` when the payload cannot be parsed."""
+        if self._key is None and data[:1] == b"C":
+            # The common case first (unsigned JSON): the L2 hit path, measured against the
+            # raw backend read in benchmarks/bench_cache.py. CRC-32 runs at memory speed.
+            if len(data) < 5 or _CRC.unpack_from(data, 1)[0] != _crc32(
+                memoryview(data)[5:], _crc32(bound(key, expires_at))
+            ):
+                raise Corrupt("checksum mismatch (corrupt value, or one copied from another entry)")
+            if data[5:6] == b"J":
                 try:
-                    value, end = _scan(text, 1)  # _json_decode(text, 1), one frame fewer
-                except StopIteration:
-                    return _decode(text[1:])  # raises json.JSONDecodeError
-                return value if end == len(text) else _decode(text[1:])
-            except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-                # (RecursionError: a row nested too deep to parse; we never write one)
-                raise DecodeError(f"corrupt JSON value: {exc}") from exc
-        if not data:
+                    text = data[6:].decode("utf-8", "surrogatepass")
+                    try:
+                        value, end = _scan(text, 0)  # _json_decode(text, 0), one frame fewer
+                    except StopIteration:
+                        return _decode(text)  # raises json.JSONDecodeError
+                    return value if end == len(text) else _decode(text)
+                except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+                    # (RecursionError: a row nested too deep to parse; we never write one)
+                    raise DecodeError(f"corrupt JSON value: {exc}") from exc
+            payload = data[5:]
+        elif not data:
             raise DecodeError("empty value")
-        tag = data[:1]
-        if tag == b"S":
-            if self._key is None:
-                raise UntrustedValue("signed value but no signing_key is configured")
-            import hashlib
-            import hmac
-
-            mac, payload = data[1 : 1 + _MAC_LEN], data[1 + _MAC_LEN :]
-            expected = hmac.new(self._key, payload, hashlib.sha256).digest()
-            if not hmac.compare_digest(mac, expected):
-                raise UntrustedValue("HMAC signature mismatch (tampered value or another key)")
-        elif self._key is not None:
-            # With a key configured every value must be signed: an unsigned one was written by
-            # someone without the key, so it is not trusted.
-            raise UntrustedValue("unsigned value but a signing_key is configured")
         else:
-            payload = data
+            tag = data[:1]
+            if tag == b"S":
+                if self._key is None:
+                    raise UntrustedValue("signed value but no signing_key is configured")
+                import hashlib
+                import hmac
+
+                mac, payload = data[1 : 1 + _MAC_LEN], data[1 + _MAC_LEN :]
+                expected = hmac.new(
+                    self._key, bound(key, expires_at) + payload, hashlib.sha256
+                ).digest()
+                if not hmac.compare_digest(mac, expected):
+                    raise UntrustedValue(
+                        "HMAC mismatch: the value was tampered with, copied from another entry "
+                        "or re-dated, or signed with another key"
+                    )
+            elif tag == b"C":
+                # With a key configured every value must be signed: an unsigned one was
+                # written by someone without the key, so it is not trusted.
+                raise UntrustedValue("unsigned value but a signing_key is configured")
+            else:
+                # J/P without a seal: written by a version before seals, or garbage.
+                raise Corrupt(f"value without a checksum or signature (format {tag!r})")
         kind = payload[:1]
         if kind == b"J":
             try:

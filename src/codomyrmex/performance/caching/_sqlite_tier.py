@@ -71,6 +71,20 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_connections_after_fork)
 
 
+def _create_private(path: Path) -> None:
+    """Create ``path`` (and missing parent directories) readable by its owner only (0600): a
+    cache holds results of the user's computations. SQLite gives the ``-wal`` and ``-shm``
+    files it creates the database file's permissions. An existing file is left as it is."""
+    if path.exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:  # another process created it first
+        return
+    os.close(fd)
+
+
 class _ThreadConn:
     """Lives in one thread's locals; when the thread ends it is collected and its finalizer
     closes that thread's connection."""
@@ -103,7 +117,6 @@ class SQLiteTier:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.path = Path(path).expanduser()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self.busy_timeout = busy_timeout
         self._local = threading.local()
         self._lock = threading.Lock()
@@ -117,6 +130,7 @@ class SQLiteTier:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is not None:
             return conn
+        _create_private(self.path)
         # isolation_level=None: autocommit; each statement is its own short transaction, so a
         # write lock is never held across a (slow) user computation.
         conn = sqlite3.connect(
@@ -169,9 +183,41 @@ class SQLiteTier:
             return None
         return value, expires_at - now
 
-    def set(self, key: str, value: bytes, ttl: float | None) -> None:
+    def now(self) -> float:
+        """This tier's clock (Unix seconds): absolute expiries are computed and checked by it."""
+        return self._now()
+
+    def read(self, key: str) -> tuple[bytes, float | None, float | None] | None:
+        """``(value, expires_at, seconds left)`` (both ``None``: no expiry), or ``None`` for a
+        missing or expired row. The sealed value covers ``expires_at``: the shared tiers verify
+        it against the row's own expiry, so a re-dated row does not verify."""
+        try:  # the L2 hit path: one attribute read instead of a method call
+            conn: sqlite3.Connection = self._local.conn
+        except AttributeError:
+            conn = self._conn()
+        row = conn.execute(_GET, (key,)).fetchone()
+        if row is None:
+            return None
+        value, expires_at = row
+        if type(value) is not bytes:
+            raise sqlite3.DatabaseError(f"row {key!r} holds {type(value).__name__}, not bytes")
+        if expires_at is None:
+            return value, None, None
+        if type(expires_at) is not float:
+            raise sqlite3.DatabaseError(f"row {key!r} has expiry {expires_at!r}, not a number")
         now = self._now()
-        expires_at = None if ttl is None else now + ttl
+        if expires_at <= now:
+            conn.execute("DELETE FROM cache_entries WHERE key = ? AND expires_at <= ?", (key, now))
+            return None
+        return value, expires_at, expires_at - now
+
+    def set(self, key: str, value: bytes, ttl: float | None) -> None:
+        self.write(key, value, None if ttl is None else self._now() + ttl)
+
+    def write(self, key: str, value: bytes, expires_at: float | None) -> None:
+        """Store ``value`` until ``expires_at`` (Unix seconds by :meth:`now`; ``None``: no
+        expiry)."""
+        now = self._now()
         conn = self._conn()
         conn.execute(
             "INSERT OR REPLACE INTO cache_entries (key, value, expires_at) VALUES (?, ?, ?)",

@@ -30,7 +30,7 @@ from ..telemetry.stats import CacheStats
 from ._keys import KeyEncodingError, name_part
 from ._missing import MISSING
 from ._redis_tier import RedisTier
-from ._serialize import DecodeError, NotSerializable, Serializer, UntrustedValue
+from ._serialize import Corrupt, DecodeError, NotSerializable, Serializer, UntrustedValue
 from ._sqlite_tier import SQLiteTier
 
 __all__ = ["MISSING", "SharedTiers", "Steps", "copy_ttl"]
@@ -116,7 +116,7 @@ class SharedTiers:
             self.stats.count_error(tier, op)
         # A backend failure (not a bad value) opens the breaker: a down server or a locked
         # file (busy timeout, 5 s by default) is not asked again on every call.
-        if op not in ("decode", "encode") and self.retry_after > 0:
+        if op not in ("decode", "encode", "verify") and self.retry_after > 0:
             self._down_until[tier] = time.monotonic() + self.retry_after
         self._warn_once(tier, type(exc).__name__, exc)
 
@@ -153,7 +153,10 @@ class SharedTiers:
                 s.redis_misses += 1
 
     def _undecodable(self, tier: Any, skey: str, exc: DecodeError) -> Any:
-        self._failed(tier.name, "decode", exc)
+        # A seal that does not verify (checksum or MAC: corrupt, copied, re-dated, forged) is
+        # op="verify"; a payload that verifies but cannot be parsed is op="decode".
+        verify = isinstance(exc, Corrupt | UntrustedValue)
+        self._failed(tier.name, "verify" if verify else "decode", exc)
         if not isinstance(exc, UntrustedValue):
             # A structurally corrupt row would fail every time, for everyone: drop it. A value
             # we may not read (signed with a key we lack, or unsigned while we require a
@@ -170,10 +173,10 @@ class SharedTiers:
         # Inlined rather than through _call(): this is the L2 hit path, measured against a raw
         # SELECT / GET in benchmarks/bench_cache.py.
         if self._down_until and tier.name in self._down_until:
-            entry = self._call(tier, "get", tier.get_entry, skey)
+            entry = self._call(tier, "get", tier.read, skey)
         else:
             try:
-                entry = tier.get_entry(skey)
+                entry = tier.read(skey)
             except Exception as exc:  # fail open
                 self._failed(tier.name, "get", exc)
                 entry = None
@@ -181,7 +184,7 @@ class SharedTiers:
             out = MISSING
         else:
             try:
-                out = self.serializer.loads(entry[0]), entry[1]
+                out = self.serializer.loads(entry[0], skey, entry[1]), entry[2]
             except DecodeError as exc:
                 # count=False: a re-read within one lookup (the lease), whose first read
                 # already counted this value's error.
@@ -217,14 +220,14 @@ class SharedTiers:
                     return MISSING
                 self._down_until.pop("disk", None)
         try:
-            entry = disk.get_entry(skey)
+            entry = disk.read(skey)
         except Exception as exc:  # fail open
             self._failed("disk", "get", exc)
             return MISSING
         if entry is None:
             return MISSING
         try:
-            return self.serializer.loads(entry[0]), entry[1]
+            return self.serializer.loads(entry[0], skey, entry[1]), entry[2]
         except DecodeError as exc:
             return self._undecodable(disk, skey, exc)
 
@@ -239,18 +242,30 @@ class SharedTiers:
             self._write(self.disk, skey, value, copy_ttl(self.value_ttl(value), remaining))
         return entry
 
-    def _write(self, tier: Any, skey: str, value: Any, ttl: float | None) -> None:
-        try:
-            data = self.serializer.dumps(value)
-        except NotSerializable as exc:
-            self._failed(tier.name, "encode", exc)
-            return
-        self._call(tier, "set", tier.set, skey, data, ttl)
+    def _write(
+        self, tier: Any, skey: str, value: Any, ttl: float | None, payload: bytes | None = None
+    ) -> None:
+        if payload is None:
+            try:
+                payload = self.serializer.encode(value)
+            except NotSerializable as exc:
+                self._failed(tier.name, "encode", exc)
+                return
+        # The seal covers the absolute expiry by the tier's own clock, the one it checks with.
+        expires_at = None if ttl is None else tier.now() + ttl
+        data = self.serializer.seal(payload, skey, expires_at)
+        self._call(tier, "set", tier.write, skey, data, expires_at)
 
     def put(self, skey: str, value: Any, ttl: float | None) -> None:
         """Write through every tier (``ttl`` seconds, ``None``: no expiry)."""
+        try:
+            payload = self.serializer.encode(value)  # once, sealed per tier
+        except NotSerializable as exc:
+            for tier in self.tiers:
+                self._failed(tier.name, "encode", exc)
+            return
         for tier in self.tiers:
-            self._write(tier, skey, value, ttl)
+            self._write(tier, skey, value, ttl, payload)
 
     def add_tags(self, skey: str, tags: list[str], ttl: float | None) -> None:
         """Record the entry's tags in every shared tier (where other processes can see them)."""
