@@ -203,9 +203,7 @@ def test_a_decorated_functions_copy_does_not_restart_the_full_ttl(
 
 def _age(redis_url: str, key: str, *, left: float) -> None:
     """Rewrite a Redis entry as if only ``left`` seconds of its life remained."""
-    from codomyrmex.performance.caching import RedisTier
-
-    from codomyrmex.performance.caching import Serializer
+    from codomyrmex.performance.caching import RedisTier, Serializer
 
     # Re-sealed with the new expiry (as a writer with ``left`` seconds would have written it):
     # a re-dated entry that is not re-sealed no longer verifies.
