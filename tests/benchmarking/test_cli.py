@@ -57,7 +57,7 @@ def test_fail_on_regression_exits_1_only_when_asked(suite_file: Path, tmp_path: 
         # (rightly) calls a 10x slowdown within such a history's drift
         monkeypatch.setenv("BENCH_SIZE", "30000")
         assert main(["bench", "run", str(suite_file), *store, *FAST, *flag]) == expected
-        assert "1 regressions" in capsys.readouterr().out
+        assert "1 regression," in capsys.readouterr().out
 
 
 def test_json_output_is_machine_readable(suite_file: Path, tmp_path: Path, capsys: Any) -> None:

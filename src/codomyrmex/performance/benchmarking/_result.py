@@ -150,6 +150,9 @@ class BenchmarkResult:
             "loops": self.loops,
             "failed": self.failed,
             "error": self.error,
+            # where it failed (file:line in function) and the benchmark code's traceback
+            "error_location": getattr(self.error, "location", None),
+            "traceback": getattr(self.error, "traceback", None),
             "times": list(self.times),
             "normalized": list(self.normalized),
             "average_time": self.average_time,

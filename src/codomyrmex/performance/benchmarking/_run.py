@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..regression import NO_HISTORY, Verdict
+from ..regression import MIN_HISTORY_RUNS, NO_HISTORY, Verdict
 from ._result import BenchmarkResult
 
 __all__ = ["NO_HISTORY", "Comparison", "EmptySuiteWarning", "SuiteRun", "format_seconds"]
@@ -71,6 +71,10 @@ class Comparison:
             "normalized": self.normalized,
             "detail": None if self.verdict is None else self.verdict.to_dict(),
         }
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def format_seconds(value: float) -> str:
@@ -150,12 +154,17 @@ class SuiteRun:
         rows: list[tuple[str, ...]] = [header]
         for name, r in self.results.items():
             if r.failed:
-                rows.append((name, "-", "-", "-", "-", "0", "-", "-", f"FAILED: {r.error}"))
+                where = getattr(r.error, "location", None)
+                rows.append((name, "-", "-", "-", "-", "0", "-", "-",
+                             f"FAILED: {r.error}" + (f" at {where}" if where else "")))  # fmt: skip
                 continue
             lo, hi = r.median_ci()
             c = r.comparison
             change = "-" if c is None or c.change is None else f"{c.change:+.1%}"
             verdict = "-" if c is None else c.verdict_name
+            if verdict == "new":  # how many more recorded runs until one gets a verdict
+                more = max(MIN_HISTORY_RUNS - c.baseline_runs, 1) if c is not None else 0
+                verdict += f" (needs {more} more run{'' if more == 1 else 's'})"
             if c is not None and c.verdict is not None:
                 verdict += f" (p={c.verdict.p_adjusted:.2g})"
             if c is not None and c.note and c.verdict_name != "new":
@@ -171,8 +180,13 @@ class SuiteRun:
             lines.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
             if i == 0:
                 lines.append("  ".join("-" * w for w in widths))
-        summary = f"{len(self.results)} benchmarks, {len(self.regressions)} regressions, " \
-                  f"{len(self.improvements)} improvements, {len(self.failed)} failed"
+        summary = f"{_count(len(self.results), 'benchmark')}, {_count(len(self.regressions), 'regression')}, " \
+                  f"{_count(len(self.improvements), 'improvement')}, {len(self.failed)} failed"
         lines.append(summary)
         lines.extend(f"warning: {w}" for w in self.warnings)
+        for name, r in self.results.items():  # the benchmark code's traceback, as pytest shows it
+            tb = getattr(r.error, "traceback", None)
+            if tb:
+                lines.append(f"{name} failed:")
+                lines.extend("  " + line for line in tb.rstrip("\n").splitlines())
         return "\n".join(lines)

@@ -88,10 +88,41 @@ def calibrate(call: Callable[[], Any], timing: Timing) -> int:
         loops = min(_MAX_LOOPS, max(loops * 2, math.ceil(loops * target * 1.2 / elapsed)))
 
 
+class ErrorText(str):
+    """What stopped a benchmark, one line (``KeyError: 'k'``), plus where: ``location`` is
+    ``file:line in function`` of the innermost frame outside this library and ``traceback`` the
+    formatted frames of the benchmark's own code. A ``str`` so the store, JSON and every equality
+    keep working; the CLI and ``SuiteRun.report()`` show the location and the traceback."""
+
+    location: str | None = None
+    traceback: str | None = None
+
+
+_OWN_CODE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
+
+def _shown_path(filename: str) -> str:
+    # relative to the working directory when under it: short in a table, still clickable
+    try:
+        rel = os.path.relpath(filename)
+    except ValueError:  # another drive on Windows
+        return filename
+    return filename if rel.startswith("..") else rel
+
+
 def _describe(exc: BaseException) -> str:
-    if isinstance(exc, SystemExit):
-        return f"SystemExit: exit code {exc.code!r}"
-    return f"{type(exc).__name__}: {exc}"
+    import traceback
+
+    text = ErrorText(f"SystemExit: exit code {exc.code!r}" if isinstance(exc, SystemExit)
+                     else f"{type(exc).__name__}: {exc}")  # fmt: skip
+    frames = [f for f in traceback.extract_tb(exc.__traceback__)
+              if not os.path.abspath(f.filename).startswith(_OWN_CODE)]  # fmt: skip
+    if frames:
+        last = frames[-1]
+        text.location = f"{_shown_path(last.filename)}:{last.lineno} in {last.name}"
+        text.traceback = "Traceback (most recent call last):\n" + "".join(
+            traceback.format_list(frames)) + "".join(traceback.format_exception_only(exc))  # fmt: skip
+    return text
 
 
 def measure(call: Callable[[], Any], timing: Timing, rounds: int | None = None) -> Measurement:
