@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from .. import env
 from .._validation import check_choice, check_port, check_positive_int
 from ..errors import ConfigurationError, TelemetryError
+from ._exporters import exporter_names, make_exporter, require_sdk, sdk_disabled
 
 if TYPE_CHECKING:
     from prometheus_client import CollectorRegistry
@@ -40,6 +41,10 @@ class Telemetry:
     metrics_port: int | None = None
     export_interval_ms: int | None = None
     disabled: bool = False
+    #: ``OTEL_SDK_DISABLED=true``: no SDK provider was built (Prometheus still served).
+    sdk_disabled: bool = False
+    #: Signals ("metrics", "traces") whose provider the application had installed already.
+    host_providers: tuple[str, ...] = ()
     _server: Any = field(default=None, repr=False)
     _server_thread: Any = field(default=None, repr=False)
 
@@ -54,6 +59,9 @@ class Telemetry:
 
 _lock = threading.Lock()
 _current: Telemetry | None = None
+#: ids of the providers an earlier configure() installed as globals (kept alive by the API):
+#: those are ours, not the application's, when configure() runs again after shutdown().
+_ours: set[int] = set()
 
 
 def current() -> Telemetry | None:
@@ -111,22 +119,46 @@ def _protocol(explicit: str | None, signal: str) -> str:
 
 def _signal_plan(
     signal: str, *, otlp_endpoint: str | None, otlp_protocol: str | None
-) -> tuple[bool, str, str | None]:
-    """``(export?, protocol, endpoint to pass the exporter)`` for ``signal``.
+) -> tuple[tuple[str, ...], str, str | None, bool]:
+    """``(exporters, protocol, endpoint to pass the OTLP exporter, explicit?)`` for ``signal``.
 
     With an ``otlp_endpoint`` argument we build the signal URL; otherwise the exporter gets
-    ``None`` and resolves the standard variables itself (per-signal before generic)."""
+    ``None`` and resolves the standard variables itself (per-signal before generic).
+    ``OTEL_<SIGNAL>_EXPORTER`` (otlp, console, none) overrides the choice; ``explicit`` says the
+    caller passed ``otlp_endpoint`` (as opposed to the environment naming one)."""
     upper = signal.upper()
     protocol = _protocol(otlp_protocol, upper)
+    configured, url = False, None
     if otlp_endpoint is not None:
         url = f"{otlp_endpoint}/v1/{signal}" if protocol == "http/protobuf" else otlp_endpoint
-        return True, protocol, url
-    for var in (f"OTEL_EXPORTER_OTLP_{upper}_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT"):
-        value = os.environ.get(var)
-        if value:
-            _check_endpoint(value, protocol, var)
-            return True, protocol, None
-    return False, protocol, None
+        configured = True
+    else:
+        for var in (f"OTEL_EXPORTER_OTLP_{upper}_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT"):
+            value = os.environ.get(var)
+            if value:
+                _check_endpoint(value, protocol, var)
+                configured = True
+                break
+    names = exporter_names(signal, endpoint_configured=configured)
+    return names, protocol, url, otlp_endpoint is not None
+
+
+def _host_has_tracer_provider() -> bool:
+    """The application installed a tracer provider (anything but the API's proxy / no-op)."""
+    from opentelemetry import trace
+
+    tp = trace.get_tracer_provider()
+    return id(tp) not in _ours and not isinstance(tp, trace.ProxyTracerProvider | trace.NoOpTracerProvider)
+
+
+def _host_has_meter_provider() -> bool:
+    """The application installed a meter provider. The API's own proxy and no-op providers live
+    in the ``opentelemetry.metrics`` package; anything else (an SDK ``MeterProvider``, a vendor's)
+    was installed by someone. Checked by module name so that no private OTel module is imported."""
+    from opentelemetry import metrics
+
+    mp = metrics.get_meter_provider()
+    return id(mp) not in _ours and not type(mp).__module__.startswith("opentelemetry.metrics")
 
 
 def _service_name_from_env() -> str | None:
@@ -137,29 +169,6 @@ def _service_name_from_env() -> str | None:
         if key.strip() == "service.name" and value.strip():
             return value.strip()
     return None
-
-
-def _exporter(signal: str, protocol: str, endpoint: str | None, headers: dict[str, str] | None) -> Any:
-    if protocol == "grpc":
-        insecure = None if endpoint is None else (endpoint.startswith("http://") or "://" not in endpoint)
-        if signal == "traces":
-            from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
-
-            return OTLPSpanExporter(endpoint=endpoint, insecure=insecure, headers=headers)
-        from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import OTLPMetricExporter
-
-        return OTLPMetricExporter(endpoint=endpoint, insecure=insecure, headers=headers)
-    if signal == "traces":
-        from opentelemetry.exporter.otlp.proto.http.trace_exporter import (
-            OTLPSpanExporter as HttpSpanExporter,
-        )
-
-        return HttpSpanExporter(endpoint=endpoint, headers=headers)
-    from opentelemetry.exporter.otlp.proto.http.metric_exporter import (
-        OTLPMetricExporter as HttpMetricExporter,
-    )
-
-    return HttpMetricExporter(endpoint=endpoint, headers=headers)
 
 
 def configure(
@@ -264,19 +273,40 @@ def configure(
 
 def _setup_otel(
     t: Telemetry,
-    signals: dict[str, tuple[bool, str, str | None]],
+    signals: dict[str, tuple[tuple[str, ...], str, str | None, bool]],
     headers: dict[str, str] | None,
     explicit_name: str | None,
     export_interval_ms: int,
     set_global: bool,
 ) -> None:
+    """Build an SDK provider for a signal only when an exporter is wanted for it and the
+    application has not installed a provider of its own; otherwise record into the globals."""
+    if sdk_disabled():
+        t.sdk_disabled = True
+        return
+    host = {"traces": _host_has_tracer_provider(), "metrics": _host_has_meter_provider()}
+    t.host_providers = tuple(sorted(signal for signal, owned in host.items() if owned))
+    wanted: dict[str, tuple[tuple[str, ...], str, str | None]] = {}
+    for signal, (exporters, protocol, endpoint, explicit) in signals.items():
+        if not exporters:
+            continue
+        if host[signal]:
+            # A guest's manners: the application's provider is left exactly as it is; our
+            # telemetry goes into it and its own exporters send it.
+            if explicit:
+                log.warning(
+                    "the application already installed an OpenTelemetry %s provider: the "
+                    "library records into it and does not add the %s exporter for %s",
+                    signal, "/".join(exporters), endpoint,
+                )  # fmt: skip
+            continue
+        wanted[signal] = (exporters, protocol, endpoint)
+    if not wanted:
+        return
+    require_sdk("exporting telemetry (" + ", ".join(f"{s}: {'/'.join(w[0])}" for s, w in wanted.items()) + ")")
     from opentelemetry import metrics as otel_metrics
     from opentelemetry import trace as otel_trace
-    from opentelemetry.sdk.metrics import MeterProvider
-    from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
     from opentelemetry.sdk.resources import Resource
-    from opentelemetry.sdk.trace import TracerProvider
-    from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
     from ._otel import use_providers
 
@@ -287,36 +317,40 @@ def _setup_otel(
         attributes["service.name"] = t.service_name
     resource = Resource.create(attributes)
     t.service_name = str(resource.attributes.get("service.name", t.service_name))
-    span_exporter: Any = None
-    metric_exporter: Any = None
-    for signal, (enabled, protocol, endpoint) in signals.items():
-        if enabled:
-            exporter = _exporter(signal, protocol, endpoint, headers)
-            if signal == "traces":
-                span_exporter = exporter
-            else:
-                metric_exporter = exporter
+    built: dict[str, list[Any]] = {
+        signal: [make_exporter(signal, name, protocol, endpoint, headers) for name in names]
+        for signal, (names, protocol, endpoint) in wanted.items()
+    }
+    if "traces" in built:
+        from opentelemetry.sdk.trace import TracerProvider
+        from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
-    tracer_provider = TracerProvider(resource=resource)
-    if span_exporter is not None:
-        tracer_provider.add_span_processor(BatchSpanProcessor(span_exporter))
-    readers = []
-    if metric_exporter is not None:
-        readers.append(
-            PeriodicExportingMetricReader(metric_exporter, export_interval_millis=export_interval_ms)
-        )
-    meter_provider = MeterProvider(resource=resource, metric_readers=readers)
-    t.tracer_provider, t.meter_provider = tracer_provider, meter_provider
-    use_providers(tracer_provider=tracer_provider, meter_provider=meter_provider)
+        t.tracer_provider = TracerProvider(resource=resource)
+        for exporter in built["traces"]:
+            t.tracer_provider.add_span_processor(BatchSpanProcessor(exporter))
+    if "metrics" in built:
+        from opentelemetry.sdk.metrics import MeterProvider
+        from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
+
+        readers = [PeriodicExportingMetricReader(e, export_interval_millis=export_interval_ms)
+                   for e in built["metrics"]]  # fmt: skip
+        t.meter_provider = MeterProvider(resource=resource, metric_readers=readers)
     if set_global:
-        # The API installs a global provider only once per process; after a shutdown() the
-        # library keeps using its own providers through use_providers() above.
-        if isinstance(otel_trace.get_tracer_provider(), otel_trace.ProxyTracerProvider):
-            otel_trace.set_tracer_provider(tracer_provider)
-        from opentelemetry.metrics._internal import _ProxyMeterProvider
-
-        if isinstance(otel_metrics.get_meter_provider(), _ProxyMeterProvider):
-            otel_metrics.set_meter_provider(meter_provider)
+        # Nobody but an earlier configure() installed one (checked above); the API accepts a
+        # global only once per process, so this may be refused after a shutdown().
+        if t.tracer_provider is not None:
+            _ours.add(id(t.tracer_provider))
+            otel_trace.set_tracer_provider(t.tracer_provider)
+        if t.meter_provider is not None:
+            _ours.add(id(t.meter_provider))
+            otel_metrics.set_meter_provider(t.meter_provider)
+        if (t.tracer_provider is None or otel_trace.get_tracer_provider() is t.tracer_provider) and (
+            t.meter_provider is None or otel_metrics.get_meter_provider() is t.meter_provider
+        ):
+            return
+    # Not global (or the API refused, a global having been set once before in this process):
+    # the library's own telemetry goes to these providers explicitly.
+    use_providers(tracer_provider=t.tracer_provider, meter_provider=t.meter_provider)
 
 
 def _setup_prometheus(t: Telemetry, registry: Any, port: int | None, addr: str) -> None:
