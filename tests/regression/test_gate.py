@@ -78,12 +78,96 @@ def test_one_far_off_recorded_run_does_not_hide_a_regression() -> None:
     assert j.baseline_runs == 9
 
 
-def test_a_change_point_starts_a_new_baseline() -> None:
+def _timed(samples: list[list[float]], start: float = 0.0) -> list[PastRun]:
+    return [PastRun(sorted(s)[len(s) // 2], tuple(s), timestamp=start + i) for i, s in enumerate(samples)]
+
+
+def test_an_improvement_starts_a_new_baseline_by_itself() -> None:
     rng = random.Random(14)
-    history = [_run(rng, 1e-3, between=0.01) for _ in range(10)] + [_run(rng, 2e-3, between=0.01) for _ in range(6)]
-    j = judge_runs({"b": _run(rng, 2e-3, between=0.0)}, {"b": _past(history)})["b"]
+    history = [_run(rng, 2e-3, between=0.01) for _ in range(10)] + [_run(rng, 1e-3, between=0.01) for _ in range(6)]
+    j = judge_runs({"b": _run(rng, 1e-3, between=0.0)}, {"b": _timed(history)})["b"]
     assert j.verdict is not None and j.verdict.verdict.value == "unchanged"
     assert j.baseline_runs == 6
+
+
+def test_a_regressed_level_is_not_a_baseline_until_accepted() -> None:
+    # issue 11, bug 2: a persisting +100 % level used to become the baseline once its change
+    # point was confirmed, and the next run at that level read "unchanged"
+    rng = random.Random(14)
+    history = [_run(rng, 1e-3, between=0.01) for _ in range(10)] + [_run(rng, 2e-3, between=0.01) for _ in range(6)]
+    current = _run(rng, 2e-3, between=0.0)
+    j = judge_runs({"b": current}, {"b": _timed(history)})["b"]
+    assert j.verdict is not None and j.verdict.verdict.value == "regression"
+    assert j.baseline_runs == 10
+    assert j.note is not None and "the level of the last 6 runs is not accepted" in j.note
+    # accepted after the first slow run (t=10): the slow level is the baseline
+    j = judge_runs({"b": current}, {"b": _timed(history)}, accepted={"b": [10.5]})["b"]
+    assert j.verdict is not None and j.verdict.verdict.value == "unchanged"
+    assert j.baseline_runs == 6
+    # an acceptance recorded before the slow level began does not accept it
+    j = judge_runs({"b": current}, {"b": _timed(history)}, accepted={"b": [9.5]})["b"]
+    assert j.verdict is not None and j.verdict.verdict.value == "regression"
+
+
+def test_a_plus_10_percent_step_stays_a_regression_on_every_later_run() -> None:
+    # issue 11, bug 2: flagged on runs 1-3 after the step, then "inconclusive" (+8.3 %, +4.8 %)
+    # on runs 4-5 because those runs had entered their own baseline
+    rng = random.Random(21)
+    past = [_run(rng, 1e-3, between=0.005) for _ in range(12)]
+    verdicts = []
+    for _ in range(12):
+        current = _run(rng, 1.1e-3, between=0.005)
+        j = judge_runs({"b": current}, {"b": _timed(past)})["b"]
+        verdicts.append(j.label)
+        past.append(current)
+    assert verdicts == ["regression"] * 12
+
+
+def test_a_level_that_returns_is_unchanged_again() -> None:
+    rng = random.Random(22)
+    history = ([_run(rng, 1e-3, between=0.005) for _ in range(10)]
+               + [_run(rng, 1.1e-3, between=0.005) for _ in range(6)]
+               + [_run(rng, 1e-3, between=0.005) for _ in range(2)])  # fmt: skip
+    j = judge_runs({"b": _run(rng, 1e-3, between=0.0)}, {"b": _timed(history)})["b"]
+    assert j.label == "unchanged"
+
+
+def test_an_accepted_level_builds_its_own_baseline_first() -> None:
+    rng = random.Random(23)
+    history = [_run(rng, 1e-3, between=0.005) for _ in range(10)] + [_run(rng, 1.3e-3, between=0.005) for _ in range(2)]
+    j = judge_runs({"b": _run(rng, 1.3e-3)}, {"b": _timed(history)}, accepted={"b": [10.0]})["b"]
+    assert j.label == "new"
+    assert j.note == "no history (accepted change: the new level has 2 runs so far; 5 needed)"
+
+
+def test_noisy_runs_never_enter_a_baseline() -> None:
+    rng = random.Random(24)
+    quiet = [_run(rng, 1e-3, between=0.005) for _ in range(8)]
+    past = _timed(quiet) + [PastRun(3e-3, (3e-3,) * 15, timestamp=100.0 + i, noisy=True) for i in range(8)]
+    j = judge_runs({"b": _run(rng, 1e-3, between=0.0)}, {"b": past})["b"]
+    assert j.label == "unchanged" and j.baseline_runs == 8
+    # four quiet runs and eight noisy ones: not enough history, and the note says why
+    j = judge_runs({"b": _run(rng, 1e-3)}, {"b": past[4:]})["b"]
+    assert j.label == "new" and j.note == "no history (4 of 5 runs recorded; 8 noisy left out)"
+
+
+def test_instruction_counts_flag_a_one_percent_change_on_its_first_run() -> None:
+    rng = random.Random(25)
+    hits = quiet = 0
+    for _ in range(10):
+        past = [PastRun(1e6 * (1 + rng.gauss(0, 2e-5)), timestamp=i) for i in range(5)]
+        same = [1e6 * (1 + rng.gauss(0, 2e-5))]
+        slower = [1.01e6 * (1 + rng.gauss(0, 2e-5))]
+        js = judge_runs({"a": same, "b": slower}, {"a": past, "b": past}, unit="instructions")
+        hits += js["b"].label == "regression"
+        quiet += js["a"].label == "unchanged"
+        assert js["b"].verdict is not None and js["b"].verdict.min_effect == 0.005
+    assert (hits, quiet) == (10, 10)
+    # in seconds, the same +1 % is below the 2 % minimum effect
+    js = judge_runs({"b": slower}, {"b": past})
+    assert js["b"].label == "unchanged"
+    with pytest.raises(RegressionError, match="unit must be one of seconds, instructions, got 'ms'"):
+        judge_runs({"b": slower}, {"b": past}, unit="ms")
 
 
 def test_holm_runs_across_the_benchmarks_of_a_run() -> None:

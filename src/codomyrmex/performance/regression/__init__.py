@@ -30,6 +30,7 @@ from ._compare import (
 )
 from ._gate import (
     BASELINE_RUNS,
+    DEFAULT_MIN_EFFECT,
     MIN_HISTORY_RUNS,
     NO_HISTORY,
     Judgement,
@@ -43,6 +44,7 @@ from ._history import baseline_start
 __all__ = [
     "BASELINE_RUNS",
     "CORRECTIONS",
+    "DEFAULT_MIN_EFFECT",
     "DEFAULT_PENALTY",
     "MIN_HISTORY_RUNS",
     "NO_HISTORY",

@@ -40,13 +40,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import RegressionError
+from ._baseline import choose_baseline
 from ._changepoints import noise_scale
 from ._compare import Verdict, VerdictKind, _check_levels, _check_sample, adjust_p_values
-from ._history import baseline_start
 from ._stats import mann_whitney_u, median, student_t_ppf, student_t_sf
 
 __all__ = [
     "BASELINE_RUNS",
+    "DEFAULT_MIN_EFFECT",
     "MIN_HISTORY_RUNS",
     "NO_HISTORY",
     "Judgement",
@@ -64,9 +65,15 @@ BASELINE_RUNS = 10
 MIN_HISTORY_RUNS = 5
 #: note of a judgement without enough recorded history
 NO_HISTORY = "no history"
-#: smallest between-run σ (log scale, ~1 %): two processes timing the same code on a real machine
-#: differ at least that much (memory layout, hash seed, frequency), however steady a few runs look
-_SIGMA_FLOOR = 0.01
+#: smallest between-run σ (log scale) per unit. Seconds ~1 %: two processes timing the same code
+#: on a real machine differ at least that much (memory layout, hash seed, frequency), however
+#: steady a few runs look. Instructions 0.05 %: the same program counts the same instructions to
+#: ~2e-5 whatever else runs, so a floor well below the 0.5 % minimum effect keeps a +1 % change
+#: detectable on its first run, yet above the residual jitter (hash seed, allocator).
+_SIGMA_FLOOR = {"seconds": 0.01, "instructions": 0.0005}
+#: smallest change reported per unit when ``min_effect`` is not given: 2 % of wall time is within
+#: reach of a few runs; an instruction count is deterministic, so 0.5 % is already a real change
+DEFAULT_MIN_EFFECT = {"seconds": 0.02, "instructions": 0.005}
 #: a recorded run this many robust σ off the others' median is left out of the baseline
 _OUTLIER_Z = 5.0
 
@@ -74,10 +81,14 @@ _OUTLIER_Z = 5.0
 @dataclass(frozen=True, slots=True)
 class PastRun:
     """One recorded run of one benchmark as the gate sees it: its median and, if the store kept
-    them, its samples (same unit as the current samples: seconds, or canary-normalised)."""
+    them, its samples (same unit as the current samples: seconds, instructions, or
+    canary-normalised); when it was recorded (acceptances apply to runs by time) and whether it
+    was noisy (never part of a baseline)."""
 
     median: float
     samples: tuple[float, ...] = ()
+    timestamp: float | None = None
+    noisy: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,7 +147,7 @@ def _past(name: str, runs: Sequence[PastRun]) -> tuple[list[PastRun], int]:
     return out, len(bad)
 
 
-def _without_outlier_runs(level: list[PastRun]) -> list[PastRun]:
+def _without_outlier_runs(level: list[PastRun], floor: float) -> list[PastRun]:
     """``level`` without runs far off the others (a run that shared the machine with a heavy
     neighbour can take twice as long). One such run would inflate the spread of the medians and
     hide any change; at most one run in five is dropped, each beyond :data:`_OUTLIER_Z` robust σ
@@ -148,16 +159,18 @@ def _without_outlier_runs(level: list[PastRun]) -> list[PastRun]:
         far = max(range(len(runs)), key=lambda i: abs(logs[i] - centre))
         rest = logs[:far] + logs[far + 1:]
         m = median(rest)
-        sigma = max(1.4826 * median([abs(v - m) for v in rest]), _SIGMA_FLOOR)
+        sigma = max(1.4826 * median([abs(v - m) for v in rest]), floor)
         if abs(logs[far] - m) <= _OUTLIER_Z * sigma:
             break
         del runs[far]
     return runs
 
 
-def _evidence(current: list[float], history: list[PastRun], alpha: float) -> _Evidence:
+def _evidence(current: list[float], chosen: list[PastRun], history: list[PastRun], alpha: float,
+              unit: str) -> _Evidence:
     medians = [r.median for r in history]
-    level = _without_outlier_runs(history[baseline_start(medians):][-BASELINE_RUNS:])
+    floor = _SIGMA_FLOOR[unit]
+    level = _without_outlier_runs(chosen[-BASELINE_RUNS:], floor)
     logs = [math.log(r.median) for r in level]
     k = len(logs)
     centre = math.fsum(logs) / k
@@ -169,7 +182,7 @@ def _evidence(current: list[float], history: list[PastRun], alpha: float) -> _Ev
     history_noise = noise_scale([math.log(m) for m in medians])
     cm = median(cur_logs)
     own = 1.2533 * 1.4826 * median([abs(v - cm) for v in cur_logs]) / math.sqrt(len(cur_logs))
-    sigma = max(spread, history_noise, own, _SIGMA_FLOOR)
+    sigma = max(spread, history_noise, own, floor)
     se = sigma * math.sqrt(1.0 + 1.0 / k)
     df = max(1, k - 1)
     p_between = student_t_sf(d / se, df)
@@ -181,7 +194,8 @@ def _evidence(current: list[float], history: list[PastRun], alpha: float) -> _Ev
     # the rank test only when it can reach alpha at all: its smallest two-sided p-value is
     # 2 / C(m + n, n) (e.g. 0.095 for 5 vs 2, 1/3 for 5 vs 1); otherwise it would veto every
     # verdict of runs with one or two samples (rounds=1) without adding any evidence
-    if all(r.samples for r in level) and all(math.isfinite(v) and v > 0 for v in pooled) and math.comb(len(pooled) + len(cur_logs), len(cur_logs)) > 2.0 / alpha:
+    # instruction counts: the runs' spread is tiny and deterministic, the rank test adds nothing
+    if unit == "seconds" and all(r.samples for r in level) and all(math.isfinite(v) and v > 0 for v in pooled) and math.comb(len(pooled) + len(cur_logs), len(cur_logs)) > 2.0 / alpha:
         p = max(p, mann_whitney_u([math.log(v) for v in pooled], cur_logs).p_value)
         method += "+mann-whitney-u"
         n_baseline = len(pooled)
@@ -214,35 +228,59 @@ def judge_runs(
     history: Mapping[str, Sequence[PastRun]],
     *,
     alpha: float = 0.01,
-    min_effect: float = 0.02,
+    min_effect: float | None = None,
     higher_is_better: bool = False,
     correction: str = "holm",
+    unit: str = "seconds",
+    accepted: Mapping[str, Sequence[float]] | None = None,
 ) -> dict[str, Judgement]:
     """Judge every benchmark of one run: ``current`` maps a name to the new run's samples,
     ``history`` to its earlier runs, oldest first (a name missing from ``history`` has none).
 
-    Holm's correction (or ``correction="bh"``/``"none"``) runs across the benchmarks judged. A
-    benchmark whose data cannot be judged gets a judgement without a verdict whose note says why.
+    ``unit`` (``seconds`` or ``instructions``) sets the σ floor and, when ``min_effect`` is None,
+    the minimum effect (:data:`DEFAULT_MIN_EFFECT`). ``accepted`` maps a name to the times of the
+    acceptances that apply to it (``store.acceptances(suite)``): a worse level becomes the
+    baseline only once accepted, so until then every run at it stays a regression. Noisy past
+    runs are never a baseline. Holm's correction (or ``correction="bh"``/``"none"``) runs across
+    the benchmarks judged. A benchmark whose data cannot be judged gets a judgement without a
+    verdict whose note says why.
     """
+    if unit not in DEFAULT_MIN_EFFECT:
+        raise RegressionError(f"unit must be one of {', '.join(DEFAULT_MIN_EFFECT)}, got {unit!r}")
+    if min_effect is None:
+        min_effect = DEFAULT_MIN_EFFECT[unit]
     _check_levels(alpha, min_effect)
     out: dict[str, Judgement] = {}
     evidence: dict[str, _Evidence] = {}
+    notes: dict[str, str | None] = {}
     left_out: dict[str, int] = {}
     for name, samples in current.items():
         try:
             # one sample is enough for the between-run test (rounds=1 runs are judged too)
             cur = _check_sample("current", samples, minimum=1)
             past, left_out[name] = _past(name, history.get(name, ()))
-            if len(past) < MIN_HISTORY_RUNS:
-                out[name] = Judgement(None, f"{NO_HISTORY} ({len(past)} of {MIN_HISTORY_RUNS} runs recorded)",
-                                      len(past))  # fmt: skip
+            usable = [r for r in past if not r.noisy]
+            if len(usable) < MIN_HISTORY_RUNS:
+                noisy = len(past) - len(usable)
+                why = f"; {noisy} noisy left out" if noisy else ""
+                out[name] = Judgement(None, f"{NO_HISTORY} ({len(usable)} of {MIN_HISTORY_RUNS} runs recorded{why})",
+                                      len(usable))  # fmt: skip
                 continue
-            evidence[name] = _evidence(cur, past, alpha)
+            chosen = choose_baseline(past, (accepted or {}).get(name, ()), min_effect,
+                                     higher_is_better=higher_is_better, sigma_floor=_SIGMA_FLOOR[unit])  # fmt: skip
+            if chosen.building and len(chosen.runs) < MIN_HISTORY_RUNS:
+                out[name] = Judgement(None, f"{NO_HISTORY} ({chosen.note}; {MIN_HISTORY_RUNS} needed)",
+                                      len(chosen.runs))  # fmt: skip
+                continue
+            notes[name] = chosen.note
+            evidence[name] = _evidence(cur, chosen.runs, chosen.history, alpha, unit)
         except (RegressionError, TypeError, ValueError, ArithmeticError) as exc:
             out[name] = Judgement(None, f"could not be judged: {exc}")
     adjusted = adjust_p_values([evidence[n].p_value for n in evidence], correction)
     for name, p in zip(list(evidence), adjusted, strict=True):
         j = _decide(evidence[name], p, alpha, min_effect, higher_is_better)
+        if notes.get(name):
+            j = dataclasses.replace(j, note="; ".join(x for x in (j.note, notes[name]) if x))
         if left_out.get(name):
             n = left_out[name]
             skipped = f"{n} recorded run{'s' if n > 1 else ''} with a median that is not a positive number left out"
