@@ -113,11 +113,28 @@ def _past(points: list[HistoryPoint], normalize: bool) -> tuple[list[PastRun], s
     if normalize:
         usable = [p for p in points if p.normalized_median is not None]
         if len(usable) >= MIN_HISTORY_RUNS or len(usable) == len(points):
-            return [PastRun(float(p.normalized_median), p.normalized) for p in usable], None  # type: ignore[arg-type]
+            return [PastRun(float(p.normalized_median), p.normalized, p.timestamp, p.noisy)  # type: ignore[arg-type]
+                    for p in usable], None  # fmt: skip
         note = (f"judged on raw samples: only {len(usable)} of {len(points)} recorded runs have "
                 "canary-normalised values")  # fmt: skip
-        return [PastRun(p.median, p.samples) for p in points], note
-    return [PastRun(p.median, p.samples) for p in points], None
+        return [PastRun(p.median, p.samples, p.timestamp, p.noisy) for p in points], note
+    return [PastRun(p.median, p.samples, p.timestamp, p.noisy) for p in points], None
+
+
+def _accepted(store: SeriesStore, suite: str, host: str | None) -> dict[str, list[float]]:
+    """Times of the recorded acceptances per benchmark (``"*"``: the whole suite); a store that
+    cannot record acceptances (or fails to read them) has none, and the gate keeps flagging."""
+    read = getattr(store, "acceptances", None)
+    if read is None:
+        return {}
+    out: dict[str, list[float]] = {}
+    try:
+        for a in read(suite):
+            if a.unit == "seconds" and (a.host is None or host is None or a.host == host):
+                out.setdefault(a.benchmark or "*", []).append(a.timestamp)
+    except SeriesStoreError:
+        return {}
+    return out
 
 
 def _compare(
@@ -146,7 +163,10 @@ def _compare(
             cur_map, hist_map = groups.setdefault(fallback, ({}, {}))
             cur_map[name], hist_map[name] = list(current), past
         for fallback, (cur_map, hist_map) in groups.items():
-            for name, j in judge_runs(cur_map, hist_map, alpha=alpha, min_effect=min_effect).items():
+            accepted = _accepted(store, run.suite, run.environment.get("hostname"))
+            per_bench = {n: accepted.get(n, []) + accepted.get("*", []) for n in cur_map}
+            for name, j in judge_runs(cur_map, hist_map, alpha=alpha, min_effect=min_effect,
+                                      accepted=per_bench).items():  # fmt: skip
                 result = run.results[name]
                 base = None
                 if j.verdict is not None and j.verdict.current_median > 0:
