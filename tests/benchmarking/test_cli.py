@@ -39,7 +39,8 @@ def suite_file(tmp_path: Path) -> Path:
 def test_run_prints_a_table_and_a_progress_bar_and_records(suite_file: Path, tmp_path: Path,
                                                            capsys: Any) -> None:  # fmt: skip
     store = tmp_path / "s.sqlite3"
-    assert main(["bench", "run", str(suite_file), "--store", str(store), *FAST]) == 0
+    # stderr is not a terminal here: progress lines only when asked (--progress)
+    assert main(["bench", "run", str(suite_file), "--store", str(store), *FAST, "--progress"]) == 0
     out, err = capsys.readouterr()
     assert "suite cli_suite" in out and "work" in out and "new" in out
     assert f"recorded in {store}" in out
@@ -85,11 +86,12 @@ def test_bad_suite_files_exit_2_with_the_reason(tmp_path: Path, capsys: Any, con
     assert message in capsys.readouterr().err
 
 
-def test_a_failing_benchmark_exits_1(tmp_path: Path, capsys: Any) -> None:
+def test_a_failing_benchmark_exits_2(tmp_path: Path, capsys: Any) -> None:
     path = tmp_path / "fail.py"
     path.write_text("from codomyrmex.performance.benchmarking import BenchmarkSuite\n"
                     "s = BenchmarkSuite('f')\ns.add('boom', lambda: 1 / 0)\n")  # fmt: skip
-    assert main(["bench", "run", str(path), "--no-store", *FAST]) == 1
+    # 2: a benchmark that raised is an error, not a regression (1)
+    assert main(["bench", "run", str(path), "--no-store", *FAST]) == 2
     assert "FAILED: ZeroDivisionError" in capsys.readouterr().out
 
 
@@ -174,7 +176,7 @@ def test_json_output_of_a_failed_benchmark_is_strict_json(tmp_path: Path, capsys
     path = tmp_path / "fails.py"
     path.write_text("from codomyrmex.performance.benchmarking import BenchmarkSuite\n"
                     "s = BenchmarkSuite('f')\ns.add('boom', lambda: 1 / 0)\n")  # fmt: skip
-    assert main(["bench", "run", str(path), "--no-store", "--json", *FAST]) == 1
+    assert main(["bench", "run", str(path), "--no-store", "--json", *FAST]) == 2
     text = capsys.readouterr().out
     assert "NaN" not in text and "Infinity" not in text
 

@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
+from typing import Any, TextIO
 
 from .._version import __version__
 
-__all__ = ["COMMANDS", "main"]
+__all__ = ["COMMANDS", "EXIT_CODES", "main"]
 
 #: subcommand -> (module, one-line help). Modules are imported only for the command that runs.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -32,6 +34,55 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "report": ("_report", "write an HTML trend report of recorded benchmarks"),
     "assets": ("_assets", "write the shipped dashboards, deploy files and examples to a directory"),
 }
+
+
+#: shown by ``codomyrmex-perf --help``; every command keeps to it
+EXIT_CODES = """exit codes:
+  0  ok
+  1  a regression (bench run/compare with --fail-on-regression)
+  2  usage error (bad option, unknown file, suite or run, missing store) or a benchmark that raised
+  130 interrupted (Ctrl-C)
+A closed pipe (codomyrmex-perf bench history ... | head) ends the output quietly, same exit code."""
+
+
+class _ClosedPipeGuard:
+    """stdout that turns a closed pipe into the end of the output: once the reader has gone
+    (``... | head``), further writes are dropped and stdout's descriptor points at /dev/null, so
+    neither the command nor the interpreter's final flush prints a BrokenPipeError traceback,
+    and the command still finishes (a ``bench run`` keeps recording and returns its exit code)."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self.broken = False
+
+    def write(self, text: str) -> int:
+        if not self.broken:
+            try:
+                return self._stream.write(text)
+            except BrokenPipeError:
+                self._closed()
+        return len(text)
+
+    def flush(self) -> None:
+        if not self.broken:
+            try:
+                self._stream.flush()
+            except BrokenPipeError:
+                self._closed()
+
+    def _closed(self) -> None:
+        self.broken = True
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            try:
+                os.dup2(devnull, self._stream.fileno())
+            finally:
+                os.close(devnull)
+        except (OSError, ValueError, AttributeError):
+            pass  # not a real file (captured in tests): dropping the writes is enough
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
 
 
 def _available() -> dict[str, tuple[str, str]]:
@@ -47,6 +98,7 @@ def build_parser(selected: str | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="codomyrmex-perf",
         description="Caching, lazy imports, import profiling and benchmarks for agent processes.",
+        epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -67,10 +119,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     if func is None:
         parser.print_help()
         return 2 if args.command is None and args_list else 0
+    guard = _ClosedPipeGuard(sys.stdout)
+    sys.stdout = guard  # duck-typed TextIO: write/flush here, everything else delegated
     try:
         return int(func(args))
     except KeyboardInterrupt:
         return 130
+    finally:
+        guard.flush()
+        if sys.stdout is guard:
+            sys.stdout = guard._stream
 
 
 if __name__ == "__main__":  # pragma: no cover

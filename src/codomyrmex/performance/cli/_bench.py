@@ -6,8 +6,11 @@
     codomyrmex-perf bench export -o runs.json && codomyrmex-perf bench import runs.json
     codomyrmex-perf bench compare 3f9c2a 8be01d                  # two recorded runs, per benchmark
 
-Exit codes: 0 fine; 1 a benchmark failed, or (with ``--fail-on-regression``) a regression or a
-comparison that could not be judged; 2 bad input (unknown file, empty suite, unusable store).
+Exit codes (the same for every subcommand, see :data:`EXIT_CODES`): 0 fine; 1 a regression
+(or a comparison that could not be judged) with ``--fail-on-regression``; 2 a usage error (bad
+option, unknown file or suite, a store that does not exist for a read-only command) or a
+benchmark that raised (its traceback is printed, and is in ``--json``).
+Read-only subcommands (history, export, compare) never create a store.
 """
 
 from __future__ import annotations
@@ -22,11 +25,20 @@ from typing import Any, TextIO
 from ..errors import PerformanceError
 from ..series._records import json_safe
 
+#: the exit codes of ``codomyrmex-perf bench``, shown in ``--help``
+EXIT_CODES = """exit codes:
+  0  ok (no failed benchmark; without --fail-on-regression also when something regressed)
+  1  a regression, or a comparison that could not be judged (with --fail-on-regression)
+  2  usage error (bad option, unknown file/suite/run, missing store) or a benchmark that raised"""
+
 
 def register(parser: argparse.ArgumentParser) -> None:
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.epilog = EXIT_CODES
     sub = parser.add_subparsers(dest="bench_command", metavar="SUBCOMMAND", required=True)
 
-    run = sub.add_parser("run", help="run the suites of a Python file and compare with history")
+    run = sub.add_parser("run", help="run the suites of a Python file and compare with history",
+                         epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
     run.add_argument("file", help="Python file defining one or more BenchmarkSuite objects")
     run.add_argument("--store", help="SQLite store path (default: CODOMYRMEX_PERF_STORE or "
                                      "~/.local/share/codomyrmex-perf/series.sqlite3)")  # fmt: skip
@@ -39,6 +51,8 @@ def register(parser: argparse.ArgumentParser) -> None:
     run.add_argument("--lookback", type=float, default=30 * 86400.0,
                      help="with --prometheus: seconds of history to read (default 30 days)")  # fmt: skip
     run.add_argument("--json", action="store_true", help="print the runs as JSON, not a table")
+    run.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                     help="a progress line on stderr (default: only when stderr is a terminal)")
     run.add_argument("--suite", action="append", help="only the suite(s) with this name")
     run.add_argument("--rounds", type=int, default=20, help="samples per benchmark (default 20)")
     run.add_argument("--warmup", type=int, default=1, help="discarded samples first (default 1)")
@@ -94,7 +108,8 @@ def _error(message: str) -> int:
 
 
 class _Progress:
-    """A one-line progress bar on stderr (a line per benchmark when stderr is not a terminal)."""
+    """A one-line progress bar on stderr (a line per benchmark when stderr is not a terminal,
+    which happens only with ``--progress``: a CI log gets no progress lines by default)."""
 
     def __init__(self, suite: str, stream: TextIO) -> None:
         self.suite, self.stream = suite, stream
@@ -146,6 +161,7 @@ def _run(args: argparse.Namespace) -> int:
         return _error(str(exc))
     runs = []
     recorded_in: list[str] = []
+    show_progress = sys.stderr.isatty() if args.progress is None else args.progress
     for suite in suites:
         target: Any = False if args.no_store else store if store is not None else (
             suite.store if suite.store is not None else True)  # fmt: skip
@@ -158,7 +174,7 @@ def _run(args: argparse.Namespace) -> int:
                 suite, rounds=args.rounds, warmup=args.warmup, min_time=args.min_time,
                 isolate=args.isolate or False, store=opened if opened is not None else False,
                 pushgateway=args.pushgateway, normalize=args.normalize,
-                progress=_Progress(suite.name, sys.stderr),
+                progress=_Progress(suite.name, sys.stderr) if show_progress else None,
             )  # fmt: skip
         except (PerformanceError, TypeError) as exc:
             return _error(str(exc))
@@ -179,9 +195,27 @@ def _run(args: argparse.Namespace) -> int:
         print(json.dumps(json_safe([r.to_dict() for r in runs]), indent=2, default=str, allow_nan=False))
     elif recorded_in:
         print(f"recorded in {', '.join(recorded_in)}")
-    failed = any(r.failed for r in runs)
+    failed = [f"{r.suite}/{name}" for r in runs for name in r.failed]
     regressed = any(r.regressions or r.check_errors for r in runs)
-    return 1 if failed or (args.fail_on_regression and regressed) else 0
+    if failed:  # a benchmark that raised is an error of the input (2), never a regression (1)
+        return _error(f"{len(failed)} benchmark{'' if len(failed) == 1 else 's'} raised: "
+                      f"{', '.join(failed)} (traceback above)")  # fmt: skip
+    return 1 if args.fail_on_regression and regressed else 0
+
+
+def _existing_store(path: str | None) -> Any:
+    """The SQLite store at ``path`` (default: the configured one) for a read-only command: a path
+    that does not exist is an error naming it, never a new empty store (a typo would otherwise
+    leave a file behind and report "no runs")."""
+    from .. import env
+    from ..errors import SeriesStoreError
+    from ..series import SQLiteStore
+
+    where = Path(path).expanduser() if path else env.default_store_path()
+    if not where.is_file():
+        hint = "" if path else " (the default store; give --store PATH or set CODOMYRMEX_PERF_STORE)"
+        raise SeriesStoreError(f"store {str(where)!r} does not exist{hint}; nothing was created")
+    return SQLiteStore(where)
 
 
 def _fmt_time(ts: float) -> str:
@@ -191,7 +225,7 @@ def _fmt_time(ts: float) -> str:
 def _history(args: argparse.Namespace) -> int:
     from ..benchmarking import format_seconds
     from ..regression import find_change_points
-    from ..series import PrometheusStore, SQLiteStore
+    from ..series import PrometheusStore
 
     if args.limit < 1:
         return _error(f"--limit must be a number of runs >= 1, got {args.limit}")
@@ -202,7 +236,7 @@ def _history(args: argparse.Namespace) -> int:
             if not benchmarks:
                 return _error("--prometheus needs a BENCHMARK name")
         else:
-            store = SQLiteStore(args.store) if args.store else SQLiteStore()
+            store = _existing_store(args.store)
             if args.suite not in store.suites():
                 known = ", ".join(store.suites()) or "none"
                 return _error(f"no runs of suite {args.suite!r} in {store.path} (suites: {known})")
@@ -223,7 +257,11 @@ def _history(args: argparse.Namespace) -> int:
                           for b, (pts, ch) in out.items()}, indent=2))  # fmt: skip
         return 0
     for bench, (points, changes) in out.items():
-        print(f"{args.suite}/{bench}: {len(points)} runs, change points at {sorted(changes) or 'none'}")
+        where = f", change point{'' if len(changes) == 1 else 's'} at {', '.join(map(str, sorted(changes)))}" if changes else ", no change point"
+        if not points:  # every recorded run of it failed
+            print(f"{args.suite}/{bench}: no successful run")
+            continue
+        print(f"{args.suite}/{bench}: {len(points)} run{'' if len(points) == 1 else 's'}{where}")
         print(f"  {'#':>3}  {'time':19}  {'run':12}  {'median':>10}  {'normalised':>10}")
         for i, p in enumerate(points):
             mark = "  <- new level" if i in changes else ""
@@ -234,10 +272,10 @@ def _history(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from ..series import SQLiteStore, dumps_runs
+    from ..series import dumps_runs
 
     try:
-        with SQLiteStore(args.store) if args.store else SQLiteStore() as store:
+        with _existing_store(args.store) as store:
             text = dumps_runs(store.runs(args.suite))
     except PerformanceError as exc:
         return _error(str(exc))
@@ -295,11 +333,10 @@ def _compare(args: argparse.Namespace) -> int:
     comparison only (the gate of ``bench run`` also weighs the recorded history)."""
     from ..benchmarking import format_seconds
     from ..regression import compare_many
-    from ..series import SQLiteStore
 
     try:
         needs_store = not all(Path(r).is_file() or r.endswith(".json") for r in (args.baseline, args.current))
-        store = (SQLiteStore(args.store) if args.store else SQLiteStore()) if needs_store else None
+        store = _existing_store(args.store) if needs_store else None
         try:
             base, cur = _find_run(args.baseline, store), _find_run(args.current, store)
         finally:
@@ -344,17 +381,18 @@ def _compare(args: argparse.Namespace) -> int:
                                   "not_in_both": only}), indent=2, allow_nan=False))  # fmt: skip
     else:
         print(f"baseline {base.run_id[:12]} ({base.suite})  vs  current {cur.run_id[:12]} ({cur.suite})")
-        print(f"  {'benchmark':24}  {'baseline':>10}  {'current':>10}  {'change':>8}  verdict")
+        w = max([24, *(len(r["benchmark"]) for r in rows)])  # long names keep the columns aligned
+        print(f"  {'benchmark':{w}}  {'baseline':>10}  {'current':>10}  {'change':>8}  verdict")
         for r in rows:
             if r["verdict"] == "error":
-                print(f"  {r['benchmark']:24}  {'-':>10}  {'-':>10}  {'-':>8}  error: {r['note']}")
+                print(f"  {r['benchmark']:{w}}  {'-':>10}  {'-':>10}  {'-':>8}  error: {r['note']}")
                 continue
             if "p_adjusted" not in r:  # not tested: too few samples
                 change = "-" if r["change"] is None else f"{r['change']:+.1%}"
-                print(f"  {r['benchmark']:24}  {format_seconds(r['baseline']):>10}  "
+                print(f"  {r['benchmark']:{w}}  {format_seconds(r['baseline']):>10}  "
                       f"{format_seconds(r['current']):>10}  {change:>8}  {r['verdict']}: {r['note']}")  # fmt: skip
                 continue
-            print(f"  {r['benchmark']:24}  {format_seconds(r['baseline']):>10}  {format_seconds(r['current']):>10}  "
+            print(f"  {r['benchmark']:{w}}  {format_seconds(r['baseline']):>10}  {format_seconds(r['current']):>10}  "
                   f"{r['change']:>+8.1%}  {r['verdict']} (p={r['p_adjusted']:.2g})")  # fmt: skip
         if only:
             print(f"  not in both runs: {', '.join(only)}")

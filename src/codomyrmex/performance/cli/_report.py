@@ -34,5 +34,6 @@ def run(args: argparse.Namespace) -> int:
         print(f"codomyrmex-perf report: error: {exc}", file=sys.stderr)
         return 2
     regressed = sum(1 for t in trends if t.verdict_label == "regression")
-    print(f"wrote {args.html}: {len(trends)} benchmarks, {regressed} regressed in their last run")
+    n = len(trends)
+    print(f"wrote {args.html}: {n} benchmark{'' if n == 1 else 's'}, {regressed} regressed in their last run")
     return 0
