@@ -26,11 +26,10 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar, overload
 from ..errors import CacheError
 from ..telemetry.stats import default_registry
 from ._core import TieredCache
-from ._keys import l1_key, name_part
+from ._keys import name_part
 from ._options import (
     check_bool,
     check_exceptions,
-    check_max_size,
     check_name,
     check_optional_callable,
     check_policy,
@@ -42,7 +41,8 @@ from ._options import (
     make_redis,
     make_serializer,
 )
-from ._wrappers import function_wrapper, keysrc_of, method_wrapper, unhashable_key
+from ._policies import clock_in_seconds, lru_maxsize
+from ._wrappers import function_wrapper, method_wrapper
 
 if TYPE_CHECKING:
     from ._manager import CacheManager
@@ -127,10 +127,12 @@ def _is_method(fn: Callable[..., Any]) -> bool:
         return False
     code = getattr(fn, "__code__", None)
     qualname = getattr(fn, "__qualname__", "")
+    # Whatever the first parameter is called (``self``, ``this``): what makes it a method is
+    # being defined in a class body (a qualname ``Class.name``, not ``f.<locals>.name``),
+    # where the function is bound as a descriptor and its first argument is the instance.
     return (
         code is not None
         and code.co_argcount > 0
-        and code.co_varnames[0] == "self"
         and "." in qualname
         and not qualname.endswith("<locals>." + fn.__name__)
     )
@@ -223,10 +225,13 @@ def cached_function(
                 f"pass ttl or ttl_seconds, not both (got ttl={ttl!r}, ttl_seconds={ttl_seconds!r})"
             )
         ttl = ttl_seconds
+    check_timer(timer)
+    # One unit everywhere: timedelta TTLs with a datetime timer (as cachetools allows) become
+    # seconds; a timer that returns neither is a TypeError naming timer, not a failure later.
+    timer, (ttl, exception_ttl) = clock_in_seconds(timer, ttl, exception_ttl)
     check_ttl("ttl", ttl)
     check_ttl("exception_ttl", exception_ttl, allow_callable=False)
-    if max_size is not None:
-        check_max_size("max_size", max_size)
+    max_size = lru_maxsize(max_size)  # as functools: 0 caches nothing, negative is 0
     policy = check_policy(policy)
     check_bool("typed", typed)
     check_bool("cache_none", cache_none)
@@ -236,7 +241,6 @@ def cached_function(
     check_positive_seconds("lease_timeout", lease_timeout)
     check_positive_seconds("lease_wait", lease_wait)
     check_retry_after(retry_after)
-    check_timer(timer)
     if name is not None:
         check_name("name", name)
     if cache_key_prefix is not None and not isinstance(cache_key_prefix, str):
@@ -321,23 +325,16 @@ def _build(
 
     cores: dict[int, TieredCache] = {}
     if is_method:
-        wrapper = method_wrapper(fn, cores, new_core, typed, key, excs, is_async)
+        wrapper, locate = method_wrapper(fn, cores, new_core, typed, key, excs, is_async)
     else:
         cores[0] = new_core()
-        wrapper = function_wrapper(fn, cores[0], typed, key, excs, is_async)
+        wrapper, locate = function_wrapper(fn, cores[0], typed, key, excs, is_async)
     first = next(iter(cores.values()), None) or new_core()
 
     def currsize() -> int:
         return sum(c.size() for c in list(cores.values()))
 
     stats.entries_fn = currsize  # (refers to the caches, not to the wrapper)
-
-    def core_of(args: tuple[Any, ...]) -> tuple[TieredCache | None, tuple[Any, ...]]:
-        if not is_method:
-            return cores[0], args
-        if not args:
-            raise TypeError(f"{qualname}.invalidate() needs the instance as first argument")
-        return cores.get(id(args[0])), args[1:]
 
     # cache_info() counts from the last cache_clear(), as functools.lru_cache's does; the
     # counters themselves (cache_stats(), the exported metrics) never go back.
@@ -355,17 +352,7 @@ def _build(
 
     def invalidate(*args: Any, **kwargs: Any) -> bool:
         """Forget the entry of this call (in every tier); ``True`` if memory held it."""
-        core, rest = core_of(args)
-        if key is not None:
-            k = key(*args, **kwargs)
-            src = keysrc_of((k,), {})
-        else:
-            k = l1_key(rest, kwargs, typed)
-            src = keysrc_of(rest, kwargs)
-            try:
-                hash(k)
-            except TypeError:
-                k = unhashable_key(rest, kwargs)
+        core, k, src = locate(args, kwargs)  # the key exactly as the wrapper builds it
         return (core or first).delete(k, src)
 
     def cache_stats() -> CacheSnapshot:
@@ -385,12 +372,8 @@ def _build(
     wrapper.invalidate = invalidate
     wrapper.cache_stats = cache_stats
     wrapper.cache_name = cache_name
-    wrapper.cache_parameters = lambda: {
-        "maxsize": max_size,
-        "typed": typed,
-        "ttl": ttl,
-        "policy": policy,
-    }
+    # Exactly functools.lru_cache's keys (issue 9); ttl, policy and the rest: cache_stats().
+    wrapper.cache_parameters = lambda: {"maxsize": max_size, "typed": typed}
     if manager is not None:
         manager._register(cache_name, first, cache_clear)
     # When the decorated function is dropped its counts join its name's retired total (the

@@ -8,13 +8,24 @@ Two keys, built at different times (DESIGN.md: an L1 hit must not pay for the se
   lossy ``str()``.
 - The **stable key** (:func:`stable_key`) names an entry in SQLite or Redis. It must be equal in
   every process and on every host, so it is the cache name plus a BLAKE2b digest of the same
-  canonical encoding. It is built only after an L1 miss.
+  canonical encoding, under the cache's :func:`namespace` (its name and ``version``). It is
+  built only after an L1 miss.
+
+Both follow one ``typed`` rule, the one of :func:`functools.lru_cache`: values equal in memory
+are one entry everywhere. Without ``typed``, ``f(1)``, ``f(1.0)`` and ``f(True)`` are one entry
+(``1 == 1.0 == True`` and they hash alike), so the canonical encoding writes an integral float
+and a bool as the int they equal. With ``typed`` the top-level argument types are added, as
+they are to the L1 key. ``f(1)`` and ``f("1")`` are always two entries.
 
     >>> from codomyrmex.performance.caching._keys import canonical
     >>> canonical((1,), {}) != canonical(("1",), {})
     True
     >>> canonical(("a b",), {}) != canonical(("a", "b"), {})
     True
+    >>> canonical((1,), {}) == canonical((1.0,), {}) == canonical((True,), {})
+    True
+    >>> canonical((1,), {}, True) == canonical((1.0,), {}, True)
+    False
 """
 
 from __future__ import annotations
@@ -31,6 +42,7 @@ __all__ = [
     "encoded_key",
     "l1_key",
     "name_part",
+    "namespace",
     "stable_key",
 ]
 
@@ -98,14 +110,18 @@ def encoded_key(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> EncodedKey:
     return EncodedKey(canonical(args, kwargs))
 
 
-def canonical(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> str:
-    """A canonical, typed, injective text encoding of a call's arguments.
+def canonical(args: tuple[Any, ...], kwargs: Mapping[str, Any], typed: bool = False) -> str:
+    """A canonical, injective text encoding of a call's arguments, equal for equal calls.
 
-    Every value carries a type tag and strings a length prefix, so ``1``/``"1"``/``1.0``/``True``
-    differ and ``("a b",)`` differs from ``("a", "b")``. Dict and set items are sorted by their
-    own encoding, so insertion order does not matter. Raises :class:`KeyEncodingError` for objects
-    without a canonical form.
+    Every value carries a kind tag and strings a length prefix, so ``1`` and ``"1"`` differ and
+    ``("a b",)`` differs from ``("a", "b")``; numbers equal in Python (``1``, ``1.0``, ``True``)
+    encode alike, as they are one key in memory. ``typed`` appends the top-level argument types
+    (the L1 key's ``typed`` rule). Dict and set items are sorted by their own encoding, so
+    insertion order does not matter. Raises :class:`KeyEncodingError` for objects without a
+    canonical form.
     """
+    if typed:
+        return _typed(args, kwargs)
     if len(args) == 1 and not kwargs:
         # One int or str argument, the common call on the L2 hit path: the same text as
         # the general encoder below, without building a list (tests check they agree).
@@ -126,13 +142,32 @@ def canonical(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> str:
     return "".join(out)
 
 
+def _typed(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> str:
+    # The types in the order l1_key() adds them: positional, then keywords sorted by name.
+    types = [type(a) for a in args] + [type(v) for _, v in sorted(kwargs.items())]
+    names = ",".join(f"{t.__module__}.{t.__qualname__}" for t in types)
+    return f"{canonical(args, kwargs)}T{len(names)}:{names}"
+
+
 def name_part(name: str) -> str:
-    """A cache name as it appears in shared-tier keys: ``:`` (the separator) escaped, so that
-    the keys of cache ``a`` never start with another cache's prefix (clearing ``a`` must not
-    delete the entries of ``a:b``)."""
-    if ":" not in name and "%" not in name:
+    """A cache name as it appears in shared-tier keys: ``:`` (the separator) and ``@`` (the
+    version mark) escaped, so that the keys of cache ``a`` never start with another cache's
+    prefix (clearing ``a`` must not delete the entries of ``a:b``) and cache ``a@2`` is not
+    version 2 of cache ``a``."""
+    if ":" not in name and "%" not in name and "@" not in name:
         return name
-    return name.replace("%", "%25").replace(":", "%3A")
+    return name.replace("%", "%25").replace(":", "%3A").replace("@", "%40")
+
+
+def namespace(prefix: str, name: str, version: str | int | None = None) -> str:
+    """The shared-tier namespace of cache ``name`` (``version``: of the function): every key
+    of the cache starts with it plus ``:``. A new version reads none of the old entries.
+
+        >>> namespace("codomyrmex:", "m.f"), namespace("codomyrmex:", "m.f", 2)
+        ('codomyrmex:m.f', 'codomyrmex:m.f@2')
+    """
+    base = prefix + name_part(name)
+    return base if version is None else f"{base}@{name_part(str(version))}"
 
 
 def stable_key(namespace: str, encoding: str) -> str:
@@ -177,9 +212,9 @@ def _encode(value: Any, out: list[str]) -> None:
     if value is None:
         out.append("N")
     elif value is True:
-        out.append("T")
+        out.append("i1;")  # True == 1 (one key in memory); typed= tells them apart
     elif value is False:
-        out.append("F")
+        out.append("i0;")
     elif isinstance(value, enum.Enum):
         cls = type(value)
         name = f"{cls.__module__}.{cls.__qualname__}"
@@ -188,7 +223,10 @@ def _encode(value: Any, out: list[str]) -> None:
     elif isinstance(value, int):
         out.append(_int_text(int(value)))
     elif isinstance(value, float):
-        out.append(f"f{value.hex()};")  # hex is exact and round-trips, repr may not across versions
+        if value.is_integer():
+            out.append(_int_text(int(value)))  # 1.0 == 1: one key in memory, one here
+        else:
+            out.append(f"f{value.hex()};")  # hex is exact and round-trips, repr may not
     elif isinstance(value, str):
         out.append(f"s{len(value)}:{value}")
     elif isinstance(value, bytes | bytearray):
