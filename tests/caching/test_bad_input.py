@@ -19,8 +19,9 @@ from codomyrmex.performance.errors import CacheError
         ({"ttl": "1h"}, TypeError,
          "ttl must be a positive number of seconds or a callable, got '1h' (str)"),
         ({"ttl_seconds": 0}, CacheError, "ttl_seconds must be a positive number of seconds, got 0"),
-        ({"max_size": 0}, CacheError, "max_size must be an integer >= 1, got 0"),
-        ({"max_size": 2.5}, TypeError, "max_size must be an integer >= 1, got 2.5 (float)"),
+        # (max_size=0 caches nothing and a negative size is 0, as functools: issue 9)
+        ({"max_size": 2.5}, TypeError, "max_size must be an integer (0 or less: cache nothing) "
+         "or None (unbounded), got 2.5 (float)"),
         ({"policy": "mru"}, CacheError,
          "policy must be one of 'fifo', 'lfu', 'lru', 'rr', got 'mru'"),
         ({"typed": "yes"}, TypeError, "typed must be True or False, got 'yes'"),

@@ -50,7 +50,10 @@ def test_a_key_function_returning_strings_does_not_collide_with_unhashable_calls
     def f(x: object) -> str:
         return f"value of {x!r}"
 
-    assert f(1) == "value of 1"  # key [1]: unhashable, the call encoded as "(i1;)"
+    # Issue 9: an unhashable key= result is a TypeError naming key= (it used to be replaced
+    # by the encoded argument key, which could collide with a string key like this one).
+    with pytest.raises(TypeError, match=r"key= of cached function .*f must return a hashable"):
+        f(1)
     assert f("(i1;)") == "value of '(i1;)'"
 
 

@@ -267,3 +267,60 @@ def make_store(
         store.timer = timer
     store.stats = stats
     return store
+
+
+def lru_maxsize(value: Any) -> int | None:
+    """``max_size`` as :func:`functools.lru_cache` reads ``maxsize``: ``None`` is unbounded,
+    ``0`` caches nothing and a negative size is treated as ``0``; anything but an int is a
+    ``TypeError`` naming it."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(
+            f"max_size must be an integer (0 or less: cache nothing) or None (unbounded), got "
+            f"{value!r} ({type(value).__name__})"
+        )
+    return max(value, 0)
+
+
+def clock_in_seconds(
+    timer: Callable[[], Any], *ttls: Any
+) -> tuple[Callable[[], float], tuple[Any, ...]]:
+    """Check ``timer`` by calling it once, and express it and ``ttls`` in seconds.
+
+    ``timer`` must return a number of seconds (like :func:`time.monotonic`) or a
+    :class:`datetime.datetime`; with the latter, ``timedelta`` TTLs work as in cachetools
+    (``TTLCache(ttl=timedelta(...), timer=datetime.now)``). Internally a datetime clock becomes
+    seconds since its first reading and every ``timedelta`` becomes seconds, so the memory and
+    the shared tiers agree on one unit. Anything else is a ``TypeError`` naming ``timer``.
+
+        >>> import datetime
+        >>> clock, (ttl,) = clock_in_seconds(lambda: datetime.datetime(2020, 1, 1),
+        ...                                  datetime.timedelta(minutes=1))
+        >>> clock(), ttl
+        (0.0, 60.0)
+    """
+    import sys
+
+    now = timer()
+    dt = sys.modules.get("datetime")  # a datetime or timedelta exists only if it is imported
+    out = tuple(
+        t.total_seconds() if dt is not None and isinstance(t, dt.timedelta) else t for t in ttls
+    )
+    if dt is not None and isinstance(now, dt.datetime):
+        epoch = now
+
+        def seconds() -> float:
+            reading = timer()
+            if not isinstance(reading, dt.datetime):
+                raise TypeError(f"timer returned {reading!r} after returning datetimes")
+            return float((reading - epoch).total_seconds())
+
+        return seconds, out
+    if isinstance(now, bool) or not isinstance(now, int | float):
+        raise TypeError(
+            f"timer must return a number of seconds (like time.monotonic) or a "
+            f"datetime.datetime (with timedelta TTLs), got {now!r} ({type(now).__name__}) "
+            f"from timer={timer!r}"
+        )
+    return timer, out

@@ -81,7 +81,7 @@ class Flight:
         if self.event is not None:
             self.event.set()
 
-    def fail(self, error: BaseException, *, share: bool) -> None:
+    def fail(self, error: BaseException, *, share: bool = True) -> None:
         """The leader raised ``error``. ``share``: hand it to the waiters (it is a cached
         exception); otherwise they retry."""
         if share:
@@ -114,7 +114,7 @@ class AsyncFlight:
         if not self.future.done():
             self.future.set_result(value)
 
-    def fail(self, error: BaseException, *, share: bool = False) -> None:
+    def fail(self, error: BaseException, *, share: bool = True) -> None:
         """The leader raised ``error``: waiters get it if ``share`` (a cached exception), else
         they see a cancelled flight and retry (they were not cancelled themselves)."""
         fut = self.future
