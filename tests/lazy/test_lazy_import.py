@@ -164,7 +164,7 @@ def test_a_thread_waiting_for_a_failed_load_retries_it(modgen: ModuleFactory) ->
     assert proxy.LATE == "late" and g.runs == [1, 1]
 
 
-def test_repr_dir_inspect_stack_and_isinstance_do_not_import(modgen: ModuleFactory) -> None:
+def test_repr_inspect_stack_and_isinstance_do_not_import(modgen: ModuleFactory) -> None:
     name = modgen.module("introspect", "VALUE = 1\n")
     proxy = lazy_import(name)
 
@@ -172,9 +172,9 @@ def test_repr_dir_inspect_stack_and_isinstance_do_not_import(modgen: ModuleFacto
         inspect.stack()
         assert isinstance(local_proxy, types.ModuleType)
         assert name in repr(local_proxy)
-        assert "__name__" in dir(local_proxy)
         assert not hasattr(local_proxy, "__wrapped__")
         assert local_proxy.__name__ == name
+        assert local_proxy.__class__ is LazyModule
 
     look(proxy)
     assert modgen.executions(name) == 0
@@ -277,9 +277,17 @@ def test_check_true_finds_a_submodule_without_executing_anything(modgen: ModuleF
     assert proxy.VALUE == 1
 
 
-def test_already_imported_module_is_aliased_and_the_declaring_global_rebound(modgen: ModuleFactory) -> None:
+def test_a_module_imported_before_the_declaration_is_returned_as_it_is(modgen: ModuleFactory) -> None:
+    dep = modgen.module("early", "VALUE = 'dep'\n")
+    real = importlib.import_module(dep)
+    assert lazy_import(dep) is real  # nothing to defer (lazy_loader.load does the same)
+    assert modgen.executions(dep) == 1
+
+
+def test_module_imported_after_the_declaration_is_aliased_and_the_declaring_global_rebound(
+    modgen: ModuleFactory,
+) -> None:
     dep = modgen.module("dep", "VALUE = 'dep'\n")
-    importlib.import_module(dep)
     user = modgen.module(
         "user",
         f"from codomyrmex.performance import lazy_import\ndep = lazy_import({dep!r})\n"
@@ -287,6 +295,8 @@ def test_already_imported_module_is_aliased_and_the_declaring_global_rebound(mod
     )
     user_module = importlib.import_module(user)
     proxy = user_module.dep
+    importlib.import_module(dep)
+    assert proxy is not sys.modules[dep]
     assert user_module.use() == "dep"
     assert user_module.dep is sys.modules[dep]  # rebound to the real module
     assert proxy.VALUE == "dep"  # other references to the proxy keep working
@@ -415,9 +425,10 @@ def test_other_side_of_a_cross_thread_cycle_gets_the_unfinished_module_as_with_i
 def _alias_of_imported(modgen: ModuleFactory, suffix: str) -> tuple[types.ModuleType, types.ModuleType]:
     """(real module, loaded proxy held only by the caller) for a module imported before."""
     name = modgen.module(suffix, "VALUE = 'original'\ndef fn():\n    return 'original fn'\n")
-    real = importlib.import_module(name)
     proxy = lazy_import(name)
+    real = importlib.import_module(name)  # imported elsewhere between declaration and first use
     assert proxy.VALUE == "original"  # loads: the proxy becomes an alias of `real`
+    assert proxy is not real
     return real, proxy
 
 
@@ -446,10 +457,10 @@ def test_held_alias_proxy_sees_later_monkeypatching_of_the_real_module(
 
 def test_from_import_of_a_loaded_alias_proxy_follows_the_real_module(modgen: ModuleFactory) -> None:
     dep = modgen.module("fromdep", "VALUE = 'before'\n")
-    importlib.import_module(dep)
     utils = modgen.module("fromutils", f"from codomyrmex.performance import lazy_import\ndep = lazy_import({dep!r})\n")
     user = modgen.module("fromuser", f"from {utils} import dep\ndef read():\n    return dep.VALUE\n")
     user_module = importlib.import_module(user)  # holds the proxy, declared in another module
+    importlib.import_module(dep)  # imported elsewhere before the first use
     # First use from here: neither the declaring module nor this test names the proxy in its
     # globals, so the user module keeps holding the proxy itself.
     assert user_module.dep.VALUE == "before"

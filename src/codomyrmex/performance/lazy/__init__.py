@@ -13,8 +13,9 @@ After the first use the proxy *is* the module (same object in ``sys.modules``, p
 ``ModuleType``), so attribute access costs what it costs on any module. If someone imported the
 module before the first use, the proxy forwards every access to that module (monkeypatching
 included) and the declaring global is rebound to it. A failed import raises
-:class:`~codomyrmex.performance.errors.LazyImportError` naming the declaration and the first
-use, and the next use retries. ``CODOMYRMEX_PERF_EAGER_IMPORTS=1`` (or glob patterns) resolves
+:class:`~codomyrmex.performance.errors.LazyImportError` (a ``LazyModuleNotFoundError``, also a
+``ModuleNotFoundError``, when a module is missing) naming the declaration and the first use,
+and the next use retries. ``CODOMYRMEX_PERF_EAGER_IMPORTS=1`` (or glob patterns) resolves
 lazy imports at declaration, and ``codomyrmex-perf lazy verify MODULE...`` checks the declared
 targets without executing them. Loads count into ``codomyrmex_lazy_imports_total{package,state}``
 and appear in the import profiler with ``trigger="first_use"``.
@@ -22,29 +23,39 @@ and appear in the import profiler with ``trigger="first_use"``.
 
 from __future__ import annotations
 
-import typing as _typing
-
-from ..errors import LazyImportError
+from ..errors import LazyDeclarationError, LazyImportError, LazyModuleNotFoundError
 from ._attach import attach
+from ._declare import lazy_import
 from ._eager import is_eager
-from ._loader import LazyFunction, LazyLoader, get_lazy_loader, lazy_function, lazy_import
 from ._proxy import LazyModule
 
-if _typing.TYPE_CHECKING:
+TYPE_CHECKING = False  # typing costs ~10 ms to import; mypy treats this name as typing's
+if TYPE_CHECKING:
+    from ._loader import LazyFunction, LazyLoader, get_lazy_loader, lazy_function
     from ._stub import attach_stub
     from ._verify import LazyTarget, verify
 
-# The verifier and attach_stub need ast/dataclasses/pathlib: resolved on first use so that
-# importing this package stays cheap (the library's first user of its own attach()).
-__getattr__, __dir__, _ = attach(
-    __name__, submod_attrs={"_verify": ["LazyTarget", "verify"], "_stub": ["attach_stub"]}
+# Only what `from codomyrmex.performance import lazy_import` needs is imported here (no typing,
+# ast, dataclasses or pathlib); the rest resolves on first use through the library's own
+# attach() (its first user).
+_getattr, _lazy_dir, _lazy_all = attach(
+    __name__,
+    submod_attrs={
+        "_loader": ["LazyFunction", "LazyLoader", "get_lazy_loader", "lazy_function"],
+        "_verify": ["LazyTarget", "verify"],
+        "_stub": ["attach_stub"],
+    },
 )
+__getattr__ = _getattr
+del _lazy_dir, _lazy_all
 
 __all__ = [
+    "LazyDeclarationError",
     "LazyFunction",
     "LazyImportError",
     "LazyLoader",
     "LazyModule",
+    "LazyModuleNotFoundError",
     "LazyTarget",
     "attach",
     "attach_stub",
@@ -54,3 +65,7 @@ __all__ = [
     "lazy_import",
     "verify",
 ]
+
+
+def __dir__() -> list[str]:
+    return sorted({k for k in globals() if k.startswith("_")} | set(__all__))

@@ -9,21 +9,29 @@
 
 ``mypkg.io`` imports ``mypkg.io``; ``mypkg.Model`` imports ``mypkg.models`` and returns its
 ``Model``. Each resolved name is stored in the package's namespace, so later lookups are plain
-module attribute hits and never reach ``__getattr__`` again.
+module attribute hits and never reach ``__getattr__`` again. As in ``lazy_loader``, ``__dir__``
+returns the lazy names (a fresh list each call), and a function named like the submodule that
+defines it (``some_func`` in ``some_func.py``) stays the function after the submodule loads.
 """
 
 from __future__ import annotations
 
-import importlib
 import sys
-import types
-from collections.abc import Callable, Iterable, Mapping
-from typing import Any
 
-from .._validation import check_non_empty_str
-from ..errors import LazyImportError
+# collections.abc would import all of collections (~3 ms); its ABCs live in _collections_abc,
+# which the interpreter has loaded at start-up.
+from _collections_abc import Iterable, Mapping
+
+from ..errors import LazyDeclarationError
+from ._declare import check_name
 from ._eager import is_eager
-from ._proxy import active_recorder, count_lazy_import, declared_site
+from ._proxy import _import_module, active_recorder, count_lazy_import, declared_site, lazy_error
+
+TYPE_CHECKING = False  # typing costs ~10 ms to import; mypy treats this name as typing's
+if TYPE_CHECKING:
+    import types
+    from collections.abc import Callable
+    from typing import Any
 
 __all__ = ["attach", "make_attach"]
 
@@ -35,7 +43,7 @@ def _names(argument: str, values: Any, *, dotted: bool = False) -> list[str]:
     for v in out:
         if not isinstance(v, str) or not all(p.isidentifier() for p in (v.split(".") if dotted else [v])):
             what = "dotted module names relative to the package" if dotted else "identifiers"
-            raise LazyImportError(f"{argument} must hold {what}, got {v!r} in {values!r}")
+            raise LazyDeclarationError(f"{argument} must hold {what}, got {v!r} in {values!r}")
     return out
 
 
@@ -60,7 +68,7 @@ def make_attach(
     depth: int,
 ) -> tuple[Callable[[str], Any], Callable[[], list[str]], list[str]]:
     """:func:`attach` for a declaration ``depth`` frames above this one (the package's init)."""
-    check_non_empty_str("package_name", package_name, error=LazyImportError)
+    check_name("package_name", package_name)
     subs = _names("submodules", () if submodules is None else submodules)
     if submod_attrs is not None and not isinstance(submod_attrs, Mapping):
         raise TypeError(f"submod_attrs must map submodule -> attribute names, got {submod_attrs!r}")
@@ -70,6 +78,10 @@ def make_attach(
         for attr in _names(f"submod_attrs[{mod!r}]", attrs):
             attr_to_module[attr] = mod
     public = sorted(set(subs) | set(attr_to_module))
+    # Declared attributes named like the top of the submodule that defines them: importing
+    # that submodule binds the submodule on the package under the same name (the import
+    # system's setattr), which would hide the attribute from __getattr__ from then on.
+    shadowed = {a: f"{package_name}.{m.split('.')[0]}" for a, m in attr_to_module.items() if a == m.split(".")[0]}
     declared_at, _ = declared_site(depth)
 
     def resolve(name: str, use_frame: types.FrameType) -> Any:
@@ -86,7 +98,7 @@ def make_attach(
         # recorder's import hook nests into it instead of recording the module a second time.
         record = recorder.begin(target, "first_use", used_at) if recorder is not None else None
         try:
-            module = importlib.import_module(target)
+            module = _import_module(target)
         except BaseException as exc:
             if not isinstance(exc, Exception):
                 if recorder is not None:
@@ -95,11 +107,12 @@ def make_attach(
             count_lazy_import(target, "failed")
             if recorder is not None:
                 recorder.finish(record, exc)
-            raise LazyImportError(
+            raise lazy_error(
                 f"lazy attribute {package_name}.{name} failed importing {target!r}: "
                 f"{type(exc).__name__}: {exc} (declared at {declared_at}, first used at "
                 f"{used_at}); the next use retries",
-                name=target,
+                exc,
+                target,
             ) from exc
         if loading:
             # Counted inside the record: what counting imports is part of this first use.
@@ -123,17 +136,20 @@ def make_attach(
                 ) from None
         package = sys.modules.get(package_name)
         if package is not None:
+            d = package.__dict__
+            for attr, submodule in shadowed.items():
+                loaded = sys.modules.get(submodule)
+                if attr != name and loaded is not None and d.get(attr) is loaded:
+                    del d[attr]  # the submodule's binding: let __getattr__ resolve the attribute
             # Cache on the package so the next lookup is a plain module-dict hit.
-            package.__dict__[name] = value
+            d[name] = value
         return value
 
     def __getattr__(name: str) -> Any:
         return resolve(name, sys._getframe(1))
 
     def __dir__() -> list[str]:
-        package = sys.modules.get(package_name)
-        present = set(package.__dict__) if package is not None else set()
-        return sorted(present | set(public))
+        return list(public)  # the lazy names, as lazy_loader (a copy: callers may change it)
 
     for name in public:
         target = f"{package_name}.{attr_to_module.get(name, name)}"

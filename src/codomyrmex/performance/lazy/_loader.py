@@ -1,4 +1,4 @@
-"""``lazy_import``, ``LazyLoader``, ``lazy_function`` and ``get_lazy_loader``.
+"""``LazyLoader``, ``lazy_function`` and ``get_lazy_loader`` (``lazy_import`` is in ``_declare``).
 
     >>> from codomyrmex.performance import LazyLoader, lazy_import
     >>> torch = lazy_import("torch")          # nothing happens until torch.<attr> is used
@@ -12,92 +12,24 @@
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 import threading
 import types
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar, overload
 
-from .._validation import check_callable, check_non_empty_str
-from ..errors import LazyImportError
+from .._validation import check_callable
+from ..errors import LazyDeclarationError
+from ._declare import absolute_name as _absolute_name
+from ._declare import check_name, declare
 from ._eager import is_eager
-from ._proxy import LazyModule, declared_site, load_module, namespace, new_proxy
-from ._spec import find_spec_no_exec
+from ._proxy import LazyModule, declared_site, lazy_error, load_module, namespace, new_proxy
 
-__all__ = ["LazyFunction", "LazyLoader", "get_lazy_loader", "lazy_function", "lazy_import"]
+__all__ = ["LazyFunction", "LazyLoader", "get_lazy_loader", "lazy_function"]
 
 T = TypeVar("T")
 
 _UNSET: Any = object()
-
-
-def _absolute_name(argument: str, name: Any, package: Any) -> str:
-    check_non_empty_str(argument, name, error=LazyImportError)
-    if package is not None:
-        check_non_empty_str("package", package, error=LazyImportError)
-    if name.startswith("."):
-        if package is None:
-            raise LazyImportError(
-                f"{argument} {name!r} is relative; pass package='the.anchor.package' to resolve it"
-            )
-        try:
-            name = importlib.util.resolve_name(name, package)
-        except (ImportError, ValueError) as exc:
-            raise LazyImportError(f"cannot resolve {argument} {name!r} in package {package!r}: {exc}") from None
-    if not all(part.isidentifier() for part in name.split(".")):
-        raise LazyImportError(
-            f"{argument} must be a dotted module name like 'xml.dom.minidom', got {name!r}"
-        )
-    return str(name)
-
-
-def _check_exists(name: str, declared_at: str) -> None:
-    try:
-        spec = find_spec_no_exec(name)
-    except (ImportError, ValueError) as exc:
-        spec = None
-        reason = f"{type(exc).__name__}: {exc}"
-    else:
-        reason = "no module with that name can be found"
-    if spec is None:
-        raise LazyImportError(f"lazy import of {name!r} (declared at {declared_at}): {reason}", name=name)
-
-
-def _declare(
-    name: str,
-    declared_at: str,
-    globals_: dict[str, Any] | None,
-    check: bool,
-    use_frame: types.FrameType | None,
-) -> LazyModule:
-    """A proxy for ``name``; ``use_frame`` is the user's frame, the first use when eager."""
-    if check:
-        _check_exists(name, declared_at)
-    proxy = new_proxy(name, declared_at, globals_)
-    if is_eager(name):
-        load_module(proxy, use_frame)
-    return proxy
-
-
-def lazy_import(name: str, package: str | None = None, *, check: bool = False) -> types.ModuleType:
-    """A module proxy for ``name`` that imports the module on its first attribute access.
-
-    The proxy is a :class:`types.ModuleType` and is not in ``sys.modules`` until first use.
-    ``package`` anchors a relative ``name`` (``lazy_import(".sub", __package__)``). With
-    ``check=True`` a module that cannot be found raises :class:`LazyImportError` at once
-    (checked without executing it or its parents). A failed import raises
-    :class:`LazyImportError` naming both the declaration and the first use; the next use retries.
-
-        >>> json = lazy_import("json")
-        >>> json.loads("[1]")
-        [1]
-    """
-    absolute = _absolute_name("name", name, package)
-    if not isinstance(check, bool):
-        raise TypeError(f"check must be True or False, got {check!r} ({type(check).__name__})")
-    declared_at, globals_ = declared_site(1)
-    return _declare(absolute, declared_at, globals_, check, sys._getframe(1))
 
 
 class LazyLoader(Generic[T]):
@@ -127,7 +59,7 @@ class LazyLoader(Generic[T]):
         loader: Callable[[], Any] | None = None,
     ) -> None:
         if (module_name is None) == (loader is None):
-            raise LazyImportError(
+            raise LazyDeclarationError(
                 "LazyLoader takes either module_name (a module to import) or loader= "
                 f"(a callable), not {'both' if loader is not None else 'neither'}"
             )
@@ -139,7 +71,7 @@ class LazyLoader(Generic[T]):
             absolute = _absolute_name("module_name", module_name, package)
             declared_at, globals_ = declared_site(1)
             self._name = absolute
-            self._proxy = _declare(absolute, declared_at, None, False, sys._getframe(1))
+            self._proxy = declare(absolute, declared_at, None, False, sys._getframe(1))
             del globals_  # a loader is not a module global to rebind
         else:
             self._factory = check_callable("loader", loader)
@@ -239,11 +171,12 @@ class LazyFunction:
                 try:
                     target = getattr(module, self._name)
                 except AttributeError:
-                    raise LazyImportError(
+                    raise lazy_error(
                         f"lazy function {self._module}.{self._name} (declared at "
                         f"{self._declared_at}): module {self._module!r} has no attribute "
                         f"{self._name!r}",
-                        name=self._module,
+                        None,
+                        self._module,
                     ) from None
                 self._fn = check_callable(f"{self._module}.{self._name}", target)
             return self._fn
@@ -270,9 +203,9 @@ class LazyFunction:
 def lazy_function(module: str, name: str) -> LazyFunction:
     """A callable for ``module.name`` that imports ``module`` on its first call."""
     absolute = _absolute_name("module", module, None)
-    check_non_empty_str("name", name, error=LazyImportError)
+    check_name("name", name)
     if not name.isidentifier():
-        raise LazyImportError(f"name must be an attribute name like 'dumps', got {name!r}")
+        raise LazyDeclarationError(f"name must be an attribute name like 'dumps', got {name!r}")
     declared_at, _ = declared_site(1)
     fn = LazyFunction(absolute, name, declared_at)
     if is_eager(absolute):

@@ -1,22 +1,30 @@
 """The lazy module proxy: a real ``types.ModuleType`` that becomes the module on first use.
 
-Declaration builds a :class:`LazyModule` with only the module protocol attributes
-(``__name__``, ``__spec__`` = ``None``, …) and does no filesystem work. The first attribute that
-is not there calls ``__getattr__``, which imports the module *into the proxy object itself*: the
-spec's loader is asked to execute the module body in the proxy's namespace (as
-``importlib.util.LazyLoader`` does), the proxy goes into ``sys.modules``, is bound on its parent
-package, and its class is swapped back to plain ``ModuleType``. From then on the proxy *is* the
-module: same object, same namespace, and CPython's specialised module attribute lookup applies,
-so attribute access costs what it costs on any module. While the body runs, another thread that
-reaches the proxy waits for the load to end, as a plain ``import`` of that module would.
+Declaration builds a :class:`LazyModule` holding only ``__name__`` and our state, and does no
+filesystem work. Anything that reads or writes the module's namespace -- an attribute,
+``__spec__``, ``__dict__``/``vars()``, ``dir()``, ``setattr``/``delattr`` (so
+``mock.patch.object`` saves and restores the real value), ``importlib.reload`` -- imports the
+module first, *into the proxy object itself*: the spec's loader executes the module body in the
+proxy's namespace (as ``importlib.util.LazyLoader`` does), the proxy goes into ``sys.modules``,
+is bound on its parent package, and its class is swapped back to plain ``ModuleType``. From then
+on the proxy *is* the module: same object, same namespace, and CPython's specialised module
+attribute lookup applies, so attribute access costs what it costs on any module. A proxy placed
+in ``sys.modules`` by the user (``sys.modules["json"] = lazy_import("json")``) is loaded in
+place the same way. While the body runs, another thread that reaches the proxy waits for the
+load to end, as a plain ``import`` of that module would. Only ``repr()``, ``__name__``,
+``__class__``, the methods every module has (``__reduce_ex__``, ``__eq__``, ...) and a few
+introspection probes (pytest collection, ``inspect``, ``copy``) answer without loading.
 
-When the module was already imported by someone else (or its loader insists on creating its own
-object, as extension modules do) the proxy becomes an alias that forwards every read, write and
-delete to the real module, so a reference held anywhere (a dict, a class attribute,
-``from utils import np``) always sees the module's current namespace, monkeypatching included.
-Forwarding costs a few C calls per access; the common case stays a plain module access because
-the globals that still name the proxy in the declaring module and in the first user's module are
-rebound to the real module.
+When the module was imported by someone else between declaration and first use (or its loader
+insists on creating its own object, as extension modules do) the proxy becomes an alias that
+forwards every read, write and delete to the real module, so a reference held anywhere (a dict,
+a class attribute, ``from utils import np``) always sees the module's current namespace,
+monkeypatching included. Forwarding costs a few C calls per access; the common case stays a
+plain module access because the globals that still name the proxy in the declaring module and in
+the first user's module are rebound to the real module. (A module imported *before* the
+declaration is returned by ``lazy_import`` itself; no proxy is made.)
+
+Cheap to import: no ``typing``, ``threading``, ``functools`` or ``contextlib`` at import time.
 
     >>> from codomyrmex.performance.lazy import lazy_import
     >>> json = lazy_import("json")
@@ -26,17 +34,30 @@ rebound to the real module.
 
 from __future__ import annotations
 
-import contextlib
-import functools
-import importlib
 import sys
-import threading
-import types
-from typing import Any
+from _thread import RLock, allocate_lock, get_ident
 
-from ..errors import LazyImportError
+from ..errors import LazyImportError, LazyModuleNotFoundError
 
-__all__ = ["LazyModule", "active_recorder", "count_lazy_import", "load_module", "namespace", "new_proxy"]
+TYPE_CHECKING = False  # typing costs ~10 ms to import; mypy treats this name as typing's
+if TYPE_CHECKING:
+    import types
+    from types import ModuleType
+    from typing import Any
+else:
+    ModuleType = type(sys)  # types.ModuleType, without importing types
+
+__all__ = [
+    "LazyModule",
+    "active_recorder",
+    "count_lazy_import",
+    "declared_site",
+    "failed_proxy",
+    "lazy_error",
+    "load_module",
+    "namespace",
+    "new_proxy",
+]
 
 _STATE = "__lazy_state__"
 
@@ -49,13 +70,44 @@ _NO_TRIGGER = frozenset({
     "__pytest_wrapped__", "_pytestfixturefunction", "__getstate__", "__deepcopy__", "__copy__",
 })  # fmt: skip
 
-_bootstrap: Any = getattr(importlib, "_bootstrap", None)
+
+def _type_methods() -> frozenset[str]:
+    """The methods every module object has from its type (``__reduce_ex__``, ``__eq__``,
+    ``__class__``, ...): reading one is not a look at the module's namespace, and pickle/copy
+    read them on any object. ``__dict__``, ``__doc__`` and ``__annotations__`` are not in it."""
+    out = set()
+    for name in dir(ModuleType):
+        try:
+            value = getattr(ModuleType, name)
+        except AttributeError:
+            continue
+        if callable(value) and name not in ("__dict__", "__annotations__"):
+            out.add(name)
+    return frozenset(out)
+
+
+_TYPE_METHODS = _type_methods()
+
+_bootstrap: Any = sys.modules.get("_frozen_importlib")  # importlib._bootstrap, loaded at start-up
 _ModuleLockManager: Any = getattr(_bootstrap, "_ModuleLockManager", None)
 _load_unlocked: Any = getattr(_bootstrap, "_load_unlocked", None)
 _lock_unlock_module: Any = getattr(_bootstrap, "_lock_unlock_module", None)
-_module_getattribute = types.ModuleType.__getattribute__
-_locks_guard = threading.Lock()
-_locks: dict[str, threading.RLock] = {}
+_gcd_import: Any = getattr(_bootstrap, "_gcd_import", None)
+_module_getattribute = ModuleType.__getattribute__
+_module_setattr = ModuleType.__setattr__
+_module_delattr = ModuleType.__delattr__
+_locks_guard = allocate_lock()
+_locks: dict[str, Any] = {}
+_MISSING: Any = object()
+
+
+def _import_module(name: str) -> types.ModuleType:
+    """``importlib.import_module`` for an absolute name, without importing ``importlib``."""
+    if _gcd_import is not None:
+        return _gcd_import(name)  # type: ignore[no-any-return]
+    import importlib  # pragma: no cover - interpreters without importlib._bootstrap
+
+    return importlib.import_module(name)  # pragma: no cover
 
 
 def _module_lock(name: str) -> Any:
@@ -66,13 +118,13 @@ def _module_lock(name: str) -> Any:
     if _ModuleLockManager is not None:
         return _ModuleLockManager(name)
     with _locks_guard:  # pragma: no cover - interpreters without importlib's module locks
-        return _locks.setdefault(name, threading.RLock())
+        return _locks.setdefault(name, RLock())
 
 
 class _State:
     """Bookkeeping of one proxy, kept in its namespace until the load succeeds."""
 
-    __slots__ = ("declared_at", "globals", "loading_thread", "name", "target")
+    __slots__ = ("declared_at", "failure", "globals", "loading_thread", "name", "target")
 
     def __init__(self, name: str, declared_at: str, globals_: dict[str, Any] | None) -> None:
         self.name = name
@@ -80,6 +132,8 @@ class _State:
         self.globals = globals_
         self.loading_thread: int | None = None
         self.target: types.ModuleType | None = None
+        #: Why every use fails without trying to import (an unmet ``require=``), or ``None``.
+        self.failure: str | None = None
 
 
 def _site(frame: types.FrameType | None) -> str:
@@ -88,36 +142,36 @@ def _site(frame: types.FrameType | None) -> str:
     return f"{frame.f_code.co_filename}:{frame.f_lineno}"
 
 
-class LazyModule(types.ModuleType):
-    """A module that imports itself on first attribute access. See the module docstring."""
+class LazyModule(ModuleType):
+    """A module that imports itself on the first look at its namespace. See the module doc."""
 
     __slots__ = ()
 
-    def __getattr__(self, attr: str) -> Any:
-        state: _State | None = self.__dict__.get(_STATE)
-        if state is None:  # loaded by another thread between the lookup and this call
-            return _plain_getattr(self, attr)
-        if attr in _NO_TRIGGER or attr.startswith("_mock_"):  # pytest probes for mock objects
-            raise AttributeError(f"module {state.name!r} has no attribute {attr!r}")
-        loading = state.loading_thread
-        if loading == threading.get_ident() or (loading is not None and type(self) is _LoadingModule):
-            # The module body itself (or a submodule it imports) reached the partially
-            # initialised module, or another thread did and could not wait for it because that
-            # would close a cross-thread import cycle (_LoadingModule returned without waiting):
-            # behave like a real module in that state (PEP 562 included), as `import` would.
-            hook = namespace(self).get("__getattr__")
-            if hook is not None:
-                return hook(attr)
-            raise AttributeError(
-                f"partially initialized module {state.name!r} has no attribute {attr!r} "
-                "(most likely due to a circular import)"
-            )
-        module = load_module(self, sys._getframe(1))
-        return getattr(module, attr)
+    def __getattribute__(self, attr: str) -> Any:
+        if attr in _TYPE_METHODS:  # __class__, __reduce_ex__, __eq__, ...: not the namespace
+            return _module_getattribute(self, attr)
+        if _STATE not in _module_getattribute(self, "__dict__"):
+            # loaded by another thread between the lookup and this call: look again (a plain
+            # lookup if the class has not been swapped yet, which _finish does first)
+            if type(self) is LazyModule:
+                return _module_getattribute(self, attr)
+            return getattr(self, attr)
+        if attr == "__name__" or attr in _NO_TRIGGER or attr.startswith("_mock_"):
+            # __name__ is known without loading; the rest are introspection probes (pytest
+            # looks for mock objects with _mock_*) answered as a module without them would
+            return _module_getattribute(self, attr)  # the class's, or AttributeError
+        return getattr(load_module(self, sys._getframe(1)), attr)
+
+    def __setattr__(self, attr: str, value: Any) -> None:
+        # Set on the loaded module: set before the load, it would be overwritten by the body.
+        setattr(load_module(self, sys._getframe(1)), attr, value)
+
+    def __delattr__(self, attr: str) -> None:
+        delattr(load_module(self, sys._getframe(1)), attr)
 
     def __dir__(self) -> list[str]:
-        d = namespace(self)
-        return sorted(k for k in d if k != _STATE)
+        # As importlib's LazyLoader and lazy_loader: dir() shows the module's names.
+        return dir(load_module(self, sys._getframe(1)))
 
     def __repr__(self) -> str:
         d = namespace(self)
@@ -130,18 +184,40 @@ class _LoadingModule(LazyModule):
     """The class of a proxy while its module body runs. Another thread that reaches it waits
     for the load to end, as a plain ``import`` of a module being imported does, instead of
     reading a half-filled namespace (a function defined before a global it uses). The loading
-    thread itself reads the namespace as it is, as a module body does."""
+    thread itself reads and writes the namespace as it is, as a module body does."""
 
     __slots__ = ()
 
+    __setattr__ = _module_setattr  # type: ignore[assignment]
+    __delattr__ = _module_delattr
+
     def __getattribute__(self, attr: str) -> Any:
         state: _State | None = _module_getattribute(self, "__dict__").get(_STATE)
-        if state is not None and state.loading_thread not in (None, threading.get_ident()):
+        if state is not None and state.loading_thread not in (None, get_ident()):
             _wait_for_load(state.name)
             if type(self) is not _LoadingModule:  # loaded (or failed and reset): look again
                 return getattr(self, attr)
             # still loading: a cross-thread import cycle, which gets the unfinished module
         return _module_getattribute(self, attr)
+
+    def __getattr__(self, attr: str) -> Any:
+        state: _State | None = namespace(self).get(_STATE)
+        if state is None:  # loaded meanwhile
+            return getattr(self, attr)
+        # The module body itself (or a submodule it imports) reached the partially initialised
+        # module, or another thread did and could not wait for it because that would close a
+        # cross-thread import cycle: behave like a real module in that state (PEP 562
+        # included), as `import` would.
+        hook = namespace(self).get("__getattr__")
+        if hook is not None:
+            return hook(attr)
+        raise AttributeError(
+            f"partially initialized module {state.name!r} has no attribute {attr!r} "
+            "(most likely due to a circular import)"
+        )
+
+    def __dir__(self) -> list[str]:
+        return sorted(k for k in namespace(self) if k != _STATE)
 
 
 def namespace(proxy: types.ModuleType) -> dict[str, Any]:
@@ -168,6 +244,8 @@ def _alias_class(target: object) -> type[types.ModuleType]:
     target))`` makes the slot call ``getattr(target, attr)`` without running Python bytecode
     (about a third of the cost of a Python ``__getattribute__``).
     """
+    import functools  # only when a module was imported elsewhere first: not on the cheap path
+
     namespace: dict[str, Any] = {
         "__slots__": (),
         "__module__": __name__,
@@ -178,18 +256,31 @@ def _alias_class(target: object) -> type[types.ModuleType]:
         "__repr__": lambda self: repr(target),
         "__dir__": lambda self: dir(target),
     }
-    return type("AliasModule", (types.ModuleType,), namespace)
-
-
-def _plain_getattr(module: types.ModuleType, attr: str) -> Any:
-    return getattr(module, attr)
+    return type("AliasModule", (ModuleType,), namespace)
 
 
 def new_proxy(name: str, declared_at: str, globals_: dict[str, Any] | None) -> LazyModule:
     """A fresh, unloaded proxy for absolute module ``name``."""
     proxy = LazyModule(name)
-    proxy.__dict__[_STATE] = _State(name, declared_at, globals_)
+    namespace(proxy)[_STATE] = _State(name, declared_at, globals_)
     return proxy
+
+
+def failed_proxy(name: str, declared_at: str, failure: str) -> LazyModule:
+    """A proxy whose every use raises :class:`LazyModuleNotFoundError` with ``failure`` (an
+    unmet ``require=``), naming the declaration and the use, as ``lazy_loader`` does."""
+    proxy = new_proxy(name, declared_at, None)
+    namespace(proxy)[_STATE].failure = failure
+    return proxy
+
+
+def lazy_error(message: str, exc: BaseException | None, name: str) -> LazyImportError:
+    """The error for a failed lazy import: also a ``ModuleNotFoundError`` (``.name`` = the
+    missing module, as ``import`` sets it) when the cause is one, so ``except
+    ModuleNotFoundError`` catches it as it would catch the plain import."""
+    if isinstance(exc, ModuleNotFoundError):
+        return LazyModuleNotFoundError(message, name=exc.name or name)
+    return LazyImportError(message, name=name)
 
 
 class _IntoProxyLoader:
@@ -238,13 +329,19 @@ def load_module(proxy: LazyModule, use_frame: types.FrameType | None) -> types.M
     with _module_lock(state.name):
         if state.target is not None:
             return state.target
-        if _STATE not in proxy.__dict__:
+        if _STATE not in namespace(proxy):
             return proxy
         used_at = _site(use_frame)
+        if state.failure is not None:
+            raise LazyModuleNotFoundError(
+                f"lazy import of {state.name!r}: {state.failure} (declared at "
+                f"{state.declared_at}, first used at {used_at})",
+                name=state.name,
+            )
         # A module someone already imported is not imported by this use: nothing to profile.
         recorder = active_recorder() if sys.modules.get(state.name) is None else None
         record = recorder.begin(state.name, "first_use", used_at) if recorder else None
-        state.loading_thread = threading.get_ident()
+        state.loading_thread = get_ident()
         _set_class(proxy, _LoadingModule)
         try:
             module = _import_into(proxy, state.name)
@@ -256,11 +353,12 @@ def load_module(proxy: LazyModule, use_frame: types.FrameType | None) -> types.M
                 recorder.finish(record, exc)
             if not isinstance(exc, Exception):
                 raise
-            raise LazyImportError(
+            raise lazy_error(
                 f"lazy import of {state.name!r} failed: {type(exc).__name__}: {exc} "
                 f"(declared at {state.declared_at}, first used at {used_at}); "
                 "the next use retries",
-                name=state.name,
+                exc,
+                state.name,
             ) from exc
         finally:
             state.loading_thread = None
@@ -273,52 +371,63 @@ def load_module(proxy: LazyModule, use_frame: types.FrameType | None) -> types.M
 
 
 def _import_into(proxy: LazyModule, name: str) -> types.ModuleType:
-    """Import ``name``, executing it in ``proxy`` when nobody has imported it yet."""
-    if name in sys.modules:
+    """Import ``name``, executing it in ``proxy`` when nobody has imported it yet (or when the
+    proxy itself was placed in ``sys.modules``: ``sys.modules["json"] = lazy_import("json")``)."""
+    placed = sys.modules.get(name) is proxy
+    if name in sys.modules and not placed:
         # Waits for a concurrent import to finish; raises for a None entry ("import halted"),
         # which tests use to simulate a missing module.
-        return importlib.import_module(name)
+        return _import_module(name)
     parent, _, child = name.rpartition(".")
-    parent_module = importlib.import_module(parent) if parent else None
+    parent_module = _import_module(parent) if parent else None
     if _ModuleLockManager is None or _load_unlocked is None:  # pragma: no cover - future Pythons
-        return importlib.import_module(name)
+        return _import_module(name)
     from importlib.util import find_spec
 
     # The caller holds this module's import lock (load_module), as _find_and_load would.
-    if name in sys.modules:  # imported by the parent package (or blocked with None)
-        module = sys.modules[name]
-        if module is None:
+    current = sys.modules.get(name, proxy) if placed else sys.modules.get(name, _MISSING)
+    if current is not _MISSING and current is not proxy:  # imported by the parent package
+        module = current
+        if module is None:  # blocked with None
             raise ModuleNotFoundError(f"import of {name} halted; None in sys.modules", name=name)
     else:
         spec = find_spec(name)
         if spec is None:
             raise ModuleNotFoundError(f"No module named {name!r}", name=name)
         if spec.loader is None or not hasattr(spec.loader, "exec_module"):
-            return importlib.import_module(name)
+            if placed:  # let the import system make its own module: the proxy becomes an alias
+                del sys.modules[name]
+            return _import_module(name)
         original = spec.loader
         spec.loader = _IntoProxyLoader(original, proxy)  # type: ignore[assignment]
         try:
             module = _load_unlocked(spec)
+        except BaseException:
+            if placed and name not in sys.modules:  # keep the user's placement for the retry
+                sys.modules[name] = proxy
+            raise
         finally:
             spec.loader = original
-            if isinstance(proxy.__dict__.get("__loader__"), _IntoProxyLoader):
-                proxy.__dict__["__loader__"] = original
+            if isinstance(namespace(proxy).get("__loader__"), _IntoProxyLoader):
+                namespace(proxy)["__loader__"] = original
     if parent_module is not None and module is not None:
         # What the import system does after loading a submodule: bind it on its parent.
-        with contextlib.suppress(AttributeError):  # a parent that refuses attributes
+        try:  # noqa: SIM105 - contextlib costs ~1 ms to import
             setattr(parent_module, child, module)
+        except AttributeError:  # a parent that refuses attributes (contextlib costs ~1 ms to import)
+            pass
     return module
 
 
 def _set_class(proxy: types.ModuleType, cls: type[types.ModuleType]) -> None:
     # Module objects allow __class__ assignment between ModuleType subclasses of equal layout.
-    target: Any = proxy
-    target.__class__ = cls
+    # Through object's setattr: the proxy's own __setattr__ would load the module.
+    _module_setattr(proxy, "__class__", cls)
 
 
 def _reset(proxy: LazyModule, state: _State) -> None:
     """Put a failed proxy back into its declared state so that the next use retries."""
-    d = proxy.__dict__
+    d = namespace(proxy)
     d.clear()
     d.update(__name__=state.name, __doc__=None, __package__=None, __loader__=None, __spec__=None)
     d[_STATE] = state
@@ -330,10 +439,10 @@ def _finish(
 ) -> None:
     # Swap the class before dropping the state: a thread already inside LazyModule.__getattr__
     # that finds no state falls back to a plain getattr, which must not reach that hook again.
-    d = proxy.__dict__
+    d = namespace(proxy)
     state.target = module
     if module is proxy:
-        _set_class(proxy, types.ModuleType)  # plain module: specialised attribute lookups apply
+        _set_class(proxy, ModuleType)  # plain module: specialised attribute lookups apply
         d.pop(_STATE, None)
         return
     # Alias: every access is forwarded to the real module. The proxy's own namespace is left as
@@ -346,12 +455,12 @@ def _finish(
     # module attribute lookups. Scanning every module in sys.modules as well would cost about
     # 1 ms per alias in a 300-module process and could trigger other libraries' lazy modules.
     use_globals = use_frame.f_globals if use_frame is not None else None
-    for namespace in (state.globals, use_globals):
-        if namespace is None:
+    for names in (state.globals, use_globals):
+        if names is None:
             continue
-        for key, value in list(namespace.items()):
+        for key, value in list(names.items()):
             if value is proxy:
-                namespace[key] = module
+                names[key] = module
 
 
 def declared_site(depth: int) -> tuple[str, dict[str, Any] | None]:

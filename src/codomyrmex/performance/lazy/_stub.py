@@ -20,9 +20,9 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-from .._validation import check_non_empty_str
-from ..errors import LazyImportError
+from ..errors import LazyDeclarationError
 from ._attach import make_attach
+from ._declare import check_name
 
 __all__ = ["attach_stub", "stub_names"]
 
@@ -34,11 +34,13 @@ def stub_names(stub_path: str, package_name: str) -> tuple[list[str], dict[str, 
     ignored; an absolute import of the package itself or a ``..`` import is an error, since it
     cannot be resolved lazily from here.
     """
+    if not os.path.isfile(stub_path):  # lazy_loader's wording, so ported tests keep matching
+        raise LazyDeclarationError(f"Cannot load imports from non-existent stub {stub_path!r}")
     try:
         with open(stub_path, encoding="utf-8") as f:
             tree = ast.parse(f.read(), filename=stub_path)
     except (OSError, SyntaxError, UnicodeDecodeError) as exc:
-        raise LazyImportError(
+        raise LazyDeclarationError(
             f"attach_stub cannot read the stub {stub_path!r}: {type(exc).__name__}: {exc}"
         ) from None
     submodules: list[str] = []
@@ -49,18 +51,20 @@ def stub_names(stub_path: str, package_name: str) -> tuple[list[str], dict[str, 
         where = f"{stub_path}:{node.lineno}"
         module = node.module or ""
         if node.level == 0 and (module == package_name or module.startswith(package_name + ".")):
-            raise LazyImportError(f"{where}: write 'from .{module[len(package_name) + 1:]} import ...' "
-                                  f"(relative) for attach_stub, not 'from {module} import ...'")  # fmt: skip
+            raise LazyDeclarationError(f"{where}: Only within-module imports are supported: write "
+                                       f"'from .{module[len(package_name) + 1:]} import ...' (relative) "
+                                       f"for attach_stub, not 'from {module} import ...'")  # fmt: skip
         if node.level == 0:
             continue
         if node.level != 1:
-            raise LazyImportError(f"{where}: attach_stub accepts only the package's own submodules "
-                                  "('from . import sub', 'from .sub import name'), not '..' imports")  # fmt: skip
+            raise LazyDeclarationError(f"{where}: Only within-module imports are supported "
+                                       "('from . import sub', 'from .sub import name'), not '..' imports")  # fmt: skip
         for alias in node.names:
             if alias.name == "*":
-                raise LazyImportError(f"{where}: attach_stub cannot resolve 'import *' lazily")
+                raise LazyDeclarationError(f"{where}: attach_stub does not support star import "
+                                           f"'from .{node.module or ''} import *'")  # fmt: skip
             if alias.asname not in (None, alias.name):
-                raise LazyImportError(f"{where}: attach_stub cannot rename {alias.name!r} to {alias.asname!r}")
+                raise LazyDeclarationError(f"{where}: attach_stub cannot rename {alias.name!r} to {alias.asname!r}")
             if node.module is None:
                 submodules.append(alias.name)
             else:
@@ -72,9 +76,12 @@ def attach_stub(
     package_name: str, filename: str
 ) -> tuple[Callable[[str], Any], Callable[[], list[str]], list[str]]:
     """``(__getattr__, __dir__, __all__)`` from the stub next to ``filename`` (pass ``__file__``:
-    ``mypkg/__init__.py`` reads ``mypkg/__init__.pyi``)."""
-    check_non_empty_str("package_name", package_name, error=LazyImportError)
-    check_non_empty_str("filename", filename, error=LazyImportError)
-    stub = os.path.splitext(filename)[0] + ".pyi"
+    ``mypkg/__init__.py`` reads ``mypkg/__init__.pyi``; a ``.pyi`` path is read as it is).
+    A stub that is missing or declares what cannot be made lazy raises
+    :class:`~codomyrmex.performance.errors.LazyDeclarationError` (a ``ValueError``, as in
+    ``lazy_loader``) naming the file and line."""
+    check_name("package_name", package_name)
+    check_name("filename", filename)
+    stub = filename if filename.endswith(".pyi") else os.path.splitext(filename)[0] + ".pyi"
     submodules, submod_attrs = stub_names(stub, package_name)
     return make_attach(package_name, submodules, submod_attrs, depth=2)
