@@ -5,6 +5,7 @@
     codomyrmex-perf bench history agent_performance tokenize     # one benchmark's series
     codomyrmex-perf bench export -o runs.json && codomyrmex-perf bench import runs.json
     codomyrmex-perf bench compare 3f9c2a 8be01d                  # two recorded runs, per benchmark
+    codomyrmex-perf bench accept agent_performance tokenize --note "slower by design"
 
 Exit codes (the same for every subcommand, see :data:`EXIT_CODES`): 0 fine; 1 a regression
 (or a comparison that could not be judged) with ``--fail-on-regression``; 2 a usage error (bad
@@ -87,10 +88,15 @@ def register(parser: argparse.ArgumentParser) -> None:
     cmp.add_argument("current", help="run id (or a unique prefix) in the store, or a JSON export of one run")
     cmp.add_argument("--store", help="SQLite store path")
     cmp.add_argument("--alpha", type=float, default=0.01, help="significance level (default 0.01)")
-    cmp.add_argument("--min-effect", type=float, default=0.02, help="smallest relative change reported (default 0.02)")
+    cmp.add_argument("--min-effect", type=float, default=None,
+                     help="smallest relative change reported (default 0.02 for seconds, 0.005 for instructions)")
     cmp.add_argument("--fail-on-regression", action="store_true", help="exit 1 on a regression")
     cmp.add_argument("--json", action="store_true")
     cmp.set_defaults(func=_compare)
+
+    from ._accept import register_accept
+
+    register_accept(sub)
 
     imp = sub.add_parser("import", help="append runs from a JSON export (known run ids skipped)")
     imp.add_argument("file")
@@ -256,6 +262,12 @@ def _history(args: argparse.Namespace) -> int:
                               for i, p in enumerate(pts)]
                           for b, (pts, ch) in out.items()}, indent=2))  # fmt: skip
         return 0
+    from ._accept import acceptance_lines
+
+    try:
+        accepted = [] if args.prometheus else acceptance_lines(store, args.suite, args.benchmark)
+    except PerformanceError as exc:
+        return _error(str(exc))
     for bench, (points, changes) in out.items():
         where = f", change point{'' if len(changes) == 1 else 's'} at {', '.join(map(str, sorted(changes)))}" if changes else ", no change point"
         if not points:  # every recorded run of it failed
@@ -264,10 +276,13 @@ def _history(args: argparse.Namespace) -> int:
         print(f"{args.suite}/{bench}: {len(points)} run{'' if len(points) == 1 else 's'}{where}")
         print(f"  {'#':>3}  {'time':19}  {'run':12}  {'median':>10}  {'normalised':>10}")
         for i, p in enumerate(points):
-            mark = "  <- new level" if i in changes else ""
+            mark = ("  <- new level" if i in changes else "") + ("  (noisy: not a baseline)" if p.noisy else "")
             norm = f"{p.normalized_median:.4f}" if p.normalized_median is not None else "-"
             print(f"  {i:>3}  {_fmt_time(p.timestamp)}  {(p.run_id or '-')[:12]:12}  "
                   f"{format_seconds(p.median):>10}  {norm:>10}{mark}")  # fmt: skip
+    if accepted:
+        print(f"accepted changes of {args.suite}:")
+        print("\n".join(accepted))
     return 0
 
 
@@ -327,74 +342,8 @@ def _find_run(ref: str, store: Any) -> Any:
 
 
 def _compare(args: argparse.Namespace) -> int:
-    """Two recorded runs (e.g. two branches, two machines) benchmark by benchmark, like pyperf's
-    compare_to: the samples of each benchmark with the rank test and ``min_effect``, Holm across
-    the benchmarks. Two runs say nothing about run-to-run variation, so this is the within-run
-    comparison only (the gate of ``bench run`` also weighs the recorded history)."""
-    from ..benchmarking import format_seconds
-    from ..regression import compare_many
+    """Two recorded runs benchmark by benchmark, judged with the run-to-run spread of the
+    recorded history (see :mod:`._compare_runs`)."""
+    from ._compare_runs import run_compare
 
-    try:
-        needs_store = not all(Path(r).is_file() or r.endswith(".json") for r in (args.baseline, args.current))
-        store = _existing_store(args.store) if needs_store else None
-        try:
-            base, cur = _find_run(args.baseline, store), _find_run(args.current, store)
-        finally:
-            if store is not None:
-                store.close()
-        b_all, c_all = {b.name: b for b in base.benchmarks}, {b.name: b for b in cur.benchmarks}
-        both = [n for n in b_all if n in c_all]
-        if not both:
-            return _error(f"runs {base.run_id[:12]} and {cur.run_id[:12]} have no benchmark in common")
-        # in both runs but not comparable: failed in one of them, or one sample (--rounds 1)
-        failed = {n: "baseline" if b_all[n].failed else "current" for n in both
-                  if b_all[n].failed or c_all[n].failed}  # fmt: skip
-        few = [n for n in both if n not in failed and min(len(b_all[n].samples), len(c_all[n].samples)) < 2]
-        common = [n for n in both if n not in failed and n not in few]
-        verdicts = compare_many({n: (b_all[n].samples, c_all[n].samples) for n in common},
-                                alpha=args.alpha, min_effect=args.min_effect)  # fmt: skip
-    except PerformanceError as exc:
-        return _error(str(exc))
-    rows: list[dict[str, Any]] = []
-    for name in both:
-        if name in failed:
-            record = (b_all if failed[name] == "baseline" else c_all)[name]
-            rows.append({"benchmark": name, "verdict": "error",
-                         "note": f"failed in the {failed[name]} run: {record.error}"})  # fmt: skip
-            continue
-        if name in few:
-            bm, cm = b_all[name].median, c_all[name].median
-            change = cm / bm - 1.0 if bm and cm is not None else None
-            rows.append({"benchmark": name, "verdict": "inconclusive", "baseline": bm, "current": cm,
-                         "change": change, "note": "fewer than 2 samples in a run"})  # fmt: skip
-            continue
-        v = verdicts[name]
-        if isinstance(v, PerformanceError):
-            rows.append({"benchmark": name, "verdict": "error", "note": str(v)})
-        else:
-            rows.append({"benchmark": name, "verdict": v.verdict.value, "baseline": v.baseline_median,
-                         "current": v.current_median, "change": v.change, "ci": [v.ci_low, v.ci_high],
-                         "p_adjusted": v.p_adjusted})  # fmt: skip
-    only = sorted(set(b_all) ^ set(c_all))
-    if args.json:
-        print(json.dumps(json_safe({"baseline": base.run_id, "current": cur.run_id, "benchmarks": rows,
-                                  "not_in_both": only}), indent=2, allow_nan=False))  # fmt: skip
-    else:
-        print(f"baseline {base.run_id[:12]} ({base.suite})  vs  current {cur.run_id[:12]} ({cur.suite})")
-        w = max([24, *(len(r["benchmark"]) for r in rows)])  # long names keep the columns aligned
-        print(f"  {'benchmark':{w}}  {'baseline':>10}  {'current':>10}  {'change':>8}  verdict")
-        for r in rows:
-            if r["verdict"] == "error":
-                print(f"  {r['benchmark']:{w}}  {'-':>10}  {'-':>10}  {'-':>8}  error: {r['note']}")
-                continue
-            if "p_adjusted" not in r:  # not tested: too few samples
-                change = "-" if r["change"] is None else f"{r['change']:+.1%}"
-                print(f"  {r['benchmark']:{w}}  {format_seconds(r['baseline']):>10}  "
-                      f"{format_seconds(r['current']):>10}  {change:>8}  {r['verdict']}: {r['note']}")  # fmt: skip
-                continue
-            print(f"  {r['benchmark']:{w}}  {format_seconds(r['baseline']):>10}  {format_seconds(r['current']):>10}  "
-                  f"{r['change']:>+8.1%}  {r['verdict']} (p={r['p_adjusted']:.2g})")  # fmt: skip
-        if only:
-            print(f"  not in both runs: {', '.join(only)}")
-    regressed = any(r["verdict"] in ("regression", "error") for r in rows)
-    return 1 if args.fail_on_regression and regressed else 0
+    return run_compare(args)

@@ -40,6 +40,7 @@ from ._gate import (
     judgement_to_dict,
 )
 from ._history import baseline_start
+from ._two_runs import RunComparison, compare_runs
 
 __all__ = [
     "BASELINE_RUNS",
@@ -50,11 +51,13 @@ __all__ = [
     "NO_HISTORY",
     "Judgement",
     "PastRun",
+    "RunComparison",
     "Verdict",
     "VerdictKind",
     "adjust_p_values",
     "baseline_start",
     "compare_many",
+    "compare_runs",
     "compare_samples",
     "find_change_points",
     "judge_runs",
