@@ -1,0 +1,191 @@
+"""The ``benchmark`` fixture object: pytest-benchmark's core API, timed like ``run_benchmark``.
+
+    def test_parse(benchmark):
+        tree = benchmark(parse, SOURCE)            # calibrated loops, returns parse's result
+        assert tree.ok
+
+    def test_pop(benchmark):
+        benchmark.pedantic(lambda lst: lst.pop(), setup=lambda: (([1, 2, 3],), {}), rounds=50)
+
+``benchmark(fn, *args, **kwargs)`` calibrates ``loops`` so that a sample lasts ``min_time``
+(the same calibration as ``run_benchmark``), discards ``warmup`` samples, takes ``rounds``
+samples with the garbage collector paused, then calls ``fn`` once more untimed and returns its
+result (as pytest-benchmark does). ``benchmark.pedantic(...)`` takes exactly the rounds,
+iterations and warmup rounds it is given, with ``setup``/``teardown`` around every round.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from ..errors import BenchmarkError
+
+if TYPE_CHECKING:
+    from ..benchmarking._timing import Timing
+    from ._session import PerfSession
+
+__all__ = ["BenchmarkFixture", "FixtureAlreadyUsed"]
+
+
+class FixtureAlreadyUsed(BenchmarkError):
+    """The ``benchmark`` fixture was called twice in one test (one test is one benchmark)."""
+
+
+class BenchmarkFixture:
+    """What a test receives as ``benchmark``.
+
+    ``name`` is the test id (the recorded benchmark name), ``fullname`` the pytest node id,
+    ``group`` and ``extra_info`` are recorded with the run (per-benchmark metadata), ``stats``
+    is the :class:`~codomyrmex.performance.benchmarking.BenchmarkResult` once timed.
+    """
+
+    def __init__(
+        self,
+        *,
+        suite: str,
+        name: str,
+        fullname: str,
+        group: str | None,
+        session: PerfSession | None,
+        timing: Timing | None,
+    ) -> None:
+        self.suite = suite
+        self.name = name
+        self.fullname = fullname
+        self.group = group
+        self.extra_info: dict[str, Any] = {}
+        self.stats: Any = None  # BenchmarkResult once timed
+        self._session = session
+        self._timing = timing
+        self._mode: str | None = None
+
+    @property
+    def disabled(self) -> bool:
+        """True with ``--perf-disable``: the function runs once as a plain call, nothing is timed."""
+        return self._session is None or self._timing is None
+
+    @property
+    def enabled(self) -> bool:
+        return not self.disabled
+
+    def _claim(self, mode: str) -> None:
+        if self._mode is not None:
+            raise FixtureAlreadyUsed(
+                f"the benchmark fixture can be used once per test; {self.fullname} already used it "
+                f"in {self._mode} mode"
+            )
+        self._mode = mode
+
+    # -- benchmark(fn, *args, **kwargs) ----------------------------------------------------------
+    def __call__(self, function_to_benchmark: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Time ``function_to_benchmark(*args, **kwargs)``; return its result."""
+        self._claim("benchmark(...)")
+        if not callable(function_to_benchmark):
+            raise TypeError(f"benchmark() needs a callable, got {function_to_benchmark!r}")
+        if self.disabled:
+            return function_to_benchmark(*args, **kwargs)
+        from ..benchmarking._timing import _sample, calibrate
+
+        timing = self._timing
+        assert timing is not None  # narrowed by disabled
+
+        def call() -> Any:
+            return function_to_benchmark(*args, **kwargs)
+
+        started = time.time_ns()
+        try:
+            loops = calibrate(call, timing)
+            for _ in range(timing.warmup):
+                _sample(call, loops, timing.gc)
+            samples = [_sample(call, loops, timing.gc) / loops for _ in range(timing.rounds)]
+            # as pytest-benchmark: the result comes from one more (untimed) call
+            result = function_to_benchmark(*args, **kwargs)
+        except Exception as exc:  # the test fails with it; the run records a failed benchmark
+            self._record([], 1, started, exc)
+            raise
+        self._record(samples, loops, started, None)
+        return result
+
+    # -- benchmark.pedantic(...) -----------------------------------------------------------------
+    def pedantic(
+        self,
+        target: Callable[..., Any],
+        args: Sequence[Any] = (),
+        kwargs: Mapping[str, Any] | None = None,
+        setup: Callable[[], Any] | None = None,
+        teardown: Callable[..., Any] | None = None,
+        rounds: int = 1,
+        warmup_rounds: int = 0,
+        iterations: int = 1,
+    ) -> Any:
+        """Exactly ``rounds`` samples of ``iterations`` calls each after ``warmup_rounds``;
+        ``setup()`` before every round may return ``(args, kwargs)`` for it; ``teardown(*args,
+        **kwargs)`` after it. Returns the result of the last call."""
+        self._claim("benchmark.pedantic(...)")
+        for label, value, low in (("rounds", rounds, 1), ("iterations", iterations, 1),
+                                  ("warmup_rounds", warmup_rounds, 0)):  # fmt: skip
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise BenchmarkError(f"pedantic(): {label} must be an int >= {low}, got {value!r}")
+        if iterations > 1 and setup is not None:
+            raise BenchmarkError("pedantic(): iterations > 1 cannot be used with a setup function "
+                                 "(setup runs once per round)")  # fmt: skip
+        has_args = bool(args or kwargs)
+
+        def arguments() -> tuple[Sequence[Any], Mapping[str, Any]]:
+            if setup is not None:
+                made = setup()
+                if made:
+                    if has_args:
+                        raise TypeError("pedantic(): args/kwargs cannot be given when setup returns the arguments")
+                    a, k = made
+                    return a, k
+            return args, kwargs or {}
+
+        if self.disabled:
+            a, k = arguments()
+            once = target(*a, **k)
+            if teardown is not None:
+                teardown(*a, **k)
+            return once
+        import gc
+
+        timing = self._timing
+        assert timing is not None
+        timer = time.perf_counter
+        samples: list[float] = []
+        started = time.time_ns()
+        result: Any = None
+        try:
+            for i in range(warmup_rounds + rounds):
+                a, k = arguments()
+                was_enabled = gc.isenabled()
+                if not timing.gc:
+                    gc.disable()
+                try:
+                    t0 = timer()
+                    for _ in range(iterations):
+                        result = target(*a, **k)
+                    t1 = timer()
+                finally:
+                    if was_enabled:
+                        gc.enable()
+                if i >= warmup_rounds:
+                    samples.append((t1 - t0) / iterations)
+                if teardown is not None:
+                    teardown(*a, **k)
+        except Exception as exc:
+            self._record([], iterations, started, exc)
+            raise
+        self._record(samples, iterations, started, None)
+        return result
+
+    def _record(self, samples: list[float], loops: int, started_ns: int, exc: BaseException | None) -> None:
+        from ..benchmarking import BenchmarkResult
+
+        error = None if exc is None else f"{type(exc).__name__}: {exc}"
+        self.stats = BenchmarkResult(self.name, samples, loops, error, started_ns=started_ns,
+                                     ended_ns=time.time_ns())  # fmt: skip
+        if self._session is not None:
+            self._session.add(self)

@@ -1,0 +1,325 @@
+"""The pytest plugin, run through real pytest sessions (``pytester``, in process).
+
+The repository's own session has pytest-benchmark installed too (test extra), so every inner
+session here says which plugin it wants: ``-p no:benchmark`` (pytest-benchmark off), ``--perf``,
+or nothing (then pytest-benchmark's fixture is used and ours is dormant).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from codomyrmex.performance.benchmarking import MIN_HISTORY_RUNS
+from codomyrmex.performance.pytest_plugin._state import STATE
+from codomyrmex.performance.series import SQLiteStore
+
+# "--perf-store=PATH" in one argument: pytest takes an existing path among its arguments into its
+# rootdir guess (and so into the node ids that name the suites) when there is no ini file
+FAST = ["--perf-rounds", "5", "--perf-min-time", "0.0005", "--perf-warmup", "0"]
+
+# An unchanged pytest-benchmark test file: plain call, pedantic, parametrized, class-based.
+PYTEST_BENCHMARK_FILE = '''
+import pytest
+
+def fib(n):
+    return n if n < 2 else fib(n - 1) + fib(n - 2)
+
+def test_plain(benchmark):
+    assert benchmark(fib, 12) == 144
+
+def test_pedantic(benchmark):
+    result = benchmark.pedantic(fib, args=(10,), rounds=7, iterations=3, warmup_rounds=2)
+    assert result == 55
+
+def test_pedantic_setup(benchmark):
+    def setup():
+        return (list(range(100)),), {}
+    assert benchmark.pedantic(lambda lst: lst.pop(), setup=setup, rounds=4) == 99
+
+@pytest.mark.parametrize("n", [5, 8])
+def test_param(benchmark, n):
+    benchmark.extra_info["n"] = n
+    benchmark(fib, n)
+
+class TestClassBased:
+    @pytest.mark.benchmark(group="sums")
+    def test_method(self, benchmark):
+        assert benchmark(sum, range(100)) == 4950
+'''
+
+NAMES = ["test_plain", "test_pedantic", "test_pedantic_setup", "test_param[5]", "test_param[8]",
+         "TestClassBased::test_method"]  # fmt: skip
+
+
+def _runs(path: Path, suite: str) -> list:
+    with SQLiteStore(path) as store:
+        return store.runs(suite)
+
+
+def test_pytest_benchmark_file_runs_unchanged_and_is_recorded(pytester: pytest.Pytester, tmp_path: Path) -> None:
+    pytester.makepyfile(test_bench_file=PYTEST_BENCHMARK_FILE)
+    store = tmp_path / "perf.sqlite3"
+    result = pytester.runpytest("-p", "no:benchmark", f"--perf-store={store}", *FAST)
+    result.assert_outcomes(passed=6)
+    runs = _runs(store, "test_bench_file.py")
+    assert len(runs) == 1
+    run = runs[0]
+    assert [b.name for b in run.benchmarks] == NAMES
+    by_name = {b.name: b for b in run.benchmarks}
+    assert len(by_name["test_plain"].samples) == 5  # --perf-rounds
+    assert (len(by_name["test_pedantic"].samples), by_name["test_pedantic"].loops) == (7, 3)
+    assert (len(by_name["test_pedantic_setup"].samples), by_name["test_pedantic_setup"].loops) == (4, 1)
+    assert all(not b.failed and b.judgement is not None for b in run.benchmarks)
+    assert {b.judgement["verdict"] for b in run.benchmarks} == {"new"}
+    meta = run.environment["benchmark_metadata"]
+    assert meta["test_param[8]"]["extra_info"] == {"n": 8}
+    assert meta["TestClassBased::test_method"]["group"] == "sums"
+    assert meta["test_plain"]["fullname"] == "test_bench_file.py::test_plain"
+    # summarised in the terminal report
+    result.stdout.fnmatch_lines([
+        "*codomyrmex-perf benchmarks*",
+        "suite test_bench_file.py *",
+        "TestClassBased::test_method *new*",
+        f"recorded 6 benchmarks in 1 run in {store}",
+    ])  # fmt: skip
+
+
+def test_runs_get_verdicts_from_the_same_gate_once_history_exists(pytester: pytest.Pytester, tmp_path: Path) -> None:
+    pytester.makepyfile(test_verdict='''
+def test_sum(benchmark):
+    benchmark(sum, range(2000))
+''')
+    store = tmp_path / "perf.sqlite3"
+    for _ in range(MIN_HISTORY_RUNS):
+        pytester.runpytest("-p", "no:benchmark", f"--perf-store={store}", *FAST).assert_outcomes(passed=1)
+    result = pytester.runpytest("-p", "no:benchmark", f"--perf-store={store}", *FAST)
+    result.assert_outcomes(passed=1)
+    runs = _runs(store, "test_verdict.py")
+    assert len(runs) == MIN_HISTORY_RUNS + 1
+    assert [r.benchmark("test_sum").judgement["verdict"] for r in runs[:MIN_HISTORY_RUNS]] == ["new"] * MIN_HISTORY_RUNS
+    last = runs[-1].benchmark("test_sum").judgement
+    assert last["verdict"] in {"unchanged", "inconclusive", "improvement", "regression"}
+    assert last["baseline_runs"] == MIN_HISTORY_RUNS
+    result.stdout.fnmatch_lines([f"test_sum *{last['verdict']}*"])
+
+
+SLOW_ON_DEMAND = '''
+import os, time
+
+def work():
+    time.sleep(float(os.environ["PLUGIN_SLEEP"]))
+
+def test_work(benchmark):
+    benchmark.pedantic(work, rounds=6)
+'''
+
+
+def test_fail_on_regression_fails_the_session(pytester: pytest.Pytester, tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    pytester.makepyfile(test_slow=SLOW_ON_DEMAND)
+    store = tmp_path / "perf.sqlite3"
+    args = ["-p", "no:benchmark", f"--perf-store={store}", "--perf-fail-on-regression"]
+    monkeypatch.setenv("PLUGIN_SLEEP", "0.0002")
+    for _ in range(MIN_HISTORY_RUNS):
+        assert pytester.runpytest(*args).ret == pytest.ExitCode.OK
+    monkeypatch.setenv("PLUGIN_SLEEP", "0.02")  # 100x slower: a regression on any loaded machine
+    result = pytester.runpytest(*args)
+    result.assert_outcomes(passed=1)  # the test itself passed ...
+    assert result.ret == pytest.ExitCode.TESTS_FAILED  # ... the session fails on the regression
+    result.stdout.fnmatch_lines([
+        "test_work *regression*",
+        "regressions: test_slow.py::test_work",
+        "failing the session (--perf-fail-on-regression)",
+    ])  # fmt: skip
+    assert _runs(store, "test_slow.py")[-1].benchmark("test_work").judgement["verdict"] == "regression"
+
+
+def test_without_fail_on_regression_a_regression_is_reported_not_fatal(
+    pytester: pytest.Pytester, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytester.makepyfile(test_slow=SLOW_ON_DEMAND)
+    store = tmp_path / "perf.sqlite3"
+    args = ["-p", "no:benchmark", f"--perf-store={store}"]
+    monkeypatch.setenv("PLUGIN_SLEEP", "0.0002")
+    for _ in range(MIN_HISTORY_RUNS):
+        pytester.runpytest(*args)
+    monkeypatch.setenv("PLUGIN_SLEEP", "0.02")
+    result = pytester.runpytest(*args)
+    assert result.ret == pytest.ExitCode.OK
+    result.stdout.fnmatch_lines(["regressions: test_slow.py::test_work"])
+
+
+def test_default_store_is_codomyrmex_perf_store(pytester: pytest.Pytester, tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    default = tmp_path / "env-store.sqlite3"
+    monkeypatch.setenv("CODOMYRMEX_PERF_STORE", str(default))
+    pytester.makepyfile(test_env='def test_a(benchmark):\n    benchmark(len, "abc")\n')
+    result = pytester.runpytest("-p", "no:benchmark", *FAST)
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines([f"codomyrmex-perf: recording benchmarks into {default}"])
+    assert [b.name for b in _runs(default, "test_env.py")[0].benchmarks] == ["test_a"]
+
+
+def test_perf_disable_runs_each_benchmark_once_and_records_nothing(pytester: pytest.Pytester,
+                                                                   tmp_path: Path) -> None:  # fmt: skip
+    pytester.makepyfile(test_once='''
+calls = []
+
+def test_plain(benchmark):
+    assert benchmark(lambda x: calls.append(x) or x * 2, 21) == 42
+
+def test_pedantic(benchmark):
+    benchmark.pedantic(calls.append, args=("p",), rounds=50, iterations=10)
+
+def test_count():
+    assert calls == [21, "p"]
+''')
+    store = tmp_path / "perf.sqlite3"
+    result = pytester.runpytest("-p", "no:benchmark", f"--perf-store={store}", "--perf-disable")
+    result.assert_outcomes(passed=3)
+    assert not store.exists()
+    result.stdout.fnmatch_lines(["codomyrmex-perf: benchmarks disabled (--perf-disable)*"])
+
+
+def test_a_failing_benchmark_fails_its_test_and_is_recorded_as_failed(pytester: pytest.Pytester,
+                                                                      tmp_path: Path) -> None:  # fmt: skip
+    pytester.makepyfile(test_fail='''
+def test_ok(benchmark):
+    benchmark(len, "x")
+
+def test_broken(benchmark):
+    benchmark(lambda: {}["missing-key"])
+''')
+    store = tmp_path / "perf.sqlite3"
+    result = pytester.runpytest("-p", "no:benchmark", f"--perf-store={store}", *FAST)
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["*KeyError: 'missing-key'*"])
+    broken = _runs(store, "test_fail.py")[0].benchmark("test_broken")
+    assert (broken.failed, broken.error, broken.samples) == (True, "KeyError: 'missing-key'", ())
+
+
+def test_fixture_used_twice_fails_the_test(pytester: pytest.Pytester, tmp_path: Path) -> None:
+    pytester.makepyfile(test_twice='''
+def test_twice(benchmark):
+    benchmark(len, "a")
+    benchmark(len, "b")
+''')
+    result = pytester.runpytest("-p", "no:benchmark", f"--perf-store={tmp_path / 's.sqlite3'}", *FAST)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*FixtureAlreadyUsed: the benchmark fixture can be used once per test; "
+                                 "test_twice.py::test_twice already used it in benchmark(...) mode"])  # fmt: skip
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    ("benchmark.pedantic(len, args=('a',), setup=lambda: None, iterations=2)",
+     "pedantic(): iterations > 1 cannot be used with a setup function*"),
+    ("benchmark.pedantic(len, args=('a',), rounds=0)", "pedantic(): rounds must be an int >= 1, got 0"),
+    ("benchmark.pedantic(len, args=('a',), warmup_rounds=-1)",
+     "pedantic(): warmup_rounds must be an int >= 0, got -1"),
+    ("benchmark.pedantic(len, args=('a',), setup=lambda: (('b',), {}))",
+     "*pedantic(): args/kwargs cannot be given when setup returns the arguments"),
+])  # fmt: skip
+def test_pedantic_rejects_what_pytest_benchmark_rejects(pytester: pytest.Pytester, tmp_path: Path,
+                                                        call: str, message: str) -> None:  # fmt: skip
+    pytester.makepyfile(test_bad=f"def test_bad(benchmark):\n    {call}\n")
+    result = pytester.runpytest("-p", "no:benchmark", f"--perf-store={tmp_path / 's.sqlite3'}", *FAST)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([f"E   *{message}"])
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--perf-measure", "instructions"],
+     "ERROR: --perf-measure instructions is not available in the pytest plugin yet*"),
+    (["--perf-rounds", "0"], "ERROR: --perf-rounds must be a number of samples >= 1, got 0"),
+    (["--perf-min-time", "nan"], "ERROR: --perf-min-time must be a number of seconds >= 0, got nan"),
+])  # fmt: skip
+def test_bad_options_are_usage_errors(pytester: pytest.Pytester, args: list[str], message: str) -> None:
+    pytester.makepyfile(test_x="def test_x(benchmark):\n    benchmark(len, 'a')\n")
+    result = pytester.runpytest("-p", "no:benchmark", *args)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([message])
+
+
+# -- living with pytest-benchmark ----------------------------------------------------------------
+
+WHICH = '''
+def test_which(benchmark):
+    print("FIXTURE", type(benchmark).__module__)
+    benchmark(len, "abc")
+'''
+
+
+def test_with_pytest_benchmark_active_ours_is_dormant(pytester: pytest.Pytester, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    default = tmp_path / "default.sqlite3"
+    monkeypatch.setenv("CODOMYRMEX_PERF_STORE", str(default))
+    pytester.makepyfile(test_which=WHICH)
+    result = pytester.runpytest("-s", "--benchmark-disable")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines([
+        "codomyrmex-perf: dormant, pytest-benchmark provides the benchmark fixture*",
+        "*FIXTURE pytest_benchmark.fixture",
+    ])  # fmt: skip
+    result.stdout.no_fnmatch_line("*codomyrmex-perf benchmarks*")
+    assert not default.exists()
+
+
+def test_a_perf_option_takes_over_from_pytest_benchmark(pytester: pytest.Pytester, tmp_path: Path) -> None:
+    pytester.makepyfile(test_which=WHICH)
+    store = tmp_path / "perf.sqlite3"
+    result = pytester.runpytest("-s", f"--perf-store={store}", *FAST)
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines([
+        f"codomyrmex-perf: recording benchmarks into {store}; pytest-benchmark's plugin is off for "
+        "this session (a --perf* option was given)",
+        "*FIXTURE codomyrmex.performance.pytest_plugin._fixture",
+    ])  # fmt: skip
+    assert [b.name for b in _runs(store, "test_which.py")[0].benchmarks] == ["test_which"]
+
+
+def test_bare_perf_flag_takes_over_with_the_default_store(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_which=WHICH)
+    result = pytester.runpytest("-s", "--perf", *FAST)
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*FIXTURE codomyrmex.performance.pytest_plugin._fixture"])
+    assert [b.name for b in _runs(Path(os.environ["CODOMYRMEX_PERF_STORE"]), "test_which.py")[0].benchmarks] == ["test_which"]
+
+
+def test_without_pytest_benchmark_ours_provides_the_fixture(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_which=WHICH)
+    result = pytester.runpytest("-s", "-p", "no:benchmark", *FAST)
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*FIXTURE codomyrmex.performance.pytest_plugin._fixture"])
+
+
+def test_our_plugin_switched_off_leaves_pytest_benchmark_alone(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_which=WHICH)
+    result = pytester.runpytest("-s", "-p", "no:codomyrmex_perf", "--benchmark-disable")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*FIXTURE pytest_benchmark.fixture"])
+    result.stdout.no_fnmatch_line("*codomyrmex-perf*")
+
+
+def test_neither_plugin_means_no_fixture_and_an_error_not_a_crash(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_which=WHICH)
+    result = pytester.runpytest("-p", "no:codomyrmex_perf", "-p", "no:benchmark")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*fixture 'benchmark' not found*"])
+
+
+def test_this_repository_session_leaves_the_plugin_dormant(pytestconfig: pytest.Config,
+                                                          tmp_path_factory: pytest.TempPathFactory) -> None:  # fmt: skip
+    """Our own test session runs with pytest-benchmark installed and no --perf option: our plugin
+    must not take the fixture, record, or open any store; and the default store of every test is
+    a temporary one (tests/conftest.py), never the home directory."""
+    state = pytestconfig.stash[STATE]
+    if pytestconfig.pluginmanager.has_plugin("benchmark"):
+        assert (state.mode, state.session) == ("dormant", None)
+    else:  # run with -p no:benchmark: active, recording only what a test times
+        assert state.mode == "active"
+    basetemp = tmp_path_factory.getbasetemp()
+    assert Path(os.environ["CODOMYRMEX_PERF_STORE"]).is_relative_to(basetemp)
+    assert Path(os.environ["XDG_DATA_HOME"]).is_relative_to(basetemp)
