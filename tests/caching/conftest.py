@@ -39,6 +39,17 @@ class Tier:
         return opts
 
 
+@pytest.fixture
+def as_other_processes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Lets a test build, in one process, caches of one name over *different* functions, as
+    other processes would (one live function per name and shared tier is the rule in a
+    process): the claims are not checked."""
+    from codomyrmex.performance.caching import _identity
+
+    monkeypatch.setattr(_identity.CLAIMS, "claim", lambda tier, name, version, fn: ())
+    monkeypatch.setattr(_identity.CLAIMS, "bind", lambda owner, key: None)
+
+
 @pytest.fixture(params=["memory", "sqlite", "redis"])
 def tier(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Tier]:
     if request.param == "memory":

@@ -465,6 +465,7 @@ def test_a_locked_sqlite_file_is_not_asked_again_before_retry_after(
 
 
 # -- finding 16: the lease holder's value is read right after taking the lease ------------------
+@pytest.mark.usefixtures("as_other_processes")
 def test_a_value_written_between_our_miss_and_our_lease_is_not_computed_again(
     redis_url: str, unique_name: str
 ) -> None:

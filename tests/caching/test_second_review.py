@@ -126,14 +126,17 @@ def test_a_row_nested_too_deep_to_parse_is_a_corrupt_row_not_a_crash(
     tmp_path: Path, unique_name: str
 ) -> None:
     path = tmp_path / "c.sqlite3"
-    f = cached_function(name=unique_name, persist=path)(lambda x: x)
+    def ident(x: int) -> int:
+        return x
+
+    f = cached_function(name=unique_name, persist=path)(ident)
     assert f(1) == 1
     deep = b"J" + b"[" * 200_000 + b"]" * 200_000
     with closing(sqlite3.connect(path)) as conn, conn:
         (skey,) = conn.execute("SELECT key FROM cache_entries").fetchone()
         sealed = Serializer().seal(deep, skey, None)  # a valid checksum over unparseable JSON
         assert conn.execute("UPDATE cache_entries SET value = ?", (sealed,)).rowcount == 1
-    g = cached_function(name=unique_name, persist=path)(lambda x: x)  # fresh memory tier
+    g = cached_function(name=unique_name, persist=path)(ident)  # fresh memory tier
     assert g(1) == 1
     assert g.cache_stats().errors == {"disk/decode": 1}  # type: ignore[attr-defined]
     key = b"k" * 16  # the signed path too: a correctly signed but unparseable payload

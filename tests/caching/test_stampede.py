@@ -191,6 +191,7 @@ def test_two_processes_on_shared_redis_run_it_once(redis_url: str, unique_name: 
     client.close()
 
 
+@pytest.mark.usefixtures("as_other_processes")
 def test_lease_wait_timeout_computes_anyway(redis_url: str, unique_name: str) -> None:
     release = threading.Event()
     executions: list[str] = []

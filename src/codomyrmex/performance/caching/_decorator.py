@@ -26,7 +26,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar, overload
 from ..errors import CacheError
 from ..telemetry.stats import default_registry
 from ._core import TieredCache
-from ._keys import name_part
+from ._identity import CLAIMS, check_default_name, check_version, tier_id
+from ._keys import namespace
 from ._options import (
     check_bool,
     check_exceptions,
@@ -157,6 +158,7 @@ def cached_function(
     cache_exceptions: tuple[type[BaseException], ...] = (),
     exception_ttl: float | None = None,
     name: str | None = None,
+    version: str | int | None = None,
     persist: Any = None,
     redis: Any = None,
     signing_key: bytes | str | None = None,
@@ -184,6 +186,7 @@ def cached_function(
     cache_exceptions: tuple[type[BaseException], ...] = (),
     exception_ttl: float | None = None,
     name: str | None = None,
+    version: str | int | None = None,
     persist: Any = None,
     redis: Any = None,
     signing_key: bytes | str | None = None,
@@ -205,7 +208,12 @@ def cached_function(
       shared tiers canonically encodable).
     - ``cache_none``: cache ``None`` results (default). ``cache_exceptions``: exception types whose
       raising is cached too (memory only), for ``exception_ttl`` seconds (default ``ttl``).
-    - ``name``: the ``cache`` label in metrics (default ``module.qualname``).
+    - ``name``: the ``cache`` label in metrics and the cache's identity in the shared tiers
+      (default ``module.qualname``). With ``persist=``/``redis=`` a lambda or a function under
+      ``<locals>`` needs an explicit ``name=`` (their default names are shared by other
+      functions), and two different live functions cannot use one name on one shared tier.
+    - ``version``: part of the shared-tier keys (a string or an int); change it when the
+      function's results change, so that it stops reading entries the old code wrote.
     - ``persist``/``redis``/``signing_key``/``strict``: shared tiers, see :class:`CacheManager`;
       ``cache_manager``: register this cache in a manager and use its tiers.
     - ``lease_timeout``/``lease_wait``: the Redis lease (seconds it is held at most; seconds
@@ -243,6 +251,7 @@ def cached_function(
     check_retry_after(retry_after)
     if name is not None:
         check_name("name", name)
+    check_version(version)
     if cache_key_prefix is not None and not isinstance(cache_key_prefix, str):
         raise TypeError(f"cache_key_prefix must be a string, got {cache_key_prefix!r}")
     if cache_manager is not None and not hasattr(cache_manager, "_register"):
@@ -253,7 +262,7 @@ def cached_function(
     options: dict[str, Any] = dict(
         ttl=ttl, max_size=max_size, policy=policy, typed=typed, key=key,
         prefix=cache_key_prefix, manager=cache_manager, cache_none=cache_none, excs=excs,
-        exception_ttl=exception_ttl, name=name, disk=disk, rtier=rtier,
+        exception_ttl=exception_ttl, name=name, version=version, disk=disk, rtier=rtier,
         signing_key=signing_key, lease_ms=int(lease_timeout * 1000),
         lease_wait=lease_wait, retry_after=retry_after, timer=timer,
     )  # fmt: skip
@@ -278,7 +287,8 @@ def _build(
     fn: Callable[..., Any], *, ttl: Any, max_size: int | None, policy: str, typed: bool,
     key: Callable[..., Any] | None, prefix: str | None, manager: CacheManager | None,
     cache_none: bool, excs: tuple[type[BaseException], ...], exception_ttl: float | None,
-    name: str | None, disk: SQLiteTier | None, rtier: RedisTier | None, signing_key: Any,
+    name: str | None, version: str | int | None, disk: SQLiteTier | None,
+    rtier: RedisTier | None, signing_key: Any,
     lease_ms: int,
     lease_wait: float, retry_after: float, timer: Callable[[], float],
 ) -> Any:  # fmt: skip
@@ -304,6 +314,9 @@ def _build(
             f"{qualname} is a method: an instance has no identity across processes, so shared "
             "tiers (persist=/redis=) need key=... returning a key for (self, *args)"
         )
+    if (disk or rtier) and name is None:
+        shared = [f"{o}=..." for o, t in (("persist", disk), ("redis", rtier)) if t is not None]
+        check_default_name(qualname, cache_name, shared)
     per_entry = bool(excs) and exception_ttl is not None and exception_ttl != ttl
 
     # This decorated function's own counters (and the locks guarding them), shared by the
@@ -318,7 +331,9 @@ def _build(
             cache_name, policy=policy, max_size=store_size, ttl=ttl, per_entry=per_entry,
             exception_ttl=exception_ttl, cache_none=cache_none, timer=timer, disk=disk,
             redis=rtier, serializer=serializer,
-            namespace=f"{prefix if prefix is not None else 'codomyrmex:'}{name_part(cache_name)}",
+            namespace=namespace(
+                prefix if prefix is not None else "codomyrmex:", cache_name, version
+            ),
             lease_ms=lease_ms, lease_wait=lease_wait, retry_after=retry_after,
             stats=stats, lock=lock, load_lock=load_lock,
         )  # fmt: skip
@@ -379,4 +394,17 @@ def _build(
     # When the decorated function is dropped its counts join its name's retired total (the
     # counters exported stay monotonic) and its entries leave the gauge.
     weakref.finalize(wrapper, registry.retire, stats)
+    # Last, once nothing else can fail: the name is this function's on its shared tiers while
+    # the wrapper lives (a claim that fails undoes the ones made before it).
+    claims: list[tuple[Any, ...]] = []
+    try:
+        for tier in (disk, rtier):
+            if tier is not None:
+                claims.append(CLAIMS.claim(tier_id(tier), cache_name, version, fn))
+    except CacheError:
+        for claim in claims:
+            CLAIMS.release(claim)
+        raise
+    for claim in claims:
+        CLAIMS.bind(wrapper, claim)
     return wrapper
