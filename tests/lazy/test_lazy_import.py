@@ -81,7 +81,7 @@ def test_module_own_pep562_getattr_keeps_working(modgen: ModuleFactory) -> None:
 def test_racing_threads_run_the_body_once_and_all_get_the_attribute(modgen: ModuleFactory) -> None:
     name = modgen.module("slow", "import time\ntime.sleep(0.3)\nVALUE = 'ready'\n")
     proxy = lazy_import(name)
-    n = 8
+    n = 100  # the issue: thread-safe first access under 100 racing threads
     barrier = threading.Barrier(n)
     results: list[Any] = [None] * n
 

@@ -93,6 +93,7 @@ _ModuleLockManager: Any = getattr(_bootstrap, "_ModuleLockManager", None)
 _load_unlocked: Any = getattr(_bootstrap, "_load_unlocked", None)
 _lock_unlock_module: Any = getattr(_bootstrap, "_lock_unlock_module", None)
 _gcd_import: Any = getattr(_bootstrap, "_gcd_import", None)
+_find_spec: Any = getattr(_bootstrap, "_find_spec", None)
 _module_getattribute = ModuleType.__getattribute__
 _module_setattr = ModuleType.__setattr__
 _module_delattr = ModuleType.__delattr__
@@ -136,6 +137,15 @@ class _State:
         self.failure: str | None = None
 
 
+def _user_frame() -> types.FrameType | None:
+    """The frame that used the proxy, two levels up, skipping the import system's own frames
+    (``import x`` of a proxy placed in ``sys.modules`` reads its ``__spec__``)."""
+    frame: types.FrameType | None = sys._getframe(2)
+    while frame is not None and frame.f_code.co_filename.startswith("<frozen importlib"):
+        frame = frame.f_back
+    return frame
+
+
 def _site(frame: types.FrameType | None) -> str:
     if frame is None:
         return "<unknown>"
@@ -160,18 +170,18 @@ class LazyModule(ModuleType):
             # __name__ is known without loading; the rest are introspection probes (pytest
             # looks for mock objects with _mock_*) answered as a module without them would
             return _module_getattribute(self, attr)  # the class's, or AttributeError
-        return getattr(load_module(self, sys._getframe(1)), attr)
+        return getattr(load_module(self, _user_frame()), attr)
 
     def __setattr__(self, attr: str, value: Any) -> None:
         # Set on the loaded module: set before the load, it would be overwritten by the body.
-        setattr(load_module(self, sys._getframe(1)), attr, value)
+        setattr(load_module(self, _user_frame()), attr, value)
 
     def __delattr__(self, attr: str) -> None:
-        delattr(load_module(self, sys._getframe(1)), attr)
+        delattr(load_module(self, _user_frame()), attr)
 
     def __dir__(self) -> list[str]:
         # As importlib's LazyLoader and lazy_loader: dir() shows the module's names.
-        return dir(load_module(self, sys._getframe(1)))
+        return dir(load_module(self, _user_frame()))
 
     def __repr__(self) -> str:
         d = namespace(self)
@@ -380,10 +390,8 @@ def _import_into(proxy: LazyModule, name: str) -> types.ModuleType:
         return _import_module(name)
     parent, _, child = name.rpartition(".")
     parent_module = _import_module(parent) if parent else None
-    if _ModuleLockManager is None or _load_unlocked is None:  # pragma: no cover - future Pythons
+    if _ModuleLockManager is None or _load_unlocked is None or _find_spec is None:  # pragma: no cover
         return _import_module(name)
-    from importlib.util import find_spec
-
     # The caller holds this module's import lock (load_module), as _find_and_load would.
     current = sys.modules.get(name, proxy) if placed else sys.modules.get(name, _MISSING)
     if current is not _MISSING and current is not proxy:  # imported by the parent package
@@ -391,7 +399,14 @@ def _import_into(proxy: LazyModule, name: str) -> types.ModuleType:
         if module is None:  # blocked with None
             raise ModuleNotFoundError(f"import of {name} halted; None in sys.modules", name=name)
     else:
-        spec = find_spec(name)
+        # What _find_and_load does (importlib.util.find_spec would read the placed proxy's
+        # __spec__ from sys.modules instead of searching).
+        path = None
+        if parent_module is not None:
+            path = getattr(parent_module, "__path__", None)
+            if path is None:
+                raise ModuleNotFoundError(f"No module named {name!r}; {parent!r} is not a package", name=name)
+        spec = _find_spec(name, path)
         if spec is None:
             raise ModuleNotFoundError(f"No module named {name!r}", name=name)
         if spec.loader is None or not hasattr(spec.loader, "exec_module"):
@@ -399,7 +414,7 @@ def _import_into(proxy: LazyModule, name: str) -> types.ModuleType:
                 del sys.modules[name]
             return _import_module(name)
         original = spec.loader
-        spec.loader = _IntoProxyLoader(original, proxy)  # type: ignore[assignment]
+        spec.loader = _IntoProxyLoader(original, proxy)
         try:
             module = _load_unlocked(spec)
         except BaseException:
