@@ -184,6 +184,12 @@ class SQLiteStore:
         ):
             raise SeriesStoreError(f"store path {str(self.path)!r} is not writable")
         try:
+            # A new store is created readable by its owner only (0600); SQLite gives the -wal
+            # and -shm files the database file's permissions.
+            os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
+        except OSError:
+            pass  # (exists and is read-only, or a race): sqlite3.connect reports what matters
+        try:
             # isolation_level=None: we issue BEGIN IMMEDIATE ourselves, so a writer takes the
             # write lock up front and waits (busy timeout) instead of failing on upgrade.
             conn = sqlite3.connect(
