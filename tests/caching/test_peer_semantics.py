@@ -229,7 +229,7 @@ def test_a_method_is_detected_by_its_class_body_not_by_a_parameter_named_self(
             self.n = n
 
         @cached_function(name=unique_name)
-        def m(this, x: int) -> int:  # noqa: N805 - the point of the test
+        def m(this, x: int) -> int:  # not "self": the point of the test
             return this.n + x
 
     a, b = C(1), C(100)
