@@ -331,9 +331,7 @@ _SHAPES = {
 
 
 @pytest.mark.parametrize("shape", sorted(_SHAPES))
-def test_the_functions_exception_has_no_cache_context_on_every_tier(
-    tier: Tier, shape: str
-) -> None:
+def test_the_functions_exception_has_no_cache_context_on_every_tier(tier: Tier, shape: str) -> None:
     opts = dict(_SHAPES[shape])
     if tier.shared and "key" not in opts:
         opts["key"] = lambda x: ("k", x)

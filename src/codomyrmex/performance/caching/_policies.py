@@ -134,8 +134,6 @@ def _counting(base: type[Any]) -> type[Any]:
     return cls
 
 
-
-
 def expiring(base: type[Any]) -> type[Any]:
     """``base`` (any cachetools policy) plus a per-entry expiry time.
 
