@@ -257,7 +257,7 @@ def cached_function(
     if cache_manager is not None and not hasattr(cache_manager, "_register"):
         raise TypeError(f"cache_manager must be a CacheManager, got {cache_manager!r}")
     # Tiers are built now, so a bad path or an unreachable Redis (strict=True) fails here.
-    disk = make_disk(persist)
+    disk = make_disk(persist, strict=strict)
     rtier = make_redis(redis, strict=strict)
     options: dict[str, Any] = dict(
         ttl=ttl, max_size=max_size, policy=policy, typed=typed, key=key,

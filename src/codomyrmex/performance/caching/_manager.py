@@ -245,7 +245,7 @@ class CacheManager:
         )
         self._retry_after = check_retry_after(retry_after)
         self._serializer = make_serializer(signing_key)
-        self._disk = make_disk(persist, cache_dir=cache_dir)
+        self._disk = make_disk(persist, cache_dir=cache_dir, strict=strict)
         self._redis = make_redis(redis, strict=strict)
         self._lock = threading.Lock()
         self._caches: dict[str, NamedCache] = {}

@@ -118,11 +118,14 @@ def make_serializer(signing_key: Any) -> Serializer:
     return Serializer(key)
 
 
-def make_disk(persist: Any, *, cache_dir: Any = None) -> SQLiteTier | None:
+def make_disk(persist: Any, *, cache_dir: Any = None, strict: bool = False) -> SQLiteTier | None:
     """``persist``: a file path, ``True`` (default file), an :class:`SQLiteTier`, or
     ``None``/``False`` (no disk tier).
 
-    A relative path is placed under ``cache_dir`` or ``CODOMYRMEX_PERF_CACHE_DIR`` when set.
+    A relative path is placed under ``cache_dir`` or ``CODOMYRMEX_PERF_CACHE_DIR`` when set. A
+    file that cannot be opened (a directory, a corrupt or truncated file, a full disk) fails
+    open: the tier is returned with its ``open_error`` (counted and logged once by the cache,
+    opened again on a later call); ``strict=True`` raises :class:`CacheError` instead.
     """
     if persist is None or persist is False:
         return None
@@ -147,9 +150,12 @@ def make_disk(persist: Any, *, cache_dir: Any = None) -> SQLiteTier | None:
             f"persist must be a file path, True or None, got {persist!r} ({type(persist).__name__})"
         )
     try:
-        return SQLiteTier(path)
+        return SQLiteTier(path, strict=strict)
     except Exception as exc:
-        raise CacheError(f"persist={str(path)!r} cannot be opened as SQLite: {exc}") from exc
+        raise CacheError(
+            f"persist={str(path)!r} cannot be opened as SQLite ({type(exc).__name__}: {exc}); "
+            "pass strict=False to start without it (counted, logged once, retried later)"
+        ) from exc
 
 
 def make_redis(redis: Any, *, strict: bool) -> RedisTier | None:

@@ -80,6 +80,74 @@ def _glob_escape(text: str) -> str:
     return "".join("\\" + c if c in "*?[]\\" else c for c in text)
 
 
+def _shown(url: str) -> str:
+    """``url`` with its password masked, for messages and logs."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return parts._replace(netloc=netloc).geturl()
+
+
+_TIMEOUTS = ("socket_timeout", "socket_connect_timeout", "health_check_interval")
+
+
+def check_url(url: str) -> None:
+    """Refuse a URL that can never work, naming the part: a port that is not an integer in
+    1..65535, a database that is not an integer >= 0 (redis-py would silently use db 0), a
+    timeout that is not a positive number of seconds. Anything else is for redis-py and the
+    server to judge, when the cache first uses them (failing open)."""
+    import math
+    from urllib.parse import parse_qs, urlsplit
+
+    shown = _shown(url)
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError as exc:
+        raise CacheError(
+            f"redis URL {shown!r} has a bad port ({exc}); expected an integer 1-65535"
+        ) from None
+    if port == 0:
+        raise CacheError(f"redis URL {shown!r} has a bad port 0; expected an integer 1-65535")
+    query = parse_qs(parts.query)
+    dbs = query.get("db", [])
+    if parts.scheme != "unix" and parts.path.strip("/"):
+        dbs.append(parts.path.strip("/"))
+    for db in dbs:
+        if not db.isdigit():
+            raise CacheError(
+                f"redis URL {shown!r} has a bad database {db!r}; expected an integer >= 0"
+            )
+    for name in _TIMEOUTS:
+        for value in query.get(name, []):
+            try:
+                seconds = float(value)
+            except ValueError:
+                seconds = math.nan
+            if not (math.isfinite(seconds) and seconds > 0):
+                raise CacheError(
+                    f"redis URL {shown!r} has a bad {name} {value!r}; expected a positive "
+                    "number of seconds"
+                )
+
+
+class _Unavailable:
+    """The client of a Redis tier that could not be built (``strict=False``): every command
+    raises, so the cache counts it and carries on without Redis."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+    def __getattr__(self, name: str) -> Any:
+        def unavailable(*args: Any, **kwargs: Any) -> Any:
+            raise CacheError(f"the Redis tier could not be set up: {self.reason}")
+
+        return unavailable
+
+
 def _check_client(client: Any) -> None:
     """Refuse a client whose replies this tier cannot read: every operation would fail (counted,
     logged once) and the tier would never hit, which is easy to miss."""
@@ -119,15 +187,28 @@ class RedisTier:
                     f"redis must be a redis://, rediss:// or unix:// URL or a redis-py client, "
                     f"got {target!r}"
                 )
-            # Short timeouts: a cache that waits 30 s for a dead server is worse than no cache.
-            self.client = redis.Redis.from_url(
-                target, socket_timeout=socket_timeout, socket_connect_timeout=socket_timeout
-            )
+            check_url(target)
+            self.open_error: Exception | None = None
+            try:
+                # Short timeouts: a cache that waits 30 s for a dead server is worse than no
+                # cache.
+                self.client = redis.Redis.from_url(
+                    target, socket_timeout=socket_timeout, socket_connect_timeout=socket_timeout
+                )
+            except Exception as exc:  # an option redis-py refuses in the URL's query
+                if strict:
+                    raise CacheError(
+                        f"redis {_shown(target)} cannot be used ({type(exc).__name__}: {exc})"
+                    ) from exc
+                # Fail open: counted as errors{op="open"} and logged once by the cache.
+                self.open_error = exc
+                self.client = _Unavailable(f"{type(exc).__name__}: {exc}")
             self.owned = True
         elif all(hasattr(target, m) for m in ("get", "set", "delete", "eval")):
             _check_client(target)
             self.client = target
             self.owned = False
+            self.open_error = None
         else:
             raise TypeError(
                 f"redis must be a redis:// URL or a redis-py client, got {target!r} "
@@ -138,7 +219,7 @@ class RedisTier:
             try:
                 self.client.ping()
             except Exception as exc:
-                shown = self.url or repr(target)
+                shown = _shown(self.url) if self.url else repr(target)
                 raise CacheError(
                     f"redis {shown} is unreachable ({type(exc).__name__}: {exc}); "
                     "pass strict=False to start anyway and fall back to computing"
@@ -227,5 +308,5 @@ class RedisTier:
         self.client.eval(_RELEASE, 1, lease_key, token)
 
     def close(self) -> None:
-        if self.owned:
+        if self.owned and not isinstance(self.client, _Unavailable):
             self.client.close()

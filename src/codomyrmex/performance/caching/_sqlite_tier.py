@@ -115,6 +115,7 @@ class SQLiteTier:
         *,
         busy_timeout: float = 5.0,
         clock: Callable[[], float] = time.time,
+        strict: bool = True,
     ) -> None:
         self.path = Path(path).expanduser()
         self.busy_timeout = busy_timeout
@@ -124,7 +125,15 @@ class SQLiteTier:
         self._writes = 0
         _OPEN.add(self)
         self._now = clock
-        self._conn()  # open now so that a bad path fails at construction, not on first miss
+        #: Why the file could not be opened at construction (``strict=False``); the cache
+        #: counts it (``errors{op="open"}``), logs it once, and opens again on a later call.
+        self.open_error: Exception | None = None
+        try:
+            self._conn()  # open now so that a bad path is known at construction
+        except Exception as exc:  # a directory, a corrupt or truncated file, a full disk, ...
+            if strict:
+                raise
+            self.open_error = exc
 
     def _conn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)

@@ -85,6 +85,12 @@ class SharedTiers:
         self.retry_after = retry_after
         self._down_until: dict[str, float] = {}
         self._warned: set[tuple[str, str]] = set()
+        for tier in self.tiers:
+            error = getattr(tier, "open_error", None)
+            if error is not None:
+                # Could not be opened at decoration (fail open): counted, logged once, skipped
+                # for retry_after seconds, then simply tried again by the next call.
+                self._failed(tier.name, "open", error)
 
     def stable(self, keysrc: Callable[[], str] | None) -> str | None:
         """The cross-process key, built now (after an L1 miss); ``None`` if it cannot be.
