@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .._validation import check_choice
-from ..benchmarking import HISTORY_LIMIT
+from ..benchmarking._runner import HISTORY_LIMIT
 from ..errors import RegressionError, SeriesStoreError
 from ..regression import (
     Judgement,
@@ -31,7 +31,7 @@ from ..regression import (
     judge_runs,
     judgement_from_dict,
 )
-from ..series import RunRecord, SQLiteStore, run_stats
+from ..series import Acceptance, RunRecord, SQLiteStore, run_stats
 
 __all__ = ["BenchmarkTrend", "RunPoint", "load_trends", "trends_from_runs"]
 
@@ -53,6 +53,15 @@ class RunPoint:
     recorded: bool = False
     #: the gate's label: regression/improvement/unchanged/inconclusive, new or error
     label: str = "new"
+    #: the commit the run measured (the environment's ``git_commit``), None when not recorded
+    commit: str | None = None
+    #: the run's own evidence says it was disturbed (it is never part of a baseline)
+    noisy: bool = False
+
+    @property
+    def short_commit(self) -> str | None:
+        """The first 7 characters of :attr:`commit`, as ``git log --oneline`` shows it."""
+        return None if not self.commit else self.commit[:7]
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +73,10 @@ class BenchmarkTrend:
     points: tuple[RunPoint, ...]
     #: indices into ``points`` where a new level of the medians starts
     change_points: tuple[int, ...]
+    #: ``seconds`` (time per call) or ``instructions`` (instruction mode): each is its own series
+    unit: str = "seconds"
+    #: the recorded acceptances of this benchmark's level (``bench accept``), oldest first
+    acceptances: tuple[Acceptance, ...] = ()
 
     @property
     def latest(self) -> RunPoint:
@@ -76,8 +89,14 @@ class BenchmarkTrend:
 
     @property
     def stats(self) -> dict[str, float]:
-        """min/p50/p90/p95/p99/mean (seconds) of the latest run's samples."""
+        """min/p50/p90/p95/p99/mean (in :attr:`unit`) of the latest run's samples."""
         return run_stats(self.latest.samples)
+
+    @property
+    def key(self) -> str:
+        """``suite/benchmark``, with `` [instructions]`` for an instruction-mode series."""
+        name = f"{self.suite}/{self.benchmark}"
+        return name if self.unit == "seconds" else f"{name} [{self.unit}]"
 
     @property
     def verdict_label(self) -> str:
@@ -87,10 +106,21 @@ class BenchmarkTrend:
         return {"new": "no baseline", "error": "not judged"}.get(label, label)
 
 
-def _point(run: RunRecord, name: str, samples: tuple[float, ...], median: float,
-           judged: Judgement, recorded: bool) -> RunPoint:  # fmt: skip
+def _point(run: RunRecord, samples: tuple[float, ...], median: float, judged: Judgement,
+           recorded: bool, noisy: bool) -> RunPoint:  # fmt: skip
+    commit = run.environment.get("git_commit")
     return RunPoint(run.run_id, run.timestamp, median, samples, judged.verdict, judged.note,
-                    recorded, judged.label)  # fmt: skip
+                    recorded, judged.label, commit if isinstance(commit, str) and commit else None,
+                    noisy)  # fmt: skip
+
+
+def _accepted_before(acceptances: Sequence[Acceptance], name: str, unit: str, host: str | None,
+                     when: float) -> list[float]:  # fmt: skip
+    """Times of the acceptances the gate could see when it judged a run at ``when`` (as the
+    runner passes them: this benchmark's or the whole suite's, same unit, same host or any)."""
+    return [a.timestamp for a in acceptances
+            if a.timestamp <= when and a.unit == unit and (a.benchmark is None or a.benchmark == name)
+            and (a.host is None or host is None or a.host == host)]  # fmt: skip
 
 
 def _recorded(data: Mapping[str, Any] | None) -> Judgement | None:
@@ -105,52 +135,68 @@ def _recorded(data: Mapping[str, Any] | None) -> Judgement | None:
 
 
 def trends_from_runs(
-    runs: Sequence[RunRecord], *, alpha: float = 0.01, min_effect: float = 0.02
+    runs: Sequence[RunRecord],
+    *,
+    alpha: float = 0.01,
+    min_effect: float | None = None,
+    acceptances: Sequence[Acceptance] = (),
 ) -> list[BenchmarkTrend]:
-    """Trends of every benchmark in ``runs`` (any suites, in any order), sorted by suite and name.
+    """Trends of every benchmark in ``runs`` (any suites, in any order), sorted by suite, name and
+    unit (a benchmark measured in seconds and in instructions gives two trends).
 
     A benchmark recorded with the gate's judgement shows exactly that judgement. One recorded
     before judgements were stored is re-judged with the gate's own function
-    (:func:`~codomyrmex.performance.regression.judge_runs`, raw samples, ``alpha`` and
-    ``min_effect``) against the runs recorded before it, as ``run_benchmark`` would have.
+    (:func:`~codomyrmex.performance.regression.judge_runs`, raw samples, ``alpha``,
+    ``min_effect`` — None: the gate's default for the unit — and the ``acceptances`` recorded
+    before it) against the runs recorded before it, as ``run_benchmark`` would have.
     """
     if isinstance(runs, str | bytes) or not all(isinstance(r, RunRecord) for r in runs):
         raise TypeError(f"runs must be a sequence of RunRecord, got {type(runs).__name__}")
+    if isinstance(acceptances, str | bytes) or not all(isinstance(a, Acceptance) for a in acceptances):
+        raise TypeError(f"acceptances must be a sequence of Acceptance, got {type(acceptances).__name__}")
     by_suite: dict[str, list[RunRecord]] = {}
     for run in sorted(runs, key=lambda r: r.timestamp):
         by_suite.setdefault(run.suite, []).append(run)
     out: list[BenchmarkTrend] = []
     for suite in sorted(by_suite):
-        # (benchmark, host or None for every host) -> its successful runs so far, as the gate
-        # sees them: the gate judges a run against the runs of its own host
-        seen: dict[tuple[str, str | None], list[PastRun]] = {}
-        points: dict[str, list[RunPoint]] = {}
+        accepted_here = [a for a in acceptances if a.suite == suite]
+        # (benchmark, unit, host or None for every host) -> its successful runs so far, as the
+        # gate sees them: the gate judges a run against the runs of its own host and unit
+        seen: dict[tuple[str, str, str | None], list[PastRun]] = {}
+        points: dict[tuple[str, str], list[RunPoint]] = {}
         for run in by_suite[suite]:
             ok = [b for b in run.benchmarks if not b.failed and b.samples and b.median is not None]
             recorded_judgements = {b.name: j for b in ok if (j := _recorded(b.judgement)) is not None}
-            unjudged = [b for b in ok if b.name not in recorded_judgements]
             host = run.environment.get("hostname") or None
-            rejudged = judge_runs(
-                {b.name: list(b.samples) for b in unjudged},
-                {b.name: seen.get((b.name, host), [])[-HISTORY_LIMIT:] for b in unjudged},
-                alpha=alpha, min_effect=min_effect,
-            ) if unjudged else {}  # fmt: skip
+            rejudged: dict[str, Judgement] = {}
+            for unit in sorted({b.unit for b in ok if b.name not in recorded_judgements}):
+                unjudged = [b for b in ok if b.name not in recorded_judgements and b.unit == unit]
+                rejudged.update(judge_runs(
+                    {b.name: list(b.samples) for b in unjudged},
+                    {b.name: seen.get((b.name, unit, host), [])[-HISTORY_LIMIT:] for b in unjudged},
+                    alpha=alpha, min_effect=min_effect, unit=unit,
+                    accepted={b.name: _accepted_before(accepted_here, b.name, unit, host, run.timestamp)
+                              for b in unjudged},
+                ))  # fmt: skip
             for b in ok:
                 assert b.median is not None  # filtered above; keeps mypy precise
                 if b.name in recorded_judgements:
                     judged, recorded = recorded_judgements[b.name], True
                 else:
                     judged, recorded = rejudged[b.name], False
-                points.setdefault(b.name, []).append(_point(run, b.name, b.samples, b.median, judged, recorded))
-                past = PastRun(b.median, b.samples)
-                seen.setdefault((b.name, None), []).append(past)
+                points.setdefault((b.name, b.unit), []).append(
+                    _point(run, b.samples, b.median, judged, recorded, b.noisy))
+                past = PastRun(b.median, b.samples, run.timestamp, b.noisy)
+                seen.setdefault((b.name, b.unit, None), []).append(past)
                 if host is not None:
-                    seen.setdefault((b.name, host), []).append(past)
-        for name in sorted(points):
-            medians = [p.median for p in points[name]]
-            out.append(
-                BenchmarkTrend(suite, name, tuple(points[name]), tuple(find_change_points(medians)))
-            )
+                    seen.setdefault((b.name, b.unit, host), []).append(past)
+        for name, unit in sorted(points):
+            series = points[(name, unit)]
+            medians = [p.median for p in series]
+            mine = tuple(a for a in accepted_here
+                         if a.unit == unit and (a.benchmark is None or a.benchmark == name))  # fmt: skip
+            out.append(BenchmarkTrend(suite, name, tuple(series), tuple(find_change_points(medians)),
+                                      unit, mine))  # fmt: skip
     return out
 
 
@@ -159,7 +205,7 @@ def load_trends(
     *,
     suite: str | None = None,
     alpha: float = 0.01,
-    min_effect: float = 0.02,
+    min_effect: float | None = None,
 ) -> list[BenchmarkTrend]:
     """Trends of every benchmark recorded in ``store`` (only ``suite`` when given).
 
@@ -173,4 +219,5 @@ def load_trends(
         if not isinstance(suite, str):
             raise TypeError(f"suite must be a string, got {suite!r}")
         check_choice("suite", suite, store.suites(), error=SeriesStoreError)
-    return trends_from_runs(store.runs(suite), alpha=alpha, min_effect=min_effect)
+    accepted = store.acceptances(suite)
+    return trends_from_runs(store.runs(suite), alpha=alpha, min_effect=min_effect, acceptances=accepted)
