@@ -17,11 +17,10 @@ the key's :class:`~._singleflight.AsyncFlight`, ask the shared tiers, take the R
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from ..telemetry import names, recording
+from ..telemetry import recording
 from ._core import Raised, _unwrap
 from ._missing import MISSING
 from ._singleflight import ACTIVE, AsyncFlight
@@ -126,12 +125,11 @@ async def _acompute(
     args: tuple[Any, ...],
     kwargs: dict[str, Any],
 ) -> Any:
-    start = time.perf_counter()
-    with recording.span(names.SPAN_CACHE_LOAD, core._load_attrs()):
-        try:
-            value = await fn(*args, **kwargs)
-        except BaseException:
-            core._record(time.perf_counter() - start, ok=False)
-            raise
-    core._record(time.perf_counter() - start, ok=True)
+    load = recording.load_start(core.stats)  # the span, if any, is current in this task only
+    try:
+        value = await fn(*args, **kwargs)
+    except BaseException as exc:
+        recording.load_end(core.stats, load, core._load_lock, exc)
+        raise
+    recording.load_end(core.stats, load, core._load_lock)
     return value

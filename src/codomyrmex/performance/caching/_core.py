@@ -30,7 +30,7 @@ import weakref
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, NoReturn, cast
 
-from ..telemetry import names, recording
+from ..telemetry import recording
 from ..telemetry.stats import default_registry
 from ._missing import MISSING
 from ._policies import EntryTTL, make_store
@@ -137,6 +137,8 @@ class TieredCache:
                 namespace=namespace, value_ttl=self.value_ttl, lease_ms=lease_ms,
                 lease_wait=lease_wait, retry_after=retry_after,
             )  # fmt: skip
+            # telemetry: gets series exist (at zero) for the tiers this cache has, no others
+            self.stats.tiers = frozenset(t for t, on in (("disk", disk), ("redis", redis)) if on is not None)
 
     # -- L1 (callers hold self.lock) ----------------------------------------------------------
     def _entry_ttl(self, _key: Any, _value: Any) -> float | None:
@@ -411,21 +413,16 @@ class TieredCache:
     def _compute(
         self, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> Any:
-        start = time.perf_counter()
-        with recording.span(names.SPAN_CACHE_LOAD, self._load_attrs()):
-            try:
-                value = fn(*args, **kwargs)
-            except BaseException:
-                self._record(time.perf_counter() - start, ok=False)
-                raise
-        self._record(time.perf_counter() - start, ok=True)
+        # telemetry: a cache.load span only in a sampled context; the duration into plain
+        # buckets under _load_lock (the histogram's lists are not thread-safe; hits take self.lock)
+        load = recording.load_start(self.stats)
+        try:
+            value = fn(*args, **kwargs)
+        except BaseException as exc:
+            recording.load_end(self.stats, load, self._load_lock, exc)
+            raise
+        recording.load_end(self.stats, load, self._load_lock)
         return value
-
-    def _record(self, seconds: float, *, ok: bool) -> None:
-        # A lock of its own: the plain histogram's lists are not thread-safe, and the OTel record
-        # (~8 µs) must not hold up hits, which take self.lock.
-        with self._load_lock:
-            recording.record_cache_load(self.stats, seconds, ok=ok)
 
     # -- async ----------------------------------------------------------------------------------
     async def acall(

@@ -185,6 +185,7 @@ def configure(
     metrics_port: int | None = None,
     metrics_addr: str | None = None,
     set_global: bool = True,
+    span_threshold: float | None = None,
 ) -> Telemetry:
     """Set up export of the library's telemetry. Call once at application start.
 
@@ -205,6 +206,10 @@ def configure(
     - ``set_global``: also install the providers as the OTel globals when no SDK provider is
       installed yet (the OTel API allows that only once per process); the library's own
       telemetry always goes to these providers.
+
+    - ``span_threshold``: seconds; a ``cache.load`` span is then made only for loads at least
+      that slow (after the fact, with the real start time). Spans are made only when the
+      current context is sampled in any case (a miss outside a traced request makes none).
 
     Calling it again before :func:`shutdown` raises :class:`TelemetryError`. With
     ``CODOMYRMEX_PERF_DISABLED=1`` it does nothing and returns a ``Telemetry`` with
@@ -248,6 +253,11 @@ def configure(
     if port is not None:
         check_port("metrics_port", port)
     addr = metrics_addr or env.get("CODOMYRMEX_PERF_METRICS_ADDR") or "127.0.0.1"
+    if span_threshold is not None and (
+        isinstance(span_threshold, bool) or not isinstance(span_threshold, int | float)
+        or not 0 <= span_threshold < float("inf")
+    ):
+        raise ConfigurationError(f"span_threshold must be a number of seconds >= 0 or None, got {span_threshold!r}")
 
     with _lock:
         if _current is not None:
@@ -261,6 +271,10 @@ def configure(
         result = Telemetry(service_name=name, otlp_endpoint=endpoint, otlp_protocol=protocol,
                            export_interval_ms=export_interval_ms)  # fmt: skip
         try:
+            if span_threshold is not None:
+                from .recording import set_span_threshold
+
+                set_span_threshold(float(span_threshold))
             _setup_otel(result, signals, headers, explicit_name, export_interval_ms, set_global)
             if prometheus:
                 _setup_prometheus(result, prometheus_registry, port, addr)
@@ -332,8 +346,14 @@ def _setup_otel(
         from opentelemetry.sdk.metrics import MeterProvider
         from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
 
-        readers = [PeriodicExportingMetricReader(e, export_interval_millis=export_interval_ms)
+        from ._histogram_export import LoadHistogramExporter
+        from ._otel import set_load_histogram_exported
+
+        # Our own exporters carry the load histogram read from the plain buckets at export
+        # time, so the miss path makes no SDK call for it (see _histogram_export).
+        readers = [PeriodicExportingMetricReader(LoadHistogramExporter(e), export_interval_millis=export_interval_ms)
                    for e in built["metrics"]]  # fmt: skip
+        set_load_histogram_exported(True)
         t.meter_provider = MeterProvider(resource=resource, metric_readers=readers)
     if set_global:
         # Nobody but an earlier configure() installed one (checked above); the API accepts a
@@ -374,6 +394,9 @@ def _setup_prometheus(t: Telemetry, registry: Any, port: int | None, addr: str) 
 
 def _teardown(t: Telemetry) -> None:
     from ._otel import use_providers
+    from .recording import set_span_threshold
+
+    set_span_threshold(None)
 
     if t._server is not None:
         t._server.shutdown()
@@ -389,6 +412,10 @@ def _teardown(t: Telemetry) -> None:
                 provider.shutdown()  # flushes pending spans and a last metric export
             except Exception:  # pragma: no cover - shutdown must not raise into atexit paths
                 log.exception("error while shutting down %r", provider)
+    if t.meter_provider is not None:
+        from ._otel import set_load_histogram_exported
+
+        set_load_histogram_exported(False)
     if t.tracer_provider is not None or t.meter_provider is not None:
         use_providers()
 

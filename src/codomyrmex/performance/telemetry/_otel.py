@@ -9,6 +9,7 @@ and is a no-op until then.
 from __future__ import annotations
 
 import threading
+from collections import deque
 from collections.abc import Iterable
 from typing import Any
 
@@ -19,7 +20,7 @@ from .._version import __version__
 from . import names
 from .stats import StatsRegistry, default_registry
 
-__all__ = ["Bridge", "bridge", "use_providers"]
+__all__ = ["Bridge", "bridge", "set_load_histogram_exported", "use_providers"]
 
 
 class Bridge:
@@ -65,11 +66,50 @@ class Bridge:
 
         self.cache_load = histogram(names.CACHE_LOAD_DURATION)
         self.import_duration = histogram(names.IMPORT_DURATION)
+        self.global_meter = meter_provider is None
+        #: loads waiting to be recorded into ``cache_load`` (see :meth:`defer_load`)
+        self.pending: deque[tuple[float, str, str | None, Any]] = deque()
+
+    # -- the load histogram, fed at collection time --------------------------------------------
+    # An SDK Histogram.record costs ~5 µs, twice a whole cachetools miss; so a load is queued
+    # (deque.append is atomic and ~50 ns) and recorded when a reader collects: the SDK runs the
+    # observable callbacks (below, _gets drains first) before it reads the histogram storage, so
+    # every load queued before a collection is in it, with the cache.load span's context for
+    # the exemplar. The queue is bounded: at MAX_PENDING the miss that fills it drains it (or,
+    # when no application or configure() installed a meter provider, discards it: the API is a
+    # no-op then and nothing could ever read it).
+    MAX_PENDING = 4096
+
+    def defer_load(self, seconds: float, cache: str, error_type: str | None, ctx: Any) -> None:
+        if _load_histogram_exported:
+            return  # configure()'s own exporters read the plain buckets (_histogram_export)
+        pending = self.pending
+        pending.append((seconds, cache, error_type, ctx))
+        if len(pending) >= self.MAX_PENDING:
+            if self.global_meter and _api_only_meter_provider():
+                pending.clear()
+            else:
+                self.drain()
+
+    def drain(self) -> None:
+        """Record every queued load into the OTel histogram (any thread; each once)."""
+        pop, record = self.pending.popleft, self.cache_load.record
+        while True:
+            try:
+                seconds, cache, error_type, ctx = pop()
+            except IndexError:
+                return
+            if error_type is None:
+                attrs = {"cache": cache, "result": "success"}
+            else:
+                attrs = {"cache": cache, "result": "failure", "error.type": error_type}
+            record(seconds, attrs, context=ctx)
 
     # Callbacks run on the exporter's thread at collection time. They copy the dicts (list())
     # because a feature thread may add a new cache while we iterate; cache_views() sums the
     # caches that share a name (live instances plus the counts of retired ones).
     def _gets(self, _: CallbackOptions) -> Iterable[Observation]:
+        self.drain()  # first callback of a collection: the queued loads join this collection
         for s in self.registry.cache_views():
             for result, tier, n in s.gets():
                 yield Observation(n, {"cache": s.name, "result": result, "tier": tier})
@@ -80,7 +120,7 @@ class Bridge:
 
     def _evictions(self, _: CallbackOptions) -> Iterable[Observation]:
         for s in self.registry.cache_views():
-            for cause, n in s.evictions():
+            for cause, n in s.eviction_series():
                 yield Observation(n, {"cache": s.name, "cause": cause})
 
     def _errors(self, _: CallbackOptions) -> Iterable[Observation]:
@@ -117,6 +157,22 @@ class Bridge:
             yield Observation(v, {"suite": suite})
 
 
+_load_histogram_exported = False
+
+
+def set_load_histogram_exported(on: bool) -> None:
+    """configure() built the meter provider, whose exporters add the load histogram from the
+    plain buckets: queueing loads for the SDK histogram would count them twice."""
+    global _load_histogram_exported
+    _load_histogram_exported = on
+
+
+def _api_only_meter_provider() -> bool:
+    """No meter provider installed: the global is the API's own proxy (checked by module
+    name, so that no private OTel module is imported)."""
+    return type(metrics.get_meter_provider()).__module__.startswith("opentelemetry.metrics")
+
+
 _lock = threading.Lock()
 _bridge: Bridge | None = None
 _global_bridge: Bridge | None = None
@@ -150,6 +206,9 @@ def use_providers(
     """
     global _bridge
     with _lock:
+        old = _bridge if _bridge is not None else _global_bridge
+        if old is not None:
+            old.drain()  # loads queued for the old providers go to them, not nowhere
         if tracer_provider is None and meter_provider is None:
             _bridge = None
         else:

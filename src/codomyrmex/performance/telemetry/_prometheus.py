@@ -9,10 +9,12 @@ from __future__ import annotations
 import threading
 import weakref
 from collections.abc import Iterator
+from typing import Any
 
 from prometheus_client import REGISTRY, CollectorRegistry
 from prometheus_client.core import (
     CounterMetricFamily,
+    Exemplar,
     GaugeMetricFamily,
     HistogramMetricFamily,
     Metric,
@@ -38,7 +40,15 @@ def _histogram(m: names.MetricName) -> HistogramMetricFamily:
 
 
 def _add_hist(fam: HistogramMetricFamily, labels: list[str], h: Histogram) -> None:
-    fam.add_metric(labels, buckets=h.cumulative(), sum_value=h.sum)
+    buckets: list[Any] = h.cumulative()
+    exemplars = h.exemplars
+    if exemplars:
+        # OpenMetrics exemplars (the text format drops them): the last load in each bucket
+        # that ran under a sampled span, linking the bucket to that trace.
+        for i, (trace_id, span_id, value, ts) in list(exemplars.items()):
+            le, count = buckets[i]
+            buckets[i] = (le, count, Exemplar({"trace_id": trace_id, "span_id": span_id}, value, ts))
+    fam.add_metric(labels, buckets=buckets, sum_value=h.sum)
 
 
 class CodomyrmexCollector(Collector):
@@ -74,13 +84,14 @@ class CodomyrmexCollector(Collector):
             for result, tier, n in c.gets():
                 gets.add_metric([c.name, result, tier], n)
             puts.add_metric([c.name], c.puts)
-            for cause, n in c.evictions():
+            for cause, n in c.eviction_series():
                 evictions.add_metric([c.name, cause], n)
             for (tier, op), n in list(c.errors.items()):
                 errors.add_metric([c.name, tier, op], n)
             entries.add_metric([c.name], c.current_entries())
-            _add_hist(loads, [c.name, "success"], c.load_success)
-            _add_hist(loads, [c.name, "failure"], c.load_failure)
+            _add_hist(loads, [c.name, "success", ""], c.load_success)
+            for error_type, h in list(c.load_failure_types.items()):
+                _add_hist(loads, [c.name, "failure", error_type], h)
         yield from (gets, puts, evictions, errors, entries, loads)
 
         imports = _histogram(names.IMPORT_DURATION)

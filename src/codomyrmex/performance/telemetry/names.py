@@ -107,7 +107,8 @@ CACHE_ENTRIES = MetricName(
 )  # fmt: skip
 CACHE_LOAD_DURATION = MetricName(
     "codomyrmex.cache.load_duration", "codomyrmex_cache_load_duration_seconds", "histogram", "s",
-    "Time spent computing a value on a miss.", ("cache", "result"), DURATION_BUCKETS,
+    "Time spent computing a value on a miss; failures by error type.",
+    ("cache", "result", "error_type"), DURATION_BUCKETS,
 )  # fmt: skip
 IMPORT_DURATION = MetricName(
     "codomyrmex.import.duration", "codomyrmex_import_duration_seconds", "histogram", "s",

@@ -13,17 +13,22 @@ plain stats objects.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
+from time import perf_counter, time_ns
 from typing import Any, Protocol
 
+from .names import SPAN_CACHE_LOAD
 from .stats import CacheStats, StatsRegistry, default_registry
 
 __all__ = [
     "SpanLike",
     "count_lazy_import",
+    "load_end",
+    "load_start",
     "mark_error",
     "record_cache_load",
     "record_import_duration",
+    "set_span_threshold",
     "span",
     "start_span",
 ]
@@ -46,12 +51,118 @@ def _bridge() -> Any:
     return bridge()
 
 
-def record_cache_load(stats: CacheStats, seconds: float, *, ok: bool) -> None:
-    """A miss computed a value (``ok``) or raised: update the plain histogram and the OTel one."""
-    (stats.load_success if ok else stats.load_failure).observe(seconds)
-    _bridge().cache_load.record(
-        seconds, {"cache": stats.name, "result": "success" if ok else "failure"}
-    )
+def record_cache_load(
+    stats: CacheStats, seconds: float, *, ok: bool, error_type: str | None = None
+) -> None:
+    """A miss computed a value (``ok``) or raised (``error_type``: the exception's qualified
+    name, ``_OTHER`` when unknown): the plain histogram, read by the exporters at collection.
+    Callers hold the cache's load lock. Prefer :func:`load_start` / :func:`load_end`."""
+    if ok:
+        stats.load_success.observe(seconds)
+    else:
+        stats.observe_failure(seconds, error_type or "_OTHER")
+    _bridge().defer_load(seconds, stats.name, None if ok else (error_type or "_OTHER"), None)
+
+
+# -- the miss path ------------------------------------------------------------------------------
+# Budget (issue 10): the whole instrumentation of a miss must stay near a cachetools miss
+# (~2 µs), even with an SDK configured. So: no span unless the current context is sampled (a
+# root span per miss would cost ~10 µs and mean nothing without a request around it); with a
+# span threshold, not even then unless the load turned out slow (the span is then made after the
+# fact with its real start time); the duration goes into plain bucket counts, and the OTel
+# histogram is fed from a queue when a reader collects (see _otel.Bridge.defer_load).
+
+_span_threshold: float | None = None
+_Load = tuple[float, Any, Any, int]  # (perf_counter start, span | None, context token, start ns)
+
+
+def set_span_threshold(seconds: float | None) -> None:
+    """Make ``cache.load`` spans only for loads that take at least ``seconds`` (``None``: every
+    load in a sampled context). Set by :func:`~codomyrmex.performance.telemetry.configure`."""
+    global _span_threshold
+    _span_threshold = seconds
+
+
+_get_current_span: Any = None  # opentelemetry.trace.get_current_span, bound on first use
+_otel_module: Any = None  # the ._otel module, bound on first use (imports the OTel API)
+
+
+def _bind() -> Any:
+    global _get_current_span, _otel_module
+    from opentelemetry import trace
+
+    from . import _otel
+
+    _otel_module = _otel
+    _get_current_span = trace.get_current_span
+    return _get_current_span
+
+
+def load_start(stats: CacheStats) -> _Load:
+    """Begin a load (a miss computing its value). Pass the result to :func:`load_end`."""
+    if not (_get_current_span or _bind())().get_span_context().trace_flags.sampled:
+        return (perf_counter(), None, None, 0)
+    if _span_threshold is not None:
+        return (perf_counter(), None, None, time_ns())
+    from opentelemetry import context, trace
+
+    sp = _bridge().tracer.start_span(SPAN_CACHE_LOAD, attributes={"cache": stats.name})
+    token = context.attach(trace.set_span_in_context(sp))
+    return (perf_counter(), sp, token, 0)
+
+
+def load_end(
+    stats: CacheStats, load: _Load, lock: AbstractContextManager[Any], exc: BaseException | None = None
+) -> None:
+    """End a load begun by :func:`load_start`: ``exc`` is what the load raised, if anything.
+
+    The duration is recorded while the ``cache.load`` span is still current, so exemplars point
+    at it; a failed load carries ``error.type`` on the span and on the metric."""
+    start, sp, token, start_ns = load
+    seconds = perf_counter() - start
+    if sp is None and not start_ns and exc is None:  # the common case, kept short
+        with lock:
+            stats.load_success.observe(seconds)
+        _otel_module.bridge().defer_load(seconds, stats.name, None, None)
+        return
+    error_type = None if exc is None else _error_type(exc)
+    if sp is None and start_ns and _span_threshold is not None and seconds >= _span_threshold:
+        sp = _bridge().tracer.start_span(
+            SPAN_CACHE_LOAD, attributes={"cache": stats.name}, start_time=start_ns
+        )
+    exemplar = None
+    ctx = None
+    if sp is not None:
+        from opentelemetry import trace
+
+        span_context = sp.get_span_context()
+        if span_context.trace_flags.sampled:
+            exemplar = (format(span_context.trace_id, "032x"), format(span_context.span_id, "016x"),
+                        time_ns() / 1e9)  # fmt: skip
+            ctx = trace.set_span_in_context(sp)
+        if exc is not None:
+            sp.set_attribute("error.type", error_type)
+            mark_error(sp, exc)
+    with lock:
+        if error_type is None:
+            stats.load_success.observe(seconds, exemplar)
+        else:
+            stats.observe_failure(seconds, error_type, exemplar)
+    _bridge().defer_load(seconds, stats.name, error_type, ctx)
+    if sp is not None:
+        sp.end()
+        if token is not None:
+            from opentelemetry import context
+
+            context.detach(token)
+
+
+def _error_type(exc: BaseException) -> str:
+    """``error.type`` per the OTel conventions: the exception class's qualified name
+    (builtins without their module: ``ValueError``, ``mypkg.errors.Timeout``)."""
+    cls = type(exc)
+    module = cls.__module__
+    return cls.__qualname__ if module == "builtins" else f"{module}.{cls.__qualname__}"
 
 
 def record_import_duration(

@@ -38,19 +38,34 @@ class Histogram:
     is the ``+Inf`` overflow. Read :meth:`cumulative` for the Prometheus form.
     """
 
-    __slots__ = ("bounds", "count", "counts", "sum")
+    __slots__ = ("bounds", "count", "counts", "exemplars", "max", "min", "sum")
 
     def __init__(self, bounds: tuple[float, ...] = DURATION_BUCKETS) -> None:
         self.bounds = bounds
         self.counts = [0] * (len(bounds) + 1)
         self.count = 0
         self.sum = 0.0
+        self.min = float("inf")
+        self.max = float("-inf")
+        #: bucket index -> the last ``(trace_id, span_id, value, unix_seconds)`` observed in it
+        #: while a span was current (OpenMetrics exemplars); ``None`` until the first one.
+        self.exemplars: dict[int, tuple[str, str, float, float]] | None = None
 
-    def observe(self, value: float) -> None:
+    def observe(self, value: float, exemplar: tuple[str, str, float] | None = None) -> None:
+        """Count ``value``; ``exemplar`` is ``(trace_id_hex, span_id_hex, unix_seconds)``."""
         # bisect_left: a value equal to a bound belongs to that bound's bucket (le semantics).
-        self.counts[bisect_left(self.bounds, value)] += 1
+        i = bisect_left(self.bounds, value)
+        self.counts[i] += 1
         self.count += 1
         self.sum += value
+        if value < self.min:
+            self.min = value
+        if value > self.max:
+            self.max = value
+        if exemplar is not None:
+            if self.exemplars is None:
+                self.exemplars = {}
+            self.exemplars[i] = (exemplar[0], exemplar[1], value, exemplar[2])
 
     def add(self, other: Histogram) -> None:
         """Add ``other``'s observations (same bounds) to this histogram."""
@@ -60,6 +75,10 @@ class Histogram:
             self.counts[i] += n
         self.count += other.count
         self.sum += other.sum
+        self.min = min(self.min, other.min)
+        self.max = max(self.max, other.max)
+        if other.exemplars:
+            self.exemplars = {**(self.exemplars or {}), **other.exemplars}
 
     def cumulative(self) -> list[tuple[str, int]]:
         """``[("0.0001", n), ..., ("+Inf", total)]`` as Prometheus expects."""
@@ -90,12 +109,14 @@ class CacheStats:
         "evictions_size",
         "hits",
         "load_failure",
+        "load_failure_types",
         "load_success",
         "misses",
         "name",
         "puts",
         "redis_hits",
         "redis_misses",
+        "tiers",
         "waits",
     )
 
@@ -120,21 +141,44 @@ class CacheStats:
         self.entries = 0
         self.entries_fn: Callable[[], int] | None = None
         self.load_success = Histogram()
+        #: every failed load (the sum of ``load_failure_types``)
         self.load_failure = Histogram()
+        #: ``error.type`` (the exception's qualified name) -> failed loads of that type
+        self.load_failure_types: dict[str, Histogram] = {}
+        #: the shared tiers this cache has ("disk", "redis"): only those get gets series
+        self.tiers: frozenset[str] = frozenset()
 
     def gets(self) -> Iterator[tuple[str, str, int]]:
-        """``(result, tier, count)`` for every gets series, including zeros."""
+        """``(result, tier, count)`` for every gets series: the memory tier always (at zero
+        from creation), a shared tier when the cache has it or has counted on it."""
         yield "hit", "memory", self.hits
         yield "miss", "memory", self.misses
-        yield "hit", "disk", self.disk_hits
-        yield "miss", "disk", self.disk_misses
-        yield "hit", "redis", self.redis_hits
-        yield "miss", "redis", self.redis_misses
+        if "disk" in self.tiers or self.disk_hits or self.disk_misses:
+            yield "hit", "disk", self.disk_hits
+            yield "miss", "disk", self.disk_misses
+        if "redis" in self.tiers or self.redis_hits or self.redis_misses:
+            yield "hit", "redis", self.redis_hits
+            yield "miss", "redis", self.redis_misses
 
     def evictions(self) -> Iterator[tuple[str, int]]:
+        """``(cause, count)`` for every cause, including zeros."""
         yield "size", self.evictions_size
         yield "expired", self.evictions_expired
         yield "explicit", self.evictions_explicit
+
+    def eviction_series(self) -> Iterator[tuple[str, int]]:
+        """What exporters show: size always (at zero from creation), the others once seen."""
+        return ((cause, n) for cause, n in self.evictions() if n or cause == "size")
+
+    def observe_failure(
+        self, seconds: float, error_type: str, exemplar: tuple[str, str, float] | None = None
+    ) -> None:
+        """A failed load of ``error_type`` (callers hold the cache's load lock)."""
+        self.load_failure.observe(seconds, exemplar)
+        hist = self.load_failure_types.get(error_type)
+        if hist is None:
+            hist = self.load_failure_types[error_type] = Histogram()
+        hist.observe(seconds, exemplar)
 
     def current_entries(self) -> int:
         fn = self.entries_fn
@@ -167,6 +211,12 @@ class CacheStats:
             self.errors[key] = self.errors.get(key, 0) + n
         self.load_success.add(other.load_success)
         self.load_failure.add(other.load_failure)
+        for error_type, hist in list(other.load_failure_types.items()):
+            mine = self.load_failure_types.get(error_type)
+            if mine is None:
+                mine = self.load_failure_types[error_type] = Histogram()
+            mine.add(hist)
+        self.tiers = self.tiers | other.tiers
 
 
 class BenchmarkGauges:

@@ -1,0 +1,122 @@
+"""The miss path: spans only in a sampled context (or above span_threshold), error.type on failed
+loads, exemplars that point at the cache.load span, no SDK histogram call per miss."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+from prometheus_client import CollectorRegistry
+from prometheus_client.openmetrics.exposition import generate_latest as openmetrics_latest
+
+from codomyrmex.performance import cached_function, telemetry
+from codomyrmex.performance.telemetry import recording
+
+
+def loads(otel: Any) -> list[Any]:
+    return [s for s in otel.spans() if s.name == "cache.load"]
+
+
+def test_no_span_without_a_sampled_context_one_under_a_request(unique_name: str, otel: Any) -> None:
+    @cached_function(name=unique_name)
+    def f(x: int) -> int:
+        return x
+
+    f(1)  # a miss outside any traced request: no root span per miss
+    assert loads(otel) == []
+    with otel.tracer_provider.get_tracer("app").start_as_current_span("request") as request:
+        f(2)
+    (load,) = loads(otel)
+    assert load.parent.span_id == request.get_span_context().span_id
+    assert load.attributes == {"cache": unique_name}
+
+
+def test_span_threshold_makes_spans_only_for_slow_loads_with_the_real_start(unique_name: str, otel: Any) -> None:
+    @cached_function(name=unique_name)
+    def f(x: float) -> float:
+        time.sleep(x)
+        return x
+
+    recording.set_span_threshold(0.05)
+    try:
+        with otel.tracer_provider.get_tracer("app").start_as_current_span("request"):
+            f(0.0)
+            before = time.time_ns()
+            f(0.06)
+    finally:
+        recording.set_span_threshold(None)
+    (load,) = loads(otel)  # the fast load made none
+    assert before <= load.start_time  # made after the fact, with the load's real start time
+    assert load.end_time - load.start_time >= 50_000_000
+
+
+def test_failed_load_carries_error_type_on_span_and_metrics(unique_name: str, otel: Any) -> None:
+    reg = CollectorRegistry()
+    telemetry.register_collector(reg)
+
+    @cached_function(name=unique_name)
+    def f(x: int) -> int:
+        raise KeyError(x)
+
+    with otel.tracer_provider.get_tracer("app").start_as_current_span("request"), pytest.raises(KeyError):
+        f(1)
+    (load,) = loads(otel)
+    assert load.attributes["error.type"] == "KeyError"
+    assert not load.status.is_ok
+    points = [a for a, _ in otel.points("codomyrmex.cache.load_duration") if a["cache"] == unique_name]
+    assert points == [{"cache": unique_name, "result": "failure", "error.type": "KeyError"}]
+    text = openmetrics_latest(reg).decode()
+    assert (f'codomyrmex_cache_load_duration_seconds_count{{cache="{unique_name}",error_type="KeyError",'
+            'result="failure"} 1.0') in text  # fmt: skip
+    assert f'cache="{unique_name}",error_type="",result="failure"' not in text
+
+
+def test_exemplars_point_at_the_cache_load_span(unique_name: str, otel: Any) -> None:
+    reg = CollectorRegistry()
+    telemetry.register_collector(reg)
+
+    @cached_function(name=unique_name)
+    def f(x: int) -> int:
+        return x
+
+    with otel.tracer_provider.get_tracer("app").start_as_current_span("request"):
+        f(1)
+    (load,) = loads(otel)
+    span_id = load.context.span_id
+    ((_, point),) = [(a, p) for a, p in otel.points("codomyrmex.cache.load_duration") if a["cache"] == unique_name]
+    assert [e.span_id for e in point.exemplars] == [span_id]  # the load's span, not the request
+    text = openmetrics_latest(reg).decode()
+    exemplar_lines = [line for line in text.splitlines() if f'cache="{unique_name}"' in line and " # {" in line]
+    assert len(exemplar_lines) == 1
+    assert f'span_id="{span_id:016x}"' in exemplar_lines[0]
+    assert f'trace_id="{load.context.trace_id:032x}"' in exemplar_lines[0]
+
+
+def test_configured_sdk_gets_the_load_histogram_from_plain_buckets(
+    unique_name: str, otlp_receiver: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from opentelemetry.sdk.metrics._internal.instrument import Histogram as SdkHistogram
+
+    def forbidden(*_args: Any, **_kwargs: Any) -> None:
+        raise AssertionError("an SDK Histogram.record on the miss path")
+
+    monkeypatch.setattr(SdkHistogram, "record", forbidden)
+    telemetry.configure(otlp_endpoint=otlp_receiver.http_url, prometheus=False, set_global=False)
+
+    @cached_function(name=unique_name, max_size=10)
+    def f(x: int) -> int:
+        if x < 0:
+            raise ValueError(x)
+        return x
+
+    for x in range(25):
+        f(x)
+    with pytest.raises(ValueError):
+        f(-1)
+    telemetry.shutdown()  # a last export
+    points = {p.attributes.get("result"): p for p in otlp_receiver.data_points("codomyrmex.cache.load_duration")
+              if p.attributes.get("cache") == unique_name}  # fmt: skip
+    assert points["success"].kind == "histogram"
+    assert points["success"].count == 25
+    assert points["failure"].count == 1 and points["failure"].attributes["error.type"] == "ValueError"
