@@ -77,9 +77,14 @@ def register(parser: argparse.ArgumentParser) -> None:
     hist.add_argument("--limit", type=int, default=50, help="last N runs (default 50)")
     hist.set_defaults(func=_history)
 
-    exp = sub.add_parser("export", help="write recorded runs as JSON")
+    exp = sub.add_parser("export", help="write recorded runs as JSON (ours, pyperf or pytest-benchmark)")
     exp.add_argument("--store", help="SQLite store path")
     exp.add_argument("--suite", help="only this suite")
+    exp.add_argument("--run", metavar="ID", help="only the run whose id starts with ID")
+    exp.add_argument("--format", choices=("codomyrmex", "pyperf", "pytest-benchmark"), default="codomyrmex",
+                     help="codomyrmex (default: every run, with verdicts); pyperf (one run: --run, or "
+                          "the latest of --suite); pytest-benchmark (--run, or the latest run of each "
+                          "suite)")  # fmt: skip
     exp.add_argument("-o", "--output", help="file to write (default: stdout)")
     exp.set_defaults(func=_export)
 
@@ -98,9 +103,14 @@ def register(parser: argparse.ArgumentParser) -> None:
 
     register_accept(sub)
 
-    imp = sub.add_parser("import", help="append runs from a JSON export (known run ids skipped)")
+    imp = sub.add_parser("import", help="append runs from a JSON export, a pyperf or a pytest-benchmark "
+                                        "JSON file (known runs skipped)")  # fmt: skip
     imp.add_argument("file")
     imp.add_argument("--store", help="SQLite store path")
+    imp.add_argument("--format", choices=("auto", "codomyrmex", "pyperf", "pytest-benchmark"), default="auto",
+                     help="the file's format (default: detected)")
+    imp.add_argument("--suite", help="pyperf: the suite to record the run under (default: the file name "
+                                     "without .json); other formats: only this suite's runs")  # fmt: skip
     imp.set_defaults(func=_import)
 
 
@@ -287,11 +297,26 @@ def _history(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from ..series import dumps_runs
+    from ..series import dumps_format
 
     try:
         with _existing_store(args.store) as store:
-            text = dumps_runs(store.runs(args.suite))
+            runs = store.runs(args.suite)
+        if args.run:
+            runs = [r for r in runs if r.run_id.startswith(args.run)]
+            if len(runs) != 1:
+                what = "no run" if not runs else f"{len(runs)} runs"
+                return _error(f"{what} with an id starting with {args.run!r}"
+                              + (f" in suite {args.suite!r}" if args.suite else ""))  # fmt: skip
+        elif args.format != "codomyrmex":
+            # a foreign file is one session: the latest run of each suite (runs are oldest first)
+            runs = list({r.suite: r for r in runs}.values())
+            if not runs:
+                return _error("no recorded runs to export" + (f" of suite {args.suite!r}" if args.suite else ""))
+            if args.format == "pyperf" and len(runs) > 1:
+                return _error(f"a pyperf file holds one run; the store has {len(runs)} suites "
+                              f"({', '.join(r.suite for r in runs)}): give --suite or --run")  # fmt: skip
+        text = dumps_format(runs, args.format)
     except PerformanceError as exc:
         return _error(str(exc))
     if args.output:
@@ -302,14 +327,17 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from ..series import SQLiteStore, loads_runs
+    from ..series import SQLiteStore, detect_format, loads_format
 
     try:
         text = Path(args.file).read_text(encoding="utf-8")
     except OSError as exc:
         return _error(f"cannot read {args.file!r}: {exc.strerror or exc}")
     try:
-        runs = loads_runs(text)
+        fmt = detect_format(text) if args.format == "auto" else args.format
+        # a pyperf file names no suite: by default the file's name (timeit.json -> "timeit")
+        suite = args.suite or (Path(args.file).stem if fmt == "pyperf" else None)
+        runs = loads_format(text, fmt, suite=suite)
         with SQLiteStore(args.store) if args.store else SQLiteStore() as store:
             # one transaction: all new runs of the file are appended, or none
             added = store.append_many(runs, skip_known=True)

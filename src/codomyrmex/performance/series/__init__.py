@@ -11,10 +11,14 @@ on either: :class:`SQLiteStore` (embedded default, append-only, at
         for point in store.history("agent_performance", "tokenize"):
             print(point.timestamp, point.median)
         open("runs.json", "w").write(dumps_runs(store.runs()))
+
+Runs also come from and go to pyperf and pytest-benchmark JSON files (:func:`loads_format`,
+:func:`dumps_format`, :data:`FILE_FORMATS`).
 """
 
 from __future__ import annotations
 
+from ._formats import FILE_FORMATS, detect_format, dumps_format, loads_format
 from ._json import FORMAT, FORMAT_VERSION, dumps_runs, loads_acceptances, loads_runs
 from ._prometheus import DEFAULT_JOB, PrometheusStore, run_stats
 from ._records import UNITS, Acceptance, BenchmarkRecord, HistoryPoint, RunRecord, SeriesStore
@@ -22,6 +26,7 @@ from ._sqlite import SCHEMA_VERSION, CorruptRowWarning, SQLiteStore
 
 __all__ = [
     "DEFAULT_JOB",
+    "FILE_FORMATS",
     "FORMAT",
     "FORMAT_VERSION",
     "SCHEMA_VERSION",
@@ -34,8 +39,11 @@ __all__ = [
     "RunRecord",
     "SQLiteStore",
     "SeriesStore",
+    "detect_format",
+    "dumps_format",
     "dumps_runs",
     "loads_acceptances",
+    "loads_format",
     "loads_runs",
     "run_stats",
 ]
