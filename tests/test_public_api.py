@@ -18,6 +18,7 @@ PACKAGES = [
     "codomyrmex.performance.regression",
     "codomyrmex.performance.series",
     "codomyrmex.performance.reporting",
+    "codomyrmex.performance.assets",
     "codomyrmex.performance.profiling.benchmark",
 ]
 

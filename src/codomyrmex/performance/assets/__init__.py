@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..errors import PerformanceError
+from .. import errors as _errors
 
 __all__ = ["ASSET_GLOBS", "AssetError", "asset_files", "asset_root", "export_assets"]
 
@@ -29,7 +29,7 @@ ASSET_GLOBS: tuple[tuple[str, str], ...] = (
 )
 
 
-class AssetError(PerformanceError):
+class AssetError(_errors.PerformanceError):
     """The assets cannot be found or written (names the path and what to do)."""
 
 
