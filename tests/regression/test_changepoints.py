@@ -136,3 +136,26 @@ def test_a_step_in_a_quantised_series_is_still_found() -> None:
         values += [1.2 if rng.random() < 0.2 else 1.1 for _ in range(50)]
         found += any(abs(c - 50) <= 5 for c in find_change_points(values))
     assert found >= 45
+
+
+def test_a_trend_is_not_cut_into_steps() -> None:
+    # issue 11, bug 4: the first-difference noise scale is tiny on a smooth trend, and a trend
+    # became a staircase (124 change points on TCPD's us_population, none annotated)
+    rng = random.Random(31)
+    trend = [100.0 + 0.5 * i + rng.gauss(0.0, 0.05) for i in range(300)]
+    assert find_change_points(trend) == []
+
+
+def test_an_autocorrelated_series_without_a_step_is_not_over_segmented() -> None:
+    rng = random.Random(32)
+    values, x = [], 0.0
+    for _ in range(300):
+        x = 0.8 * x + rng.gauss(0.0, 1.0)  # AR(1): neighbours share their noise
+        values.append(10.0 + x)
+    assert len(find_change_points(values)) <= 1
+
+
+def test_a_step_on_a_trend_is_still_found() -> None:
+    rng = random.Random(33)
+    values = [0.01 * i + rng.gauss(0.0, 0.05) + (2.0 if i >= 120 else 0.0) for i in range(240)]
+    assert find_change_points(values) == [120]
