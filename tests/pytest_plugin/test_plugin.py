@@ -102,7 +102,7 @@ def test_sum(benchmark):
     assert [r.benchmark("test_sum").judgement["verdict"] for r in runs[:MIN_HISTORY_RUNS]] == ["new"] * MIN_HISTORY_RUNS
     last = runs[-1].benchmark("test_sum").judgement
     assert last["verdict"] in {"unchanged", "inconclusive", "improvement", "regression"}
-    assert last["baseline_runs"] == MIN_HISTORY_RUNS
+    assert 1 <= last["baseline_runs"] <= MIN_HISTORY_RUNS  # the gate may leave a disturbed run out
     result.stdout.fnmatch_lines([f"test_sum *{last['verdict']}*"])
 
 
