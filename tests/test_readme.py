@@ -27,6 +27,28 @@ def test_ci_runs_the_readme_test_command() -> None:
     test_command = _setup_commands()[1].split("&&")[-1].strip()
     ci_lines = [line.strip() for line in ci.splitlines()]
     assert test_command in ci_lines
+    # ... in the loop over every supported interpreter, after installing at least the README's
+    # extras into the fresh .venv that command uses
+    loop = ci.split('for py in "${pythons[@]}"; do', 1)[1].split("\ndone\n", 1)[0]
+    assert test_command in [line.strip() for line in loop.splitlines()]
+    assert 'rm -rf .venv' in loop and '"$py" -m venv .venv' in loop
+    readme_extras = set(re.search(r"pip install -e '\.\[([^\]]+)\]'", _setup_commands()[1]).group(1).split(","))  # type: ignore[union-attr]
+    ci_extras = set(re.search(r"pip install -q -e '\.\[([^\]]+)\]'", loop).group(1).split(","))  # type: ignore[union-attr]
+    assert readme_extras <= ci_extras
+    assert re.search(r"^versions=\(3\.11 3\.12 3\.13\)$", ci, flags=re.M)
+
+
+def test_classifiers_name_every_python_ci_tests() -> None:
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    ci = (ROOT / ".ci" / "run").read_text()
+    tested = re.search(r"^versions=\((.*)\)$", ci, flags=re.M).group(1).split()  # type: ignore[union-attr]
+    classified = [c.rsplit(":: ", 1)[1] for c in project["classifiers"]
+                  if re.fullmatch(r"Programming Language :: Python :: 3\.\d+", c)]  # fmt: skip
+    assert classified == tested == ["3.11", "3.12", "3.13"]
+    assert project["requires-python"] == ">=3.11"
+    assert (ROOT / "LICENSE").read_text().startswith("MIT License")
 
 
 def test_example_suite_exists() -> None:
