@@ -33,6 +33,15 @@ return 0
 """
 
 
+# Extend the lease only if we still own it (a holder renews while it computes).
+_RENEW = """
+if redis.call('get', KEYS[1]) == ARGV[1] then
+    return redis.call('pexpire', KEYS[1], ARGV[2])
+end
+return 0
+"""
+
+
 # A value written with a TTL carries its absolute expiry (Unix seconds, 8-byte double) after
 # an ``X`` tag: a reader copying it into memory or SQLite gives the copy the seconds left, and
 # learns them from the one GET (a PTTL in the same round trip, by script or pipeline, cost
@@ -303,6 +312,10 @@ class RedisTier:
 
     def acquire(self, lease_key: str, token: str, lease_ms: int) -> bool:
         return bool(self.client.set(lease_key, token, nx=True, px=lease_ms))
+
+    def renew(self, lease_key: str, token: str, lease_ms: int) -> bool:
+        """Extend our lease by ``lease_ms`` from now; ``False`` if it is no longer ours."""
+        return bool(self.client.eval(_RENEW, 1, lease_key, token, lease_ms))
 
     def release(self, lease_key: str, token: str) -> None:
         self.client.eval(_RELEASE, 1, lease_key, token)

@@ -28,6 +28,7 @@ from typing import Any
 
 from ..telemetry.stats import CacheStats
 from ._keys import KeyEncodingError, name_part
+from ._lease import LEASE_MS, RENEWER
 from ._missing import MISSING
 from ._redis_tier import RedisTier
 from ._serialize import Corrupt, DecodeError, NotSerializable, Serializer, UntrustedValue
@@ -313,10 +314,15 @@ class SharedTiers:
         token = secrets.token_hex(16)
         deadline = time.monotonic() + self.lease_wait
         pause = 0.005
+        # A short lease, renewed while we compute (see _lease): a holder that dies is noticed
+        # by the others within LEASE_MS, not after the whole lease_timeout.
+        px = min(self.lease_ms, LEASE_MS)
         while True:
-            got = self._call(redis, "lease", redis.acquire, lease, token, self.lease_ms)
+            got = self._call(redis, "lease", redis.acquire, lease, token, px)
             if got is MISSING:
                 return MISSING, None  # Redis is failing: compute without a lease
+            if got and self.lease_ms > px:
+                RENEWER.hold(self, lease, token, time.monotonic() + self.lease_ms / 1000)
             # Read the value even when we got the lease at once: a holder may have written it
             # and released the lease between our miss and our acquire, and we would compute
             # it a second time. (Or someone else holds the lease: their value may be there
@@ -337,7 +343,14 @@ class SharedTiers:
             yield pause
             pause = min(pause * 2, 0.1)
 
+    def renew(self, lease_key: str, token: str, lease_ms: int) -> Any:
+        """Extend our lease (the renewer thread); ``False`` when it is no longer ours."""
+        assert self.redis is not None
+        return self._call(self.redis, "lease", self.redis.renew, lease_key, token, lease_ms)
+
     def release(self, skey: str | None, token: str | None) -> None:
+        if token is not None:
+            RENEWER.drop(token)
         if token is not None and skey is not None and self.redis is not None:
             # always: a lease left behind would make other processes wait for lease_wait
             self._call(
