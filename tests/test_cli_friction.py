@@ -181,6 +181,15 @@ def test_bench_run_into_a_closed_pipe_still_records_and_keeps_its_exit_code(tmp_
         assert opened.count_runs("failing") == 1
 
 
+def test_help_into_a_closed_pipe_ends_quietly() -> None:
+    proc = subprocess.Popen([sys.executable, "-m", "codomyrmex.performance.cli", "bench", "run", "--help"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()
+    assert proc.stderr.read() == b""
+    assert proc.wait(timeout=120) == 0
+
+
 # -- read-only commands never create a store ---------------------------------------------------
 @pytest.mark.parametrize("argv", [
     ["bench", "history", "some_suite"],

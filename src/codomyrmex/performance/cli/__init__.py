@@ -111,7 +111,20 @@ def build_parser(selected: str | None = None) -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``codomyrmex-perf``; returns the exit code."""
-    args_list = list(sys.argv[1:] if argv is None else argv)
+    # from the start: ``codomyrmex-perf --help | head -1`` closes the pipe too
+    guard = _ClosedPipeGuard(sys.stdout)
+    sys.stdout = guard  # duck-typed TextIO: write/flush here, everything else delegated
+    try:
+        return _main(list(sys.argv[1:] if argv is None else argv))
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        guard.flush()
+        if sys.stdout is guard:
+            sys.stdout = guard._stream
+
+
+def _main(args_list: list[str]) -> int:
     selected = next((a for a in args_list if not a.startswith("-")), None)
     parser = build_parser(selected)
     args = parser.parse_args(args_list)
@@ -119,16 +132,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if func is None:
         parser.print_help()
         return 2 if args.command is None and args_list else 0
-    guard = _ClosedPipeGuard(sys.stdout)
-    sys.stdout = guard  # duck-typed TextIO: write/flush here, everything else delegated
-    try:
-        return int(func(args))
-    except KeyboardInterrupt:
-        return 130
-    finally:
-        guard.flush()
-        if sys.stdout is guard:
-            sys.stdout = guard._stream
+    return int(func(args))
 
 
 if __name__ == "__main__":  # pragma: no cover
