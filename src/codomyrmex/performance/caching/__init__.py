@@ -16,13 +16,15 @@ instruments and the Prometheus collector of :mod:`codomyrmex.performance.telemet
 
 from __future__ import annotations
 
-import typing as _typing
+import sys
 
-from ._decorator import CacheInfo, cached_function
-from ._manager import CacheManager, NamedCache
-from ._policies import POLICIES
+TYPE_CHECKING = False  # typing costs ~10 ms to import; mypy treats this name as typing's
+if TYPE_CHECKING:
+    from typing import Any
 
-if _typing.TYPE_CHECKING:
+    from ._decorator import CacheInfo, cached_function
+    from ._manager import CacheManager, NamedCache
+    from ._policies import POLICIES
     from ._redis_tier import RedisTier
     from ._serialize import Serializer
     from ._sqlite_tier import SQLiteTier
@@ -40,27 +42,49 @@ __all__ = [
     "cached_function",
 ]
 
-# The tier classes load sqlite3, json, pickle and hmac, and CacheSnapshot (a dataclass) loads
-# dataclasses: resolved on first access (and then cached in globals()), so that importing the
-# package for a memory-only cache stays cheap.
+# Every name resolves on first access (and is then cached in globals()): the decorator and the
+# manager load cachetools, threading and the telemetry stats; the tiers sqlite3, json, pickle
+# and hmac; CacheSnapshot (a dataclass) dataclasses. Importing the package costs nothing.
 _LAZY: dict[str, str] = {
-    "CacheSnapshot": "._stats",
-    "RedisTier": "._redis_tier",
-    "SQLiteTier": "._sqlite_tier",
-    "Serializer": "._serialize",
+    "CacheInfo": "_decorator",
+    "CacheManager": "_manager",
+    "NamedCache": "_manager",
+    "POLICIES": "_policies",
+    "CacheSnapshot": "_stats",
+    "RedisTier": "_redis_tier",
+    "SQLiteTier": "_sqlite_tier",
+    "Serializer": "_serialize",
 }
 
+if not TYPE_CHECKING:
 
-def __getattr__(name: str) -> _typing.Any:
-    import importlib
+    def cached_function(*args, **kwargs):
+        """Cache a function's results; see :func:`codomyrmex.performance.caching._decorator.
+        cached_function` (``@cached_function`` or ``@cached_function(ttl=3600, ...)``).
 
+        The implementation is imported by the first call, as ``cachetools.cached`` imports
+        ``cachetools._cached``: ``from codomyrmex.performance import cached_function`` then
+        costs less than ``import cachetools``; the first decoration pays for the rest. That call
+        rebinds this package's and ``codomyrmex.performance``'s ``cached_function`` to the
+        implementation, so later lookups there get it directly."""
+        from ._decorator import cached_function as implementation
+
+        for name in (__name__, __name__.rpartition(".")[0]):
+            namespace = getattr(sys.modules.get(name), "__dict__", {})
+            if namespace.get("cached_function") is cached_function:
+                namespace["cached_function"] = implementation
+        return implementation(*args, **kwargs)
+
+
+def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module, __name__), name)
+    __import__(f"{__name__}.{module}")
+    value = getattr(sys.modules[f"{__name__}.{module}"], name)
     globals()[name] = value
     return value
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+    return sorted({k for k in globals() if k.startswith("_")} | set(__all__))

@@ -19,28 +19,34 @@ the run-to-run variation counted.
 
 from __future__ import annotations
 
-from ._changepoints import DEFAULT_PENALTY, find_change_points, noise_scale
-from ._compare import (
-    CORRECTIONS,
-    Verdict,
-    VerdictKind,
-    adjust_p_values,
-    compare_many,
-    compare_samples,
-)
-from ._gate import (
-    BASELINE_RUNS,
-    DEFAULT_MIN_EFFECT,
-    MIN_HISTORY_RUNS,
-    NO_HISTORY,
-    Judgement,
-    PastRun,
-    judge_runs,
-    judgement_from_dict,
-    judgement_to_dict,
-)
-from ._history import baseline_start
-from ._two_runs import RunComparison, compare_runs
+import sys
+
+TYPE_CHECKING = False  # typing costs ~10 ms to import; mypy treats this name as typing's
+if TYPE_CHECKING:
+    from typing import Any
+
+    from ._changepoints import DEFAULT_PENALTY, find_change_points, noise_scale
+    from ._compare import (
+        CORRECTIONS,
+        Verdict,
+        VerdictKind,
+        adjust_p_values,
+        compare_many,
+        compare_samples,
+    )
+    from ._gate import (
+        BASELINE_RUNS,
+        DEFAULT_MIN_EFFECT,
+        MIN_HISTORY_RUNS,
+        NO_HISTORY,
+        Judgement,
+        PastRun,
+        judge_runs,
+        judgement_from_dict,
+        judgement_to_dict,
+    )
+    from ._history import baseline_start
+    from ._two_runs import RunComparison, compare_runs
 
 __all__ = [
     "BASELINE_RUNS",
@@ -65,3 +71,45 @@ __all__ = [
     "judgement_to_dict",
     "noise_scale",
 ]
+
+
+# Every name resolves on first access (then cached in globals()): the gate and the comparisons
+# load the series stores, statistics, json and sqlite3, none of which `from
+# codomyrmex.performance.profiling.benchmark import BenchmarkResult` needs (it reads _stats only).
+_LAZY: dict[str, str] = {
+    "DEFAULT_PENALTY": "_changepoints",
+    "find_change_points": "_changepoints",
+    "noise_scale": "_changepoints",
+    "CORRECTIONS": "_compare",
+    "Verdict": "_compare",
+    "VerdictKind": "_compare",
+    "adjust_p_values": "_compare",
+    "compare_many": "_compare",
+    "compare_samples": "_compare",
+    "BASELINE_RUNS": "_gate",
+    "DEFAULT_MIN_EFFECT": "_gate",
+    "MIN_HISTORY_RUNS": "_gate",
+    "NO_HISTORY": "_gate",
+    "Judgement": "_gate",
+    "PastRun": "_gate",
+    "judge_runs": "_gate",
+    "judgement_from_dict": "_gate",
+    "judgement_to_dict": "_gate",
+    "baseline_start": "_history",
+    "RunComparison": "_two_runs",
+    "compare_runs": "_two_runs",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    __import__(f"{__name__}.{module}")
+    value = getattr(sys.modules[f"{__name__}.{module}"], name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({k for k in globals() if k.startswith("_")} | set(__all__))
