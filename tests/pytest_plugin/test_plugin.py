@@ -323,3 +323,19 @@ def test_this_repository_session_leaves_the_plugin_dormant(pytestconfig: pytest.
     basetemp = tmp_path_factory.getbasetemp()
     assert Path(os.environ["CODOMYRMEX_PERF_STORE"]).is_relative_to(basetemp)
     assert Path(os.environ["XDG_DATA_HOME"]).is_relative_to(basetemp)
+
+
+def test_a_session_without_benchmarks_does_not_import_the_machinery(pytester: pytest.Pytester) -> None:
+    """The plugin loads in every pytest session of an environment that has this library: until a
+    test uses the fixture it must cost next to nothing (no benchmarking, regression or store code)."""
+    pytester.makepyfile(test_plain='''
+import sys
+
+def test_nothing_heavy_loaded():
+    heavy = [m for m in ("codomyrmex.performance.benchmarking", "codomyrmex.performance.regression",
+                         "codomyrmex.performance.series") if m in sys.modules]
+    assert heavy == []
+''')
+    result = pytester.runpytest_subprocess("-p", "no:benchmark", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["codomyrmex-perf: recording benchmarks into *"])

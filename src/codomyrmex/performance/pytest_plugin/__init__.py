@@ -113,8 +113,6 @@ def pytest_configure(config: pytest.Config) -> None:
         state.disabled_reason = ("codomyrmex-perf: benchmarks run as plain tests under pytest-xdist "
                                  "(a run needs all of a module's benchmarks in one process: use -n 0)")  # fmt: skip
     else:
-        from ..benchmarking._environment import timer_overhead
-        from ..benchmarking._timing import Timing
         from ._session import PerfSession
 
         raw = config.getoption("perf_store")
@@ -127,7 +125,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
             store = env.default_store_path()
         state.session = PerfSession(store, fail_on_regression=config.getoption("perf_fail_on_regression"))
-        state.timing = Timing(warmup, rounds, min_time, False, None, timer_overhead())
+        state.options = (warmup, rounds, min_time)
     from . import _active
 
     config.pluginmanager.register(_active, "codomyrmex_perf.active")

@@ -20,11 +20,26 @@ class PluginState:
     mode: str
     #: None with --perf-disable (benchmarks run once as plain calls) or when dormant
     session: PerfSession | None = None
-    timing: Timing | None = None
+    #: (warmup, rounds, min_time) from the options
+    options: tuple[int, int, float] = (1, 20, 0.005)
+    _timing: Timing | None = None
     #: why nothing is recorded, for the header and the summary (None when recording)
     disabled_reason: str | None = None
     #: set when a --perf* option switched pytest-benchmark's plugin off for the session
     replaced: str | None = None
+
+    def timing(self) -> Timing | None:
+        """How samples are taken (None when nothing is timed). Built on first use: a session
+        whose tests never use the fixture does not import the benchmarking machinery."""
+        if self.session is None:
+            return None
+        if self._timing is None:
+            from ..benchmarking._environment import timer_overhead
+            from ..benchmarking._timing import Timing
+
+            warmup, rounds, min_time = self.options
+            self._timing = Timing(warmup, rounds, min_time, False, None, timer_overhead())
+        return self._timing
 
 
 STATE = pytest.StashKey[PluginState]()
