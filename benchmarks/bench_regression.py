@@ -13,6 +13,14 @@ Labelled data are generated here: log-normal noise with a few-percent CV, rare s
   comparisons of a new run against its recorded history, raw and canary-normalised; the gate
   flags <= 1 % of them. Then one run with 15 % more work per store (A/B, power, for information);
   and A/A, A/B (+5 %) interleaved in one process with ``compare_variants``.
+
+Issue 11 adds the gate on generated *run histories* (each run: a run-wide offset of 1 % σ, the
+between-process variation, plus 20 samples with the noise above), judged run after run with
+``judge_runs`` as ``run_benchmark`` does: <= 1 % of unchanged runs flagged; a +10 % step flagged
+by the second run after it and on every run after that until accepted (>= 95 % of trials); a +5 %
+step flagged within 2 runs (>= 90 %); after an acceptance the new level is unchanged. And
+``bench compare`` on 100 pairs of separate processes of unchanged code (real runs, each in its
+own interpreter): <= 1 % called regression, with the recorded history and without it.
 """
 
 from __future__ import annotations
@@ -29,7 +37,13 @@ from pathlib import Path
 from typing import Any
 
 from codomyrmex.performance.benchmarking import BenchmarkSuite, compare_variants, run_benchmark
-from codomyrmex.performance.regression import compare_samples, find_change_points
+from codomyrmex.performance.regression import (
+    PastRun,
+    compare_runs,
+    compare_samples,
+    find_change_points,
+    judge_runs,
+)
 
 CV = 0.03
 SPIKE_RATE = 0.02
@@ -157,6 +171,101 @@ def interleaved(repeats: int) -> tuple[list[Any], list[Any]]:
     return va, vb
 
 
+BETWEEN = 0.005  # σ of the run-wide offset of one process (log scale)
+
+
+def gen_run(rng: random.Random, level: float) -> list[float]:
+    offset = math.exp(rng.gauss(0.0, BETWEEN))
+    return noisy(rng, 20, level * offset)
+
+
+def _past(samples: list[list[float]]) -> list[PastRun]:
+    return [PastRun(sorted(s)[len(s) // 2], tuple(s), timestamp=float(i)) for i, s in enumerate(samples)]
+
+
+def _judge(history: list[list[float]], current: list[float], accepted: list[float] | None = None) -> str:
+    j = judge_runs({"b": current}, {"b": _past(history)}, accepted={"b": accepted or []})["b"]
+    return j.label
+
+
+def gate_unchanged(rng: random.Random, trials: int, runs: int = 40) -> tuple[float, int]:
+    """Share of unchanged runs flagged (regression), each judged against the runs before it."""
+    flagged = judged = 0
+    for _ in range(trials):
+        history = [gen_run(rng, 1.0) for _ in range(5)]
+        for _ in range(runs - 5):
+            current = gen_run(rng, 1.0)
+            flagged += _judge(history, current) == "regression"
+            judged += 1
+            history.append(current)
+    return flagged / judged, judged
+
+
+def gate_step(rng: random.Random, trials: int, step: float, after: int = 12) -> tuple[float, float, float]:
+    """A step of ``step`` after 20 unchanged runs, ``after`` runs at the new level judged one by
+    one (each then recorded), then accepted and 3 more runs. Returns the share of trials flagged
+    on the first or second run, the share flagged by the second run AND on every run after it,
+    and the share of post-acceptance runs judged unchanged."""
+    within_two = every = accepted_ok = 0
+    for _ in range(trials):
+        history = [gen_run(rng, 1.0) for _ in range(20)]
+        verdicts = []
+        for _ in range(after):
+            current = gen_run(rng, 1.0 + step)
+            verdicts.append(_judge(history, current))
+            history.append(current)
+        within_two += "regression" in verdicts[:2]
+        every += all(v == "regression" for v in verdicts[1:])
+        accepted_at = [float(len(history))]  # recorded after the last slow run
+        for _ in range(3):
+            current = gen_run(rng, 1.0 + step)
+            accepted_ok += _judge(history, current, accepted_at) == "unchanged"
+            history.append(current)
+    return within_two / trials, every / trials, accepted_ok / (3 * trials)
+
+
+_PROCESS_RUN = """
+import sys
+from codomyrmex.performance.benchmarking import BenchmarkSuite, run_benchmark
+suite = BenchmarkSuite("aa", store=sys.argv[1])
+suite.add("sum", lambda: sum(range(2000)))
+suite.add("join", lambda: ",".join(["ab"] * 300))
+suite.add("sort", lambda: sorted(range(500, 0, -1)))
+run_benchmark(suite, rounds=15, min_time=0.002)
+"""
+
+
+def compare_aa(processes: int, pairs: int, seed: int) -> dict[str, Any]:
+    """``processes`` separate interpreters each record one run of the same code; ``pairs``
+    random pairs of those runs are compared as ``bench compare`` does, with the other recorded
+    runs as history, and without any history."""
+    import subprocess
+    import sys
+
+    from codomyrmex.performance.series import SQLiteStore
+
+    rng = random.Random(seed)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "series.sqlite3"
+        for _ in range(processes):
+            subprocess.run([sys.executable, "-c", _PROCESS_RUN, str(path)], check=True)
+        with SQLiteStore(path) as store:
+            runs = store.runs("aa")
+            points = {b: store.history("aa", b) for b in ("sum", "join", "sort")}
+    with_history: Counter[str] = Counter()
+    without: Counter[str] = Counter()
+    pairs_flagged = 0
+    for _ in range(pairs):
+        a, b = rng.sample(runs, 2)
+        history = {n: [PastRun(p.median, p.samples, p.timestamp) for p in pts
+                       if p.run_id not in (a.run_id, b.run_id)] for n, pts in points.items()}  # fmt: skip
+        verdicts = compare_runs(a, b, history)
+        with_history.update(c.verdict for c in verdicts.values())
+        pairs_flagged += any(c.verdict == "regression" for c in verdicts.values())
+        without.update(c.verdict for c in compare_runs(a, b).values())
+    return {"with": with_history, "without": without, "pairs_flagged": pairs_flagged}
+
+
 def _timed(fn: Callable[[], object]) -> float:
     t = time.perf_counter()
     fn()
@@ -186,11 +295,24 @@ def main() -> None:
                      ("ok" if pw >= 0.90 else "MISS") if n == 20 else ""))  # fmt: skip
     f1, precision, recall = change_point_quality(rng, histories)
     rows.append((f"change points F1 @ margin {MARGIN} ({histories} histories of 200)", f"{f1:.3f}",
-                 ">= 0.90", "ok" if f1 >= 0.90 else "MISS"))  # fmt: skip
+                 ">= 0.93", "ok" if f1 >= 0.93 else "MISS"))  # fmt: skip
     rows.append(("  precision / recall", f"{precision:.3f} / {recall:.3f}", "", ""))
     alarms = no_change_alarms(rng, histories)
     rows.append((f"no-change histories with any change point ({histories})", f"{alarms:.2%}",
                  "<= 1%", "ok" if alarms <= 0.01 else "MISS"))  # fmt: skip
+    gate_trials = 60 if args.quick else 200
+    rate, judged = gate_unchanged(rng, gate_trials)
+    rows.append((f"gate, unchanged runs flagged ({judged} runs of {gate_trials} histories)", f"{rate:.2%}",
+                 "<= 1%", "ok" if rate <= 0.01 else "MISS"))  # fmt: skip
+    within2, every, after_accept = gate_step(rng, gate_trials, 0.10)
+    rows.append((f"gate, +10% step: flagged by run 2 and on every later run ({gate_trials} trials)",
+                 f"{every:.1%}", ">= 95%", "ok" if every >= 0.95 else "MISS"))  # fmt: skip
+    rows.append(("  +10% step flagged within 2 runs", f"{within2:.1%}", "(info)", ""))
+    rows.append(("  +10% step: runs after acceptance judged unchanged", f"{after_accept:.1%}", "(info)", ""))
+    within2, every, after_accept = gate_step(rng, gate_trials, 0.05)
+    rows.append((f"gate, +5% step flagged within 2 runs ({gate_trials} trials)", f"{within2:.1%}",
+                 ">= 90%", "ok" if within2 >= 0.90 else "MISS"))  # fmt: skip
+    rows.append(("  +5% step: flagged by run 2 and on every later run", f"{every:.1%}", "(info)", ""))
     synthetic_s = time.perf_counter() - t0
     base, cur, hist = noisy(rng, 20), noisy(rng, 20, 1.05), noisy(rng, 200)
     cost_cmp = min(_timed(lambda: compare_samples(base, cur)) for _ in range(50))
@@ -210,6 +332,17 @@ def main() -> None:
         rows.append((f"real A/B +15% work via run_benchmark + store, {label} ({len(ab)})",
                      f"{_rate(ab, 'regression'):.0%} flagged", "(info)", ""))  # fmt: skip
         rows.append(("  verdicts", _summary(ab), "", ""))
+    procs, pairs = (12, 40) if args.quick else (30, 100)
+    aa_cmp = compare_aa(procs, pairs, args.seed)
+    for key, label in (("with", "with the recorded history"), ("without", "without history")):
+        kinds = aa_cmp[key]
+        total = sum(kinds.values())
+        reg = kinds["regression"] / max(1, total)
+        rows.append((f"bench compare A/A, {pairs} pairs of {procs} separate processes, {label}",
+                     f"{reg:.2%} regressions", "<= 1%", "ok" if reg <= 0.01 else "MISS"))  # fmt: skip
+        rows.append(("  verdicts", ", ".join(f"{n} {k}" for k, n in kinds.most_common()), "", ""))
+    rows.append(("  pairs with any benchmark called regression (with history)",
+                 f"{aa_cmp['pairs_flagged']}/{pairs}", "(info)", ""))  # fmt: skip
     va, vb = interleaved(2 if args.quick else 5)
     for label, verdicts, want in (
         ("real A/A interleaved (compare_variants)", va, "unchanged"),

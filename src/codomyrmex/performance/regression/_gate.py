@@ -57,8 +57,10 @@ __all__ = [
     "judgement_to_dict",
 ]
 
-#: at most this many runs of the current level form the baseline (the most recent ones)
-BASELINE_RUNS = 10
+#: at most this many runs of the current level form the baseline (the most recent ones). 20, not
+#: 10: the spread of 10 run medians is a noisy σ with 9 degrees of freedom, and a +5 % step was
+#: flagged within two runs in 80 % of generated histories (98 % with 20; benchmarks/bench_regression.py)
+BASELINE_RUNS = 20
 #: recorded runs a benchmark needs before it gets a verdict: with fewer, the spread of the run
 #: medians (the between-run σ) is too uncertain to tell a change from a process that landed on
 #: a slow memory layout.

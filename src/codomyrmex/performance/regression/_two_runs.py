@@ -37,7 +37,7 @@ from typing import Any
 from ..series._records import BenchmarkRecord, RunRecord
 from ._changepoints import noise_scale
 from ._compare import _check_levels, adjust_p_values
-from ._gate import _SIGMA_FLOOR, DEFAULT_MIN_EFFECT, MIN_HISTORY_RUNS, PastRun
+from ._gate import _SIGMA_FLOOR, BASELINE_RUNS, DEFAULT_MIN_EFFECT, MIN_HISTORY_RUNS, PastRun
 from ._stats import mann_whitney_u, student_t_sf
 
 __all__ = ["RunComparison", "compare_runs"]
@@ -149,9 +149,9 @@ def compare_runs(
                                  note=f"{have}; {ADVICE}")  # fmt: skip
             continue
         logs = [math.log(r.median) for r in past]
-        spread = statistics.stdev(logs[-10:]) if len(logs) >= 2 else 0.0
+        spread = statistics.stdev(logs[-BASELINE_RUNS:]) if len(logs) >= 2 else 0.0
         sigma = max(noise_scale(logs), spread, _SIGMA_FLOOR[unit])
-        df = max(1, min(len(logs), 10) - 1)
+        df = max(1, min(len(logs), BASELINE_RUNS) - 1)
         p = student_t_sf(d / (sigma * math.sqrt(2.0)), df)
         tested[name] = (p, _replace(base, history_runs=len(past), drift=math.expm1(sigma),
                                     method=f"run-to-run-t(df={df})"))  # fmt: skip
