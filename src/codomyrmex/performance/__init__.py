@@ -19,24 +19,23 @@ from __future__ import annotations
 
 import sys
 
-from ._version import __version__
-from .errors import (
-    BenchmarkError,
-    CacheError,
-    ConfigurationError,
-    LazyImportError,
-    PerformanceError,
-    RegressionError,
-    SeriesStoreError,
-    TelemetryError,
-)
-
 TYPE_CHECKING = False  # typing costs ~10 ms to import; mypy treats this name as typing's
 if TYPE_CHECKING:
     from typing import Any
 
+    from ._version import __version__
     from .benchmarking import BenchmarkResult, BenchmarkSuite, run_benchmark
     from .caching import CacheManager, cached_function
+    from .errors import (
+        BenchmarkError,
+        CacheError,
+        ConfigurationError,
+        LazyImportError,
+        PerformanceError,
+        RegressionError,
+        SeriesStoreError,
+        TelemetryError,
+    )
     from .importtime import profile_imports
     from .lazy import LazyLoader, attach, get_lazy_loader, lazy_function, lazy_import
     from .regression import compare_samples, find_change_points
@@ -69,6 +68,15 @@ __all__ = [
 # public name -> submodule that defines it; resolved on first access and then cached in globals()
 # so later lookups are plain dict hits.
 _LAZY_EXPORTS: dict[str, str] = {
+    "__version__": "_version",
+    "BenchmarkError": "errors",
+    "CacheError": "errors",
+    "ConfigurationError": "errors",
+    "LazyImportError": "errors",
+    "PerformanceError": "errors",
+    "RegressionError": "errors",
+    "SeriesStoreError": "errors",
+    "TelemetryError": "errors",
     "CacheManager": "caching",
     "cached_function": "caching",
     "LazyLoader": "lazy",

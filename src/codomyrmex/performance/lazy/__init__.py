@@ -23,31 +23,47 @@ and appear in the import profiler with ``trigger="first_use"``.
 
 from __future__ import annotations
 
+import sys
+
 from ..errors import LazyDeclarationError, LazyImportError, LazyModuleNotFoundError
-from ._attach import attach
 from ._declare import lazy_import
 from ._eager import is_eager
 from ._proxy import LazyModule
 
 TYPE_CHECKING = False  # typing costs ~10 ms to import; mypy treats this name as typing's
 if TYPE_CHECKING:
+    from typing import Any
+
+    from ._attach import attach
     from ._loader import LazyFunction, LazyLoader, get_lazy_loader, lazy_function
     from ._stub import attach_stub
     from ._verify import LazyTarget, verify
 
-# Only what `from codomyrmex.performance import lazy_import` needs is imported here (no typing,
-# ast, dataclasses or pathlib); the rest resolves on first use through the library's own
-# attach() (its first user).
-_getattr, _lazy_dir, _lazy_all = attach(
-    __name__,
-    submod_attrs={
-        "_loader": ["LazyFunction", "LazyLoader", "get_lazy_loader", "lazy_function"],
-        "_verify": ["LazyTarget", "verify"],
-        "_stub": ["attach_stub"],
-    },
-)
-__getattr__ = _getattr
-del _lazy_dir, _lazy_all
+# Only what `from codomyrmex.performance import lazy_import` needs is imported here; the rest
+# resolves on first access (LazyLoader needs typing, the verifier ast/dataclasses/pathlib).
+# A plain PEP 562 hook rather than this package's own attach(): attach() counts each load
+# into the user's codomyrmex_lazy_imports_total, which should show their lazy imports, not ours.
+_LAZY: dict[str, str] = {
+    "attach": "_attach",
+    "LazyFunction": "_loader",
+    "LazyLoader": "_loader",
+    "get_lazy_loader": "_loader",
+    "lazy_function": "_loader",
+    "LazyTarget": "_verify",
+    "verify": "_verify",
+    "attach_stub": "_stub",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    __import__(f"{__name__}.{module}")
+    value = getattr(sys.modules[f"{__name__}.{module}"], name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "LazyDeclarationError",
