@@ -161,14 +161,6 @@ def test_a_redis_client_that_decodes_responses_is_refused(redis_url: str) -> Non
     client.close()
 
 
-def test_an_asyncio_redis_client_is_refused(redis_url: str) -> None:
-    import redis.asyncio
-
-    client = redis.asyncio.Redis.from_url(redis_url)
-    with pytest.raises(TypeError, match=r"^redis must be a synchronous redis-py client"):
-        cached_function(redis=client)
-
-
 def test_a_plain_redis_client_is_used_by_another_cache_of_the_same_name(
     redis_url: str, unique_name: str
 ) -> None:

@@ -4,7 +4,9 @@ A module of its own so that asyncio is imported only by programs that decorate c
 functions (it is imported here, at the first async miss, from inside a running event loop).
 The same steps as the sync path in :mod:`._core`: look at L1 again under the lock, lead or join
 the key's :class:`~._singleflight.AsyncFlight`, ask the shared tiers, take the Redis lease
-(sleeping with ``asyncio.sleep``), compute inside a ``cache.load`` span, write through.
+(sleeping with ``asyncio.sleep``), compute inside a ``cache.load`` span, write through. Every
+SQLite and Redis call runs on a small pool of I/O threads (``codomyrmex-cache-io``), never on
+the event loop's thread: a slow or hung tier delays the call that needs it, not other tasks.
 
     >>> import asyncio
     >>> from codomyrmex.performance.caching._core import TieredCache
@@ -17,7 +19,10 @@ the key's :class:`~._singleflight.AsyncFlight`, ask the shared tiers, take the R
 from __future__ import annotations
 
 import asyncio
+import os
+import threading
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from ..telemetry import recording
@@ -27,6 +32,7 @@ from ._singleflight import ACTIVE, AsyncFlight
 
 if TYPE_CHECKING:
     from ._core import TieredCache
+    from ._tiering import Steps
 
 __all__ = ["acall"]
 
@@ -80,26 +86,36 @@ async def acall(
     token: str | None = None
     try:
         skey = core.stable(keysrc)
-        entry = core._shared_get(skey)
-        value, remaining = (MISSING, None) if entry is MISSING else entry
-        if value is MISSING and skey is not None and core.shared is not None:
-            steps = core.shared.lease(skey)
-            try:
+        shared = core.shared
+        value, remaining = MISSING, None
+        if shared is not None and skey is not None:
+            # Every SQLite and Redis call runs on the cache's I/O threads, never on the event
+            # loop's: a Redis that accepts but never answers must not stall the other tasks.
+            entry = await _io(loop, core._shared_get, skey)
+            if entry is not MISSING:
+                value, remaining = entry
+            if value is MISSING:
+                steps = shared.lease(skey)
                 while True:
-                    await asyncio.sleep(next(steps))
-            except StopIteration as stop:
-                value, token = stop.value
+                    done, out = await _io(loop, _step, steps)
+                    if done:
+                        value, token = out
+                        break
+                    await asyncio.sleep(out)
         if value is MISSING:
             value = await _acompute(core, fn, args, kwargs)
             ttl = core.value_ttl(value)
-            core._after(skey, token, value, ttl)
+            if shared is not None and skey is not None:
+                await _io(loop, core._after, skey, token, value, ttl)
             token = None
         else:
             ttl = core.value_ttl(value)
             if remaining is not None and (ttl is None or remaining < ttl):
                 ttl = core._copy_ttl(remaining)
     except BaseException as exc:
-        core._release(skey, token)
+        if token is not None:
+            # (not awaited: a cancelled task must not wait; the release runs on an I/O thread)
+            loop.run_in_executor(_executor(), core._release, skey, token)
         with core.lock:
             if cache_exceptions and isinstance(exc, cache_exceptions):
                 raised = Raised(exc)
@@ -117,6 +133,44 @@ async def acall(
             del core.aflights[key]
     flight.done(value)
     return value
+
+
+_EXECUTOR: ThreadPoolExecutor | None = None
+_EXECUTOR_LOCK = threading.Lock()
+
+
+def _executor() -> ThreadPoolExecutor:
+    """The cache's I/O threads (a few: the shared tiers have short timeouts, and a call that
+    waits for a slow tier occupies one thread, not the event loop)."""
+    global _EXECUTOR
+    if _EXECUTOR is None:
+        with _EXECUTOR_LOCK:
+            if _EXECUTOR is None:
+                _EXECUTOR = ThreadPoolExecutor(4, thread_name_prefix="codomyrmex-cache-io")
+    return _EXECUTOR
+
+
+def _reset_after_fork() -> None:
+    global _EXECUTOR, _EXECUTOR_LOCK
+    _EXECUTOR, _EXECUTOR_LOCK = None, threading.Lock()  # the parent's threads do not exist here
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_after_fork)
+
+
+async def _io(loop: asyncio.AbstractEventLoop, fn: Callable[..., Any], *args: Any) -> Any:
+    """``fn(*args)`` on the cache's I/O threads."""
+    return await loop.run_in_executor(_executor(), fn, *args)
+
+
+def _step(steps: Steps) -> tuple[bool, Any]:
+    """One step of a lease generator, as a value (a StopIteration cannot cross a future):
+    ``(False, seconds to sleep)`` or ``(True, its result)``."""
+    try:
+        return False, next(steps)
+    except StopIteration as stop:
+        return True, stop.value
 
 
 async def _acompute(

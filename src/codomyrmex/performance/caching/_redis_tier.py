@@ -157,16 +157,47 @@ class _Unavailable:
         return unavailable
 
 
+# The connection parameters a redis.asyncio client shares with a synchronous one.
+_TWIN_KWARGS = (
+    "host", "port", "path", "db", "username", "password", "credential_provider",
+    "socket_timeout", "socket_connect_timeout", "socket_keepalive", "client_name", "protocol",
+    "ssl_keyfile", "ssl_certfile", "ssl_cert_reqs", "ssl_ca_certs", "ssl_ca_data",
+    "ssl_ca_path", "ssl_check_hostname", "ssl_password",
+)  # fmt: skip
+
+
+def _is_async_client(client: Any) -> bool:
+    return (type(client).__module__ or "").startswith("redis.asyncio")
+
+
+def _sync_twin(client: Any) -> Any:
+    """A synchronous client to the server, database and credentials of a ``redis.asyncio``
+    client. The cache runs every Redis call on its own I/O threads (never on the event loop,
+    see _async_miss), where a synchronous client is what works on any thread and any loop: an
+    asyncio connection belongs to the loop that opened it."""
+    import redis
+
+    pool = getattr(client, "connection_pool", None)
+    kwargs = dict(getattr(pool, "connection_kwargs", None) or {})
+    if kwargs.get("decode_responses"):
+        _check_client(client)  # raises, naming decode_responses
+    options = {k: kwargs[k] for k in _TWIN_KWARGS if kwargs.get(k) is not None}
+    cls_name = getattr(getattr(pool, "connection_class", None), "__name__", "")
+    if "path" in options:
+        options["unix_socket_path"] = options.pop("path")
+    elif cls_name == "SSLConnection":
+        options["ssl"] = True
+    if not any(k in options for k in ("host", "unix_socket_path")):
+        raise TypeError(
+            f"redis: cannot read the connection parameters of {type(client).__name__} "
+            f"({client!r}); pass a redis:// URL instead"
+        )
+    return redis.Redis(**options)
+
+
 def _check_client(client: Any) -> None:
     """Refuse a client whose replies this tier cannot read: every operation would fail (counted,
     logged once) and the tier would never hit, which is easy to miss."""
-    module = type(client).__module__ or ""
-    if module.startswith("redis.asyncio"):
-        raise TypeError(
-            f"redis must be a synchronous redis-py client (redis.Redis), got a "
-            f"{module}.{type(client).__name__}: the cache calls Redis synchronously from sync "
-            "and async functions alike"
-        )
     get_kwargs = getattr(client, "get_connection_kwargs", None)
     kwargs = get_kwargs() if callable(get_kwargs) else {}
     if isinstance(kwargs, dict) and kwargs.get("decode_responses"):
@@ -213,6 +244,10 @@ class RedisTier:
                 self.open_error = exc
                 self.client = _Unavailable(f"{type(exc).__name__}: {exc}")
             self.owned = True
+        elif _is_async_client(target):
+            self.client = _sync_twin(target)  # (ours to close; the caller's client is theirs)
+            self.owned = True
+            self.open_error = None
         elif all(hasattr(target, m) for m in ("get", "set", "delete", "eval")):
             _check_client(target)
             self.client = target
