@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import builtins
 import functools
 import hashlib
 import json
@@ -293,9 +294,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeats", type=int, default=9, help="interleaved rounds (>= 7)")
     parser.add_argument("--calls", type=int, default=20000, help="calls per case per round (hits)")
+    parser.add_argument("--miss-only", action="store_true", help="only the miss+eviction rows (issue 10)")
     args = parser.parse_args()
     if args.repeats < 7:
         parser.error("--repeats must be >= 7")
+    if args.miss_only:
+        miss_evict_rows(args.repeats, args.calls)
+        return
     exporter = enable_telemetry()
     proc, redis_url, why = start_redis()
     try:
@@ -339,6 +344,113 @@ def main() -> None:
             proc.wait(10)
     report(med, args.repeats, why)
     print(l2_note)
+    print()
+    miss_evict_rows(args.repeats, args.calls)
+
+
+def miss_evict_rows(repeats: int, calls: int) -> None:
+    """Issue 10: a miss that also evicts (LRU, 1,000 entries, every call a new argument), ours
+    against ``cachetools.cached(LRUCache(1000), lock=Lock())``, with no SDK and with the SDK set
+    up by ``telemetry.configure()`` (its own providers, as an application would have them).
+
+    The SDK rows: configure() builds an SDK TracerProvider (batch span processor) and
+    MeterProvider, here with the console exporters writing into a sink (no network in a
+    benchmark; the metric export interval is longer than the run). The bridge to those providers
+    and the API's no-op one are swapped between cases (a module attribute: re-creating
+    instruments per case would register them twice)."""
+    import contextlib
+    import io
+    import os
+
+    from opentelemetry import trace
+
+    from codomyrmex.performance.telemetry import _otel
+
+    class Sink(io.TextIOBase):
+        def write(self, s: str) -> int:
+            return len(s)
+
+    os.environ["OTEL_TRACES_EXPORTER"] = os.environ["OTEL_METRICS_EXPORTER"] = "console"
+    with contextlib.redirect_stdout(Sink()):
+        _miss_evict_rows(repeats, calls, _otel, trace)
+
+
+def _miss_evict_rows(repeats: int, calls: int, _otel: Any, trace: Any) -> None:
+    t = telemetry.configure(export_interval_ms=10**9, prometheus=True, set_global=False)
+    sdk_bridge = _otel._bridge
+    request_tracer = t.tracer_provider.get_tracer("bench.request")
+
+    @cached_function(max_size=1000, name="bench_miss_evict")
+    def ours(x: int) -> int:
+        return x
+
+    @cachetools.cached(cachetools.LRUCache(1000), lock=threading.Lock())
+    def reference(x: int) -> int:
+        return x
+
+    counter = iter(range(10**12))
+
+    def timed(fn: Callable[[int], int], n: int) -> float:
+        start = time.perf_counter()
+        for _ in range(n):
+            fn(next(counter))
+        return time.perf_counter() - start
+
+    def case(sdk: bool, request: bool = False, threshold: float | None = None) -> Case:
+        def run(n: int) -> float:
+            _otel._bridge = sdk_bridge if sdk else None
+            _otel.set_load_histogram_exported(sdk)
+            recording.set_span_threshold(threshold)
+            if not request:
+                return timed(ours, n)
+            with request_tracer.start_as_current_span("request"):  # a sampled parent
+                return timed(ours, n)
+
+        return run
+
+    cases: dict[str, Case] = {
+        "cachetools": lambda n: timed(reference, n),
+        "ours, no SDK": case(False),
+        "ours, SDK": case(True),
+        "ours, SDK, in a request, span_threshold=1ms": case(True, True, 0.001),
+    }
+    # A span per miss is timed after the interleaved rounds, not among them: its batch span
+    # processor keeps exporting in the background and would slow whichever case came next.
+    span_per_miss = case(True, True, None)
+    for fn in (ours, reference):  # fill both caches: from now on every call evicts
+        for _ in range(1000):
+            fn(next(counter))
+    times: dict[str, list[float]] = {}
+    try:
+        for _ in range(repeats):
+            order = list(cases)
+            random.shuffle(order)
+            for name in order:
+                n = max(1000, calls // 4)
+                times.setdefault(name, []).append(cases[name](n) / n)
+        n = max(1000, calls // 4)
+        times["ours, SDK, in a request, a span per miss"] = [span_per_miss(n) / n for _ in range(3)]
+        times["cachetools, after"] = [cases["cachetools"](n) / n for _ in range(3)]
+    finally:
+        _otel._bridge = sdk_bridge
+        recording.set_span_threshold(None)
+        telemetry.shutdown()
+    med = {k: statistics.median(v) for k, v in times.items()}
+    assert not trace.get_current_span().get_span_context().is_valid  # no request leaked out
+    print = functools.partial(builtins.print, file=sys.stderr)  # stdout is the console exporters' sink
+    print(f"miss + eviction (LRU 1000, no-op load): median of {repeats} interleaved rounds")
+    widths = (70, 17, 7, 16)
+    header = ("case", "ns/call (a / b)", "a/b", "target")
+    print("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
+    ref = med["cachetools"]
+    for name, target in (("ours, no SDK", 1.5), ("ours, SDK", 1.5),
+                         ("ours, SDK, in a request, span_threshold=1ms", 1.5),
+                         ("ours, SDK, in a request, a span per miss", None)):  # fmt: skip
+        r = med[name] / (ref if target is not None else med["cachetools, after"])
+        goal = "- report" if target is None else f"<= {target:.2f}x " + ("ok" if r <= target else "MISSED")
+        b = ref if target is not None else med["cachetools, after"]
+        cells = (f"miss+evict {name} vs cachetools", f"{med[name] * 1e9:,.0f} / {b * 1e9:,.0f}", f"{r:.2f}x", goal)
+        print("  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)))
 
 
 def report(med: dict[str, float], repeats: int, redis_note: str) -> None:

@@ -60,6 +60,8 @@ ENV_VARS: dict[str, EnvVar] = {
                "of module names to resolve eagerly (for CI)."),
         EnvVar("CODOMYRMEX_PERF_IMPORT_TOP_K", "20",
                "How many of the slowest modules get a codomyrmex_module_import_seconds series."),
+        EnvVar("CODOMYRMEX_PERF_MAX_SERIES", "1000",
+               "Label sets per metric family; values past it fold into 'other' (one warning)."),
     )
 }  # fmt: skip
 

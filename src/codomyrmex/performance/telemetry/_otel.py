@@ -181,7 +181,7 @@ _global_bridge: Bridge | None = None
 def bridge() -> Bridge:
     """The current bridge: the injected providers', else the global API's (made once)."""
     global _global_bridge
-    b = _bridge
+    b = _bridge or _global_bridge  # the miss path's usual case: no lock
     if b is not None:
         return b
     with _lock:

@@ -169,8 +169,9 @@ def record_import_duration(
     package: str, kind: str, seconds: float, *, registry: StatsRegistry | None = None
 ) -> None:
     """One import of top-level ``package`` took ``seconds`` (``kind``: self or cumulative)."""
-    (registry or default_registry()).observe_import(package, kind, seconds)
-    _bridge().import_duration.record(seconds, {"package": package, "kind": kind})
+    label = (registry or default_registry()).observe_import(package, kind, seconds)
+    # the same label as the plain histogram: a package outside the top K is "other" on both paths
+    _bridge().import_duration.record(seconds, {"package": label, "kind": kind})
 
 
 def count_lazy_import(package: str, state: str, *, registry: StatsRegistry | None = None) -> None:

@@ -19,10 +19,18 @@ import threading
 import weakref
 from bisect import bisect_left
 from collections.abc import Callable, Iterator
+from typing import Any
 
-from .names import BENCHMARK_STATS, DURATION_BUCKETS
+from .names import BENCHMARK_STATS, DURATION_BUCKETS, IMPORT_KINDS
+
+#: the label value that series past the budget fold into
+OTHER = "other"
+#: error types a cache's failure histogram tells apart; more fold into ``_OTHER``
+MAX_ERROR_TYPES = 20
+_FOLD_SLACK = 64  # partly folded label sets admitted past the cap (e.g. one per suite)
 
 __all__ = [
+    "OTHER",
     "BenchmarkGauges",
     "CacheStats",
     "Histogram",
@@ -176,6 +184,9 @@ class CacheStats:
         """A failed load of ``error_type`` (callers hold the cache's load lock)."""
         self.load_failure.observe(seconds, exemplar)
         hist = self.load_failure_types.get(error_type)
+        if hist is None and len(self.load_failure_types) >= MAX_ERROR_TYPES:
+            error_type = "_OTHER"  # the OTel conventions' value for "some other type"
+            hist = self.load_failure_types.get(error_type)
         if hist is None:
             hist = self.load_failure_types[error_type] = Histogram()
         hist.observe(seconds, exemplar)
@@ -245,7 +256,16 @@ class StatsRegistry:
     counters do not need it (they happen under the owning object's own lock).
     """
 
-    def __init__(self, *, module_top_k: int = 20) -> None:
+    def __init__(
+        self, *, module_top_k: int = 20, package_top_k: int = 20, max_series: int | None = None
+    ) -> None:
+        #: label sets per family before new values fold into ``other``; ``None``:
+        #: ``CODOMYRMEX_PERF_MAX_SERIES`` (default 1000), read on first need
+        self._max_series = max_series
+        #: import-duration histograms are kept for the ``package_top_k`` slowest packages
+        self.package_top_k = package_top_k
+        self._import_rank: dict[str, float] = {}  # package -> longest observation (its rank)
+        self.folded: set[str] = set()  # families that have folded values (warned once each)
         self.lock = threading.Lock()
         self.caches: dict[str, CacheStats] = {}
         #: (package, state) -> count
@@ -259,6 +279,51 @@ class StatsRegistry:
         #: name -> the live per-instance stats made by :meth:`new_cache` (weakly held).
         self.cache_instances: dict[str, weakref.WeakSet[CacheStats]] = {}
         self._retiring: list[CacheStats] = []
+
+    # -- the series budget ---------------------------------------------------------------------
+    # Every label value that reaches an exporter is a series in Prometheus forever (until it
+    # restarts) and a stream in the OTel SDK: 10,000 benchmark params or failing lazy names once
+    # made a 106 MB scrape. So each family admits at most max_series label sets; later values
+    # fold into OTHER (one warning per family), the fully folded set always being admitted.
+    @property
+    def max_series(self) -> int:
+        if self._max_series is None:
+            # os.environ, not the env module: this runs on the first lazy import of a process,
+            # whose import cost is guarded (the variable is documented in env.ENV_VARS).
+            import os
+
+            raw = os.environ.get("CODOMYRMEX_PERF_MAX_SERIES", "").strip() or "1000"
+            if not raw.isdigit() or int(raw) < 1:
+                from ..errors import ConfigurationError
+
+                raise ConfigurationError(f"CODOMYRMEX_PERF_MAX_SERIES must be an integer >= 1, got {raw!r}")
+            self._max_series = int(raw)
+        return self._max_series
+
+    def _warn_folded(self, family: str) -> None:
+        if family not in self.folded:
+            self.folded.add(family)
+            import logging
+
+            logging.getLogger(__name__).warning(
+                "%s: more than %d label sets (CODOMYRMEX_PERF_MAX_SERIES); new values are "
+                "folded into %r from now on", family, self.max_series, OTHER,
+            )  # fmt: skip
+
+    def _admit(self, family: str, table: dict[Any, Any], key: tuple[str, ...], fold: tuple[int, ...]) -> tuple[str, ...]:
+        """``key`` if ``table`` may hold it, else ``key`` with the ``fold`` positions (in order)
+        replaced by OTHER until it fits. Under ``self.lock``."""
+        cap = self.max_series
+        if key in table or len(table) < cap:
+            return key
+        self._warn_folded(family)
+        parts = list(key)
+        for i, pos in enumerate(fold):
+            parts[pos] = OTHER
+            candidate = tuple(parts)
+            if candidate in table or i == len(fold) - 1 or len(table) < cap + _FOLD_SLACK:
+                return candidate
+        return tuple(parts)
 
     # -- caches ------------------------------------------------------------------------------
     def cache(self, name: str) -> CacheStats:
@@ -338,21 +403,57 @@ class StatsRegistry:
                     entries += inst.current_entries()
                 view.entries = entries
                 out.append(view)
+        cap = self.max_series
+        if len(out) <= cap:
             return out
+        # Names past the budget (in creation order, so a name never moves between its own
+        # series and OTHER: every counter stays monotonic) are summed into one OTHER view.
+        self._warn_folded("codomyrmex_cache_*")
+        other = CacheStats(OTHER)
+        entries = 0
+        for view in out[cap:]:
+            other.add(view)
+            entries += view.current_entries()
+        other.entries = entries
+        return [*out[:cap], other]
 
     # -- imports -----------------------------------------------------------------------------
     def count_lazy_import(self, package: str, state: str) -> None:
-        key = (package, state)
         with self.lock:
-            self.lazy_imports[key] = self.lazy_imports.get(key, 0) + 1
+            table = self.lazy_imports
+            package, state = self._admit("codomyrmex_lazy_imports", table, (package, state), (0,))
+            table[(package, state)] = table.get((package, state), 0) + 1
 
-    def observe_import(self, package: str, kind: str, seconds: float) -> None:
-        key = (package, kind)
+    def observe_import(self, package: str, kind: str, seconds: float) -> str:
+        """Observe one import time; returns the package label used: ``package`` while it is
+        among the ``package_top_k`` slowest (by its longest observation), else OTHER. A package pushed
+        out of the top K has its histograms folded into OTHER's, so no count is lost and every
+        series that stays is monotonic."""
         with self.lock:
-            hist = self.import_durations.get(key)
-            if hist is None:
-                hist = self.import_durations[key] = Histogram()
-            hist.observe(seconds)
+            rank = self._import_rank
+            if package not in rank and package != OTHER:
+                if len(rank) >= self.package_top_k:
+                    weakest = min(rank, key=rank.__getitem__)
+                    if seconds <= rank[weakest]:
+                        package = OTHER
+                    else:
+                        del rank[weakest]
+                        for k in IMPORT_KINDS:
+                            evicted = self.import_durations.pop((weakest, k), None)
+                            if evicted is not None:
+                                self._import_hist(OTHER, k).add(evicted)
+                if package != OTHER:
+                    rank[package] = 0.0
+            if package != OTHER and seconds > rank[package]:
+                rank[package] = seconds  # ranked by its slowest import, whatever the kind
+            self._import_hist(package, kind).observe(seconds)
+            return package
+
+    def _import_hist(self, package: str, kind: str) -> Histogram:
+        hist = self.import_durations.get((package, kind))
+        if hist is None:
+            hist = self.import_durations[(package, kind)] = Histogram()
+        return hist
 
     def set_module_import(self, module: str, seconds: float) -> None:
         """Offer a module's cumulative import time; only the ``module_top_k`` slowest are kept
@@ -384,11 +485,15 @@ class StatsRegistry:
         with self.lock:
             gauges = self.benchmarks
             for stat, value in stats.items():
-                gauges.duration[(suite, benchmark, stat)] = float(value)
+                s_, b_, stat_ = self._admit("codomyrmex_benchmark_duration_seconds", gauges.duration,
+                                            (suite, benchmark, stat), (1, 0))  # fmt: skip
+                gauges.duration[(s_, b_, stat_)] = float(value)
             if regression is not None:
-                gauges.regression[(suite, benchmark)] = 1.0 if regression else 0.0
+                s_, b_ = self._admit("codomyrmex_benchmark_regression", gauges.regression, (suite, benchmark), (1, 0))
+                gauges.regression[(s_, b_)] = 1.0 if regression else 0.0
             if change_ratio is not None:
-                gauges.change_ratio[(suite, benchmark)] = float(change_ratio)
+                s_, b_ = self._admit("codomyrmex_benchmark_change_ratio", gauges.change_ratio, (suite, benchmark), (1, 0))
+                gauges.change_ratio[(s_, b_)] = float(change_ratio)
 
     def remove_benchmark(self, suite: str, benchmark: str) -> None:
         """Forget the gauges of one benchmark (e.g. it failed in its last run: its previous
@@ -402,7 +507,11 @@ class StatsRegistry:
 
     def set_suite_run(self, suite: str, timestamp: float) -> None:
         with self.lock:
-            self.benchmarks.last_run[suite] = float(timestamp)
+            last = self.benchmarks.last_run
+            (key,) = self._admit("codomyrmex_benchmark_last_run_timestamp_seconds",
+                                 {(k,): v for k, v in last.items()} if len(last) >= self.max_series else {},
+                                 (suite,), (0,))  # fmt: skip
+            last[key] = float(timestamp)
 
     def clear(self) -> None:
         """Forget everything (for tests and for ``shutdown``)."""
@@ -412,6 +521,8 @@ class StatsRegistry:
             self.lazy_imports.clear()
             self.import_durations.clear()
             self.module_import_seconds.clear()
+            self._import_rank.clear()
+            self.folded.clear()
             self.benchmarks = BenchmarkGauges()
 
 
