@@ -273,3 +273,14 @@ def test_instruction_runs_export_to_pyperf_as_integers() -> None:
     assert doc["metadata"]["unit"] == "integer"
     with pytest.raises(SeriesStoreError, match="pytest-benchmark files hold times only"):
         dumps_format([run], "pytest-benchmark")
+
+
+def test_bench_compare_takes_pyperf_files_as_pyperf_compare_to_does(pyperf_timeit: Path, tmp_path: Path,
+                                                                   capsys: Any) -> None:  # fmt: skip
+    slower = tmp_path / "slower.json"
+    _run(sys.executable, "-m", "pyperf", "timeit", *PYPERF_FAST, "-o", str(slower), "sum(range(5000))")
+    assert main(["bench", "compare", str(pyperf_timeit), str(slower)]) == 0
+    out = capsys.readouterr().out
+    assert "(timeit)  vs  current pyperf-" in out and "(slower)" in out
+    (row,) = [line for line in out.splitlines() if line.strip().startswith("timeit ")]
+    assert "+" in row  # 100x the work: a large positive change, whatever the verdict wording

@@ -349,14 +349,17 @@ def _import(args: argparse.Namespace) -> int:
 
 def _find_run(ref: str, store: Any) -> Any:
     from ..errors import SeriesStoreError
-    from ..series import loads_runs
+    from ..series import detect_format, loads_format
 
     path = Path(ref)
     if path.suffix == ".json" or path.is_file():
         try:
-            runs = loads_runs(path.read_text(encoding="utf-8"))
+            text = path.read_text(encoding="utf-8")
         except OSError as exc:
             raise SeriesStoreError(f"cannot read {ref!r}: {exc.strerror or exc}") from exc
+        # our export, a pyperf file (as `pyperf compare_to` takes) or a pytest-benchmark file
+        fmt = detect_format(text)
+        runs = loads_format(text, fmt, suite=path.stem if fmt == "pyperf" else None)
         if len(runs) != 1:
             raise SeriesStoreError(f"{ref!r} holds {len(runs)} runs; export one run, or give a run id")
         return runs[0]
