@@ -88,22 +88,26 @@ def test_pytest_benchmark_file_runs_unchanged_and_is_recorded(pytester: pytest.P
 
 
 def test_runs_get_verdicts_from_the_same_gate_once_history_exists(pytester: pytest.Pytester, tmp_path: Path) -> None:
-    pytester.makepyfile(test_verdict='''
-def test_sum(benchmark):
-    benchmark(sum, range(2000))
-''')
+    """The unchanged pytest-benchmark file, run MIN_HISTORY_RUNS + 1 times: every benchmark
+    (plain, pedantic, parametrized, class-based) is "new" until its history is long enough, then
+    judged by the gate."""
+    pytester.makepyfile(test_bench_file=PYTEST_BENCHMARK_FILE)
     store = tmp_path / "perf.sqlite3"
     for _ in range(MIN_HISTORY_RUNS):
-        pytester.runpytest("-p", "no:benchmark", f"--perf-store={store}", *FAST).assert_outcomes(passed=1)
+        pytester.runpytest("-p", "no:benchmark", f"--perf-store={store}", *FAST).assert_outcomes(passed=6)
     result = pytester.runpytest("-p", "no:benchmark", f"--perf-store={store}", *FAST)
-    result.assert_outcomes(passed=1)
-    runs = _runs(store, "test_verdict.py")
+    result.assert_outcomes(passed=6)
+    runs = _runs(store, "test_bench_file.py")
     assert len(runs) == MIN_HISTORY_RUNS + 1
-    assert [r.benchmark("test_sum").judgement["verdict"] for r in runs[:MIN_HISTORY_RUNS]] == ["new"] * MIN_HISTORY_RUNS
-    last = runs[-1].benchmark("test_sum").judgement
-    assert last["verdict"] in {"unchanged", "inconclusive", "improvement", "regression"}
-    assert 1 <= last["baseline_runs"] <= MIN_HISTORY_RUNS  # the gate may leave a disturbed run out
-    result.stdout.fnmatch_lines([f"test_sum *{last['verdict']}*"])
+    for run in runs[:MIN_HISTORY_RUNS]:
+        assert [b.judgement["verdict"] for b in run.benchmarks] == ["new"] * len(NAMES)
+    last = {b.name: b.judgement for b in runs[-1].benchmarks}
+    assert list(last) == NAMES
+    for name, judgement in last.items():
+        assert judgement["verdict"] in {"unchanged", "inconclusive", "improvement", "regression"}, (name, judgement)
+        assert 1 <= judgement["baseline_runs"] <= MIN_HISTORY_RUNS  # the gate may leave a disturbed run out
+    verdict = last["TestClassBased::test_method"]["verdict"]
+    result.stdout.fnmatch_lines([f"TestClassBased::test_method *{verdict}*"])
 
 
 SLOW_ON_DEMAND = '''
