@@ -235,8 +235,6 @@ def test_pedantic_rejects_what_pytest_benchmark_rejects(pytester: pytest.Pyteste
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (["--perf-measure", "instructions"],
-     "ERROR: --perf-measure instructions is not available in the pytest plugin yet*"),
     (["--perf-rounds", "0"], "ERROR: --perf-rounds must be a number of samples >= 1, got 0"),
     (["--perf-min-time", "nan"], "ERROR: --perf-min-time must be a number of seconds >= 0, got nan"),
 ])  # fmt: skip
@@ -245,6 +243,46 @@ def test_bad_options_are_usage_errors(pytester: pytest.Pytester, args: list[str]
     result = pytester.runpytest("-p", "no:benchmark", *args)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines([message])
+
+
+INSTRUCTIONS = '''
+def work(n):
+    return sum(range(n))
+
+def test_call(benchmark):
+    assert benchmark(work, 2000) == sum(range(2000))
+
+def test_pedantic_setup(benchmark):
+    benchmark.pedantic(work, setup=lambda: ((500,), {}), rounds=3)
+
+def test_lambda(benchmark):
+    benchmark(lambda: work(10))
+'''
+
+
+def test_perf_measure_instructions(pytester: pytest.Pytester, tmp_path: Path) -> None:
+    """Instruction counts through run_benchmark(measure="instructions"), recorded as their own
+    unit; a benchmark that cannot be sent to another process fails its test with the reason."""
+    from codomyrmex.performance.pytest_plugin._instructions import has_instruction_mode
+
+    pytester.makepyfile(test_instr=INSTRUCTIONS)
+    store = tmp_path / "perf.sqlite3"
+    result = pytester.runpytest("-p", "no:benchmark", f"--perf-store={store}", "--perf-measure=instructions",
+                                "--perf-min-time=0.0005")  # fmt: skip
+    if not has_instruction_mode():  # this checkout's run_benchmark has no measure= yet
+        assert result.ret == pytest.ExitCode.USAGE_ERROR
+        result.stderr.fnmatch_lines(["ERROR: --perf-measure instructions: this version of "
+                                     "codomyrmex-performance has no instruction mode*"])  # fmt: skip
+        return
+    result.assert_outcomes(passed=2, failed=1)
+    result.stdout.fnmatch_lines(["*cannot be sent to a fresh process*"])
+    (run,) = _runs(store, "test_instr.py")
+    by_name = {b.name: b for b in run.benchmarks}
+    assert {n: b.unit for n, b in by_name.items() if not b.failed} == {"test_call": "instructions",
+                                                                     "test_pedantic_setup": "instructions"}  # fmt: skip
+    # sum(range(2000)) executes more instructions than sum(range(500)), and both thousands
+    assert by_name["test_call"].median > by_name["test_pedantic_setup"].median > 1000
+    assert by_name["test_lambda"].failed
 
 
 # -- living with pytest-benchmark ----------------------------------------------------------------

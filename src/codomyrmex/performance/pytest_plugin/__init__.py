@@ -97,15 +97,20 @@ def pytest_configure(config: pytest.Config) -> None:
     rounds = int(_number(config, "perf_rounds", 20, 1, "a number of samples >= 1"))
     warmup = int(_number(config, "perf_warmup", 1, 0, "a number of samples >= 0"))
     min_time = _number(config, "perf_min_time", 0.005, 0.0, "a number of seconds >= 0")
-    if config.getoption("perf_measure") == "instructions":
-        # Instruction counts need each benchmark re-run in a child process under Valgrind; a
-        # pytest test body cannot be re-run there, so this mode is refused rather than
-        # silently timed.
-        raise pytest.UsageError(
-            "--perf-measure instructions is not available in the pytest plugin yet: a test's "
-            "benchmark cannot be re-run under Valgrind; use `codomyrmex-perf bench run FILE "
-            "--measure instructions` on a suite file, or --perf-measure time"
-        )
+    measure = config.getoption("perf_measure") or "time"
+    if measure == "instructions":
+        import shutil
+
+        from ._instructions import has_instruction_mode
+
+        # refused rather than silently timed
+        if not has_instruction_mode():
+            raise pytest.UsageError("--perf-measure instructions: this version of codomyrmex-performance "
+                                    "has no instruction mode; use --perf-measure time")  # fmt: skip
+        if shutil.which("valgrind") is None:
+            raise pytest.UsageError("--perf-measure instructions counts instructions with Valgrind, which "
+                                    "is not installed (Debian/Ubuntu package valgrind)")  # fmt: skip
+    state.measure = measure
     if config.getoption("perf_disable"):
         state.disabled_reason = ("codomyrmex-perf: benchmarks disabled (--perf-disable): each ran once "
                                  "as a plain test, nothing recorded")  # fmt: skip

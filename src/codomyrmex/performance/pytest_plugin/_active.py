@@ -28,7 +28,7 @@ def benchmark(request: pytest.FixtureRequest) -> Iterator[BenchmarkFixture]:
         state.session.sources.setdefault(suite, str(node.path))
     yield BenchmarkFixture(
         suite=suite, name=name or node.name, fullname=node.nodeid, group=group,
-        session=state.session, timing=state.timing(),
+        session=state.session, timing=state.timing(), measure=state.measure,
     )  # fmt: skip
 
 

@@ -50,6 +50,7 @@ class BenchmarkFixture:
         group: str | None,
         session: PerfSession | None,
         timing: Timing | None,
+        measure: str = "time",
     ) -> None:
         self.suite = suite
         self.name = name
@@ -59,6 +60,7 @@ class BenchmarkFixture:
         self.stats: Any = None  # BenchmarkResult once timed
         self._session = session
         self._timing = timing
+        self._measure = measure
         self._mode: str | None = None
 
     @property
@@ -86,6 +88,8 @@ class BenchmarkFixture:
             raise TypeError(f"benchmark() needs a callable, got {function_to_benchmark!r}")
         if self.disabled:
             return function_to_benchmark(*args, **kwargs)
+        if self._measure == "instructions":
+            return self._instructions(function_to_benchmark, args, kwargs, None)
         from ..benchmarking._timing import _sample, calibrate
 
         timing = self._timing
@@ -149,6 +153,13 @@ class BenchmarkFixture:
             if teardown is not None:
                 teardown(*a, **k)
             return once
+        if self._measure == "instructions":
+            if teardown is not None:
+                raise BenchmarkError("pedantic(): teardown cannot be used with --perf-measure instructions "
+                                     "(the calls are counted in another process)")  # fmt: skip
+            # rounds, iterations and warmup_rounds do not apply: instruction counts are
+            # differenced over calibrated loop counts (see run_benchmark(measure="instructions"))
+            return self._instructions(target, args, kwargs or {}, setup, arguments)
         import gc
 
         timing = self._timing
@@ -181,11 +192,35 @@ class BenchmarkFixture:
         self._record(samples, iterations, started, None)
         return result
 
+    def _instructions(
+        self, target: Callable[..., Any], args: Sequence[Any], kwargs: Mapping[str, Any],
+        setup: Callable[[], Any] | None,
+        arguments: Callable[[], tuple[Sequence[Any], Mapping[str, Any]]] | None = None,
+    ) -> Any:  # fmt: skip
+        from ._instructions import measure_instructions
+
+        timing = self._timing
+        assert timing is not None
+        started = time.time_ns()
+        try:
+            result = measure_instructions(self.suite, self.name, target, args, kwargs, setup=setup,
+                                          warmup=timing.warmup, min_time=timing.min_time)  # fmt: skip
+            a, k = arguments() if arguments is not None else (args, kwargs)
+            value = target(*a, **k)  # the test's result, from one plain call in this process
+        except Exception as exc:
+            self._record([], 1, started, exc)
+            raise
+        self._keep(result)
+        return value
+
     def _record(self, samples: list[float], loops: int, started_ns: int, exc: BaseException | None) -> None:
         from ..benchmarking import BenchmarkResult
 
         error = None if exc is None else f"{type(exc).__name__}: {exc}"
-        self.stats = BenchmarkResult(self.name, samples, loops, error, started_ns=started_ns,
-                                     ended_ns=time.time_ns())  # fmt: skip
+        self._keep(BenchmarkResult(self.name, samples, loops, error, started_ns=started_ns,
+                                   ended_ns=time.time_ns()))  # fmt: skip
+
+    def _keep(self, result: Any) -> None:
+        self.stats = result
         if self._session is not None:
             self._session.add(self)

@@ -22,6 +22,8 @@ class PluginState:
     session: PerfSession | None = None
     #: (warmup, rounds, min_time) from the options
     options: tuple[int, int, float] = (1, 20, 0.005)
+    #: "time" or "instructions" (--perf-measure)
+    measure: str = "time"
     _timing: Timing | None = None
     #: why nothing is recorded, for the header and the summary (None when recording)
     disabled_reason: str | None = None
