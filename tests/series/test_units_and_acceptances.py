@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -137,3 +138,21 @@ def test_a_prometheus_store_refuses_to_record_acceptances() -> None:
     assert store.acceptances("s") == []
     with pytest.raises(SeriesStoreError, match="a Prometheus store cannot record acceptances"):
         store.accept("s", "b", note="n")
+
+
+def test_the_prometheus_store_never_pushes_instructions_or_noisy_results_as_durations(
+    pushgateway: Any, unique_name: str
+) -> None:
+    import urllib.request
+
+    store = PrometheusStore(pushgateway=pushgateway.url, prometheus="http://127.0.0.1:9")
+    store.append(RunRecord.new(unique_name, [
+        BenchmarkRecord("timed", (0.001, 0.002)),
+        BenchmarkRecord("counted", (123456.0,), unit="instructions"),
+        BenchmarkRecord("disturbed", (0.5, 0.6), noisy=True),
+    ], environment={"hostname": "h"}))  # fmt: skip
+    with urllib.request.urlopen(f"{pushgateway.url}/metrics", timeout=5) as resp:
+        text = resp.read().decode()
+    durations = [line for line in text.splitlines()
+                 if line.startswith("codomyrmex_benchmark_duration_seconds{") and unique_name in line]  # fmt: skip
+    assert durations and all('benchmark="timed"' in line for line in durations)
