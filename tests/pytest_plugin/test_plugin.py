@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -381,3 +382,21 @@ def test_nothing_heavy_loaded():
     result = pytester.runpytest_subprocess("-p", "no:benchmark", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["codomyrmex-perf: recording benchmarks into *"])
+
+
+def test_runs_are_pushed_when_a_pushgateway_is_configured(pytester: pytest.Pytester, tmp_path: Path,
+                                                          pushgateway: Any, unique_name: str,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """As run_benchmark: CODOMYRMEX_PERF_PUSHGATEWAY receives every recorded run (grouped by the
+    suite, a module path with a '/' that the Pushgateway URL must escape, and host)."""
+    import urllib.request
+
+    monkeypatch.setenv("CODOMYRMEX_PERF_PUSHGATEWAY", pushgateway.url)
+    (pytester.mkdir("benches") / f"test_{unique_name}.py").write_text("def test_push(benchmark):\n    benchmark(len, 'abc')\n")
+    result = pytester.runpytest("-p", "no:benchmark", f"--perf-store={tmp_path / 's.sqlite3'}", *FAST)
+    result.assert_outcomes(passed=1)
+    with urllib.request.urlopen(f"{pushgateway.url}/metrics", timeout=10) as resp:
+        metrics = resp.read().decode()
+    pushed = [line for line in metrics.splitlines()
+              if line.startswith("codomyrmex_benchmark_duration_seconds{") and f'suite="benches/test_{unique_name}.py"' in line]  # fmt: skip
+    assert len(pushed) == 6 and all('benchmark="test_push"' in line for line in pushed)  # min p50 p90 p95 p99 mean

@@ -47,10 +47,11 @@ class PerfSession:
         """Judge and record one run per module (called once, at the end of the session)."""
         if not self.timed:
             return
+        from .. import env
         from ..benchmarking import SuiteRun, collect_environment
-        from ..benchmarking._runner import _compare, _record, _telemetry
+        from ..benchmarking._runner import _compare, _push, _record, _telemetry
         from ..errors import PerformanceError
-        from ..series import SQLiteStore
+        from ..series import PrometheusStore, SQLiteStore
         from ..telemetry import names, recording
 
         try:
@@ -58,7 +59,10 @@ class PerfSession:
         except (PerformanceError, OSError) as exc:
             self.errors.append(f"could not open the store {str(self.store_path)!r}: {exc}")
             return
+        # as run_benchmark: with CODOMYRMEX_PERF_PUSHGATEWAY set each run is also pushed there
+        push_url = env.get("CODOMYRMEX_PERF_PUSHGATEWAY")
         try:
+            pusher = PrometheusStore(pushgateway=push_url) if push_url else None
             for suite, fixtures in self.timed.items():
                 run = SuiteRun(suite, environment=collect_environment(self.sources.get(suite)))
                 meta: dict[str, Any] = {}
@@ -73,12 +77,15 @@ class PerfSession:
                 with recording.span(names.span_benchmark(suite), {"suite": suite}) as span:
                     _compare(run, store, alpha=self.alpha, min_effect=self.min_effect, normalize=False)
                     _telemetry(run, span)
+                record = _record(run)
                 try:
-                    store.append(_record(run))
+                    store.append(record)
                 except (PerformanceError, OSError) as exc:
                     self.errors.append(f"could not record the run of {suite}: {exc}")
                     continue
                 run.store = store
+                if pusher is not None:
+                    _push(pusher, record, run)  # a failed push is a warning of the run, not fatal
                 self.runs.append(run)
         finally:
             store.close()
