@@ -253,8 +253,11 @@ def work(n):
 def test_call(benchmark):
     assert benchmark(work, 2000) == sum(range(2000))
 
+def make_args():  # module level: instruction mode sends it to another process
+    return (500,), {}
+
 def test_pedantic_setup(benchmark):
-    benchmark.pedantic(work, setup=lambda: ((500,), {}), rounds=3)
+    assert benchmark.pedantic(work, setup=make_args, rounds=3) == sum(range(500))
 
 def test_lambda(benchmark):
     benchmark(lambda: work(10))
