@@ -104,7 +104,7 @@ def test_configured_sdk_gets_the_load_histogram_from_plain_buckets(
     monkeypatch.setattr(SdkHistogram, "record", forbidden)
     telemetry.configure(otlp_endpoint=otlp_receiver.http_url, prometheus=False, set_global=False)
 
-    @cached_function(name=unique_name, max_size=10)
+    @cached_function(name=unique_name)
     def f(x: int) -> int:
         if x < 0:
             raise ValueError(x)

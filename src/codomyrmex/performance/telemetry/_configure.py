@@ -378,9 +378,25 @@ def _setup_prometheus(t: Telemetry, registry: Any, port: int | None, addr: str) 
 
     from ._prometheus import register_collector
 
-    target = REGISTRY if registry is _DEFAULT_REGISTRY or registry is None else registry
-    register_collector(target)
-    t.prometheus_registry = target
+    default = registry is _DEFAULT_REGISTRY or registry is None
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # Several worker processes: each writes its stats to the multiprocess files (the
+        # mirror) and /metrics sums the files of all workers. Our per-process collector would
+        # show whichever worker answered, so it is not registered; the default target is a
+        # fresh registry, as prometheus_client advises for MultiProcessCollector.
+        from prometheus_client import CollectorRegistry, multiprocess
+
+        from ._multiprocess import start
+        from .stats import default_registry
+
+        start(default_registry())
+        target = CollectorRegistry() if default else registry
+        multiprocess.MultiProcessCollector(target)  # type: ignore[no-untyped-call]  # untyped upstream
+        t.prometheus_registry = None  # nothing of ours to unregister
+    else:
+        target = REGISTRY if default else registry
+        register_collector(target)
+        t.prometheus_registry = target
     if port is not None:
         try:
             server, thread = start_http_server(port, addr=addr, registry=target)

@@ -122,6 +122,7 @@ class CodomyrmexCollector(Collector):
 
 
 _lock = threading.Lock()
+_warned: list[bool] = []
 _registered: weakref.WeakKeyDictionary[CollectorRegistry, CodomyrmexCollector] = (
     weakref.WeakKeyDictionary()
 )
@@ -135,6 +136,17 @@ def register_collector(
     Idempotent: registering again on the same registry returns the collector already there.
     """
     target = REGISTRY if registry is None else registry
+    import os
+
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR") and not _warned:
+        _warned.append(True)
+        import logging
+
+        logging.getLogger(__name__).warning(
+            "PROMETHEUS_MULTIPROC_DIR is set: the library already writes its stats to the "
+            "multiprocess files, which MultiProcessCollector sums over the workers; a registered "
+            "collector shows only the process that answers the scrape (do not expose both)"
+        )
     with _lock:
         existing = _registered.get(target)
         if existing is not None:

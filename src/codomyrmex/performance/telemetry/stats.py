@@ -266,6 +266,9 @@ class StatsRegistry:
         self.package_top_k = package_top_k
         self._import_rank: dict[str, float] = {}  # package -> longest observation (its rank)
         self.folded: set[str] = set()  # families that have folded values (warned once each)
+        #: False until the first stat is recorded; then PROMETHEUS_MULTIPROC_DIR is looked at
+        #: (the default registry only: see _multiprocess)
+        self._mp_checked = True
         self.lock = threading.Lock()
         self.caches: dict[str, CacheStats] = {}
         #: (package, state) -> count
@@ -325,6 +328,17 @@ class StatsRegistry:
                 return candidate
         return tuple(parts)
 
+    def _check_multiprocess(self) -> None:
+        """Under PROMETHEUS_MULTIPROC_DIR, start mirroring into prometheus_client's files (no
+        register_collector needed: MultiProcessCollector reads the files)."""
+        self._mp_checked = True
+        import os
+
+        if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            from ._multiprocess import start
+
+            start(self)
+
     # -- caches ------------------------------------------------------------------------------
     def cache(self, name: str) -> CacheStats:
         """The stats of cache ``name``, created (all series at zero) on first use.
@@ -334,6 +348,8 @@ class StatsRegistry:
         """
         stats = self.caches.get(name)
         if stats is None:
+            if not self._mp_checked:
+                self._check_multiprocess()
             with self.lock:
                 stats = self.caches.setdefault(name, CacheStats(name))
         return stats
@@ -419,6 +435,8 @@ class StatsRegistry:
 
     # -- imports -----------------------------------------------------------------------------
     def count_lazy_import(self, package: str, state: str) -> None:
+        if not self._mp_checked:
+            self._check_multiprocess()
         with self.lock:
             table = self.lazy_imports
             package, state = self._admit("codomyrmex_lazy_imports", table, (package, state), (0,))
@@ -429,6 +447,8 @@ class StatsRegistry:
         among the ``package_top_k`` slowest (by its longest observation), else OTHER. A package pushed
         out of the top K has its histograms folded into OTHER's, so no count is lost and every
         series that stays is monotonic."""
+        if not self._mp_checked:
+            self._check_multiprocess()
         with self.lock:
             rank = self._import_rank
             if package not in rank and package != OTHER:
@@ -482,6 +502,8 @@ class StatsRegistry:
         unknown = set(stats) - set(BENCHMARK_STATS)
         if unknown:
             raise ValueError(f"unknown benchmark stat(s) {sorted(unknown)}; accepted: {BENCHMARK_STATS}")
+        if not self._mp_checked:
+            self._check_multiprocess()
         with self.lock:
             gauges = self.benchmarks
             for stat, value in stats.items():
@@ -527,6 +549,7 @@ class StatsRegistry:
 
 
 _DEFAULT = StatsRegistry()
+_DEFAULT._mp_checked = False  # the process-wide registry follows PROMETHEUS_MULTIPROC_DIR
 
 
 def default_registry() -> StatsRegistry:
