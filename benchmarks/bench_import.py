@@ -40,6 +40,13 @@ VARIANTS: dict[str, str] = {
     "from codomyrmex.performance import lazy_import": "from codomyrmex.performance import lazy_import",
     "from codomyrmex.performance import cached_function": "from codomyrmex.performance import cached_function",
     "all seven seed names": SEED,
+    # not targets: what the deferred entry points cost once used (see the note in the output)
+    "cachetools + first @cached(TTLCache)": (
+        "import cachetools; cachetools.cached(cachetools.TTLCache(1024, 3600))(lambda x: x)"
+    ),
+    "cached_function + first @cached_function(ttl=)": (
+        "from codomyrmex.performance import cached_function; cached_function(ttl=3600)(lambda x: x)"
+    ),
 }
 
 # (ours, reference, limit on ours / reference)
@@ -49,7 +56,12 @@ TARGETS: list[tuple[str, str, float]] = [
     ("all seven seed names", "import opentelemetry.trace, cachetools", 1.0),
 ]
 
-_PROBE = "import time as _t; _s=_t.perf_counter(); {code}; print(_t.perf_counter()-_s)"
+# Wall time and CPU time of the statement: on a loaded machine a longer import is preempted more
+# often, which inflates wall-time ratios; CPU time (process_time) is the noise-robust companion.
+_PROBE = (
+    "import time as _t; _s=_t.perf_counter(); _c=_t.process_time(); {code}; "
+    "print(_t.perf_counter()-_s, _t.process_time()-_c)"
+)
 
 # Bytecode caches on, as in any installed environment (pip writes .pyc files at install time):
 # with PYTHONDONTWRITEBYTECODE set, an editable checkout would be timed compiling its sources
@@ -57,14 +69,15 @@ _PROBE = "import time as _t; _s=_t.perf_counter(); {code}; print(_t.perf_counter
 _ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
-def run_once(code: str) -> tuple[float, float]:
-    """(process wall time, in-process import time) of one fresh interpreter, in seconds."""
+def run_once(code: str) -> tuple[float, float, float]:
+    """(process wall time, import wall time, import CPU time) of one fresh interpreter, in s."""
     start = time.perf_counter()
     out = subprocess.run(
         [sys.executable, "-c", _PROBE.format(code=code)], capture_output=True, text=True, check=True, env=_ENV
     )
     wall = time.perf_counter() - start
-    return wall, float(out.stdout.strip().splitlines()[-1])
+    imp, cpu = out.stdout.strip().splitlines()[-1].split()
+    return wall, float(imp), float(cpu)
 
 
 def main() -> int:
@@ -75,31 +88,40 @@ def main() -> int:
         parser.error("--rounds must be >= 15")
     walls: dict[str, list[float]] = {k: [] for k in VARIANTS}
     imports: dict[str, list[float]] = {k: [] for k in VARIANTS}
+    cpus: dict[str, list[float]] = {k: [] for k in VARIANTS}
     for code in VARIANTS.values():  # warm the OS file cache and the .pyc files once
         run_once(code)
     for _ in range(args.rounds):
         order = list(VARIANTS)
         random.shuffle(order)
         for name in order:
-            wall, imp = run_once(VARIANTS[name])
+            wall, imp, cpu = run_once(VARIANTS[name])
             walls[name].append(wall)
             imports[name].append(imp)
+            cpus[name].append(cpu)
     med_imp = {k: statistics.median(v) for k, v in imports.items()}
+    med_cpu = {k: statistics.median(v) for k, v in cpus.items()}
     med_wall = {k: statistics.median(v) for k, v in walls.items()}
     print(f"import cost, median of {args.rounds} interleaved fresh processes "
           f"(Python {sys.version.split()[0]})")  # fmt: skip
-    print(f"{'variant':52} {'import ms':>10} {'process ms':>11}")
+    print(f"{'variant':52} {'import ms':>10} {'import CPU ms':>13} {'process ms':>11}")
     for name in VARIANTS:
-        print(f"{name:52} {med_imp[name] * 1e3:10.2f} {med_wall[name] * 1e3:11.1f}")
+        print(f"{name:52} {med_imp[name] * 1e3:10.2f} {med_cpu[name] * 1e3:13.2f} {med_wall[name] * 1e3:11.1f}")
     print()
-    print(f"{'target':52} {'ratio':>7} {'limit':>6}  verdict")
+    print(f"{'target (ours / reference)':60} {'wall':>6} {'CPU':>6} {'limit':>6}  verdict (wall)")
     missed = 0
     for ours, ref, limit in TARGETS:
         ratio = med_imp[ours] / med_imp[ref]
+        cpu_ratio = med_cpu[ours] / med_cpu[ref]
         ok = ratio <= limit
         missed += not ok
-        print(f"{ours + ' / ' + ref.removeprefix('import '):52.52} {ratio:6.2f}x {limit:5.1f}x  "
-              f"{'ok' if ok else 'MISSED'}")  # fmt: skip
+        label = f"{ours.removeprefix('from codomyrmex.performance ')} / {ref}"
+        print(f"{label:60.60} {ratio:5.2f}x {cpu_ratio:5.2f}x {limit:5.1f}x  {'ok' if ok else 'MISSED'}")
+    first = "cached_function + first @cached_function(ttl=)"
+    ref_first = "cachetools + first @cached(TTLCache)"
+    print(f"\n(not a target) import + first decoration: {med_imp[first] / med_imp[ref_first]:.2f}x wall, "
+          f"{med_cpu[first] / med_cpu[ref_first]:.2f}x CPU of cachetools': cached_function imports the "
+          "decorator, tiers and telemetry stats on its first call")  # fmt: skip
     return 1 if missed else 0
 
 

@@ -25,16 +25,16 @@ from __future__ import annotations
 
 import sys
 
-from ..errors import LazyDeclarationError, LazyImportError, LazyModuleNotFoundError
 from ._declare import lazy_import
-from ._eager import is_eager
 from ._proxy import LazyModule
 
 TYPE_CHECKING = False  # typing costs ~10 ms to import; mypy treats this name as typing's
 if TYPE_CHECKING:
     from typing import Any
 
+    from ..errors import LazyDeclarationError, LazyImportError, LazyModuleNotFoundError
     from ._attach import attach
+    from ._eager import is_eager
     from ._loader import LazyFunction, LazyLoader, get_lazy_loader, lazy_function
     from ._stub import attach_stub
     from ._verify import LazyTarget, verify
@@ -43,15 +43,20 @@ if TYPE_CHECKING:
 # resolves on first access (LazyLoader needs typing, the verifier ast/dataclasses/pathlib).
 # A plain PEP 562 hook rather than this package's own attach(): attach() counts each load
 # into the user's codomyrmex_lazy_imports_total, which should show their lazy imports, not ours.
+_ERRORS = __name__.rpartition(".")[0] + ".errors"
 _LAZY: dict[str, str] = {
-    "attach": "_attach",
-    "LazyFunction": "_loader",
-    "LazyLoader": "_loader",
-    "get_lazy_loader": "_loader",
-    "lazy_function": "_loader",
-    "LazyTarget": "_verify",
-    "verify": "_verify",
-    "attach_stub": "_stub",
+    "attach": f"{__name__}._attach",
+    "is_eager": f"{__name__}._eager",
+    "LazyFunction": f"{__name__}._loader",
+    "LazyLoader": f"{__name__}._loader",
+    "get_lazy_loader": f"{__name__}._loader",
+    "lazy_function": f"{__name__}._loader",
+    "LazyTarget": f"{__name__}._verify",
+    "verify": f"{__name__}._verify",
+    "attach_stub": f"{__name__}._stub",
+    "LazyDeclarationError": _ERRORS,
+    "LazyImportError": _ERRORS,
+    "LazyModuleNotFoundError": _ERRORS,
 }
 
 
@@ -59,8 +64,8 @@ def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    __import__(f"{__name__}.{module}")
-    value = getattr(sys.modules[f"{__name__}.{module}"], name)
+    __import__(module)
+    value = getattr(sys.modules[module], name)
     globals()[name] = value
     return value
 

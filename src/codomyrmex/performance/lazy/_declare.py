@@ -12,10 +12,9 @@ codomyrmex.performance import lazy_import`` loads.
 
 from __future__ import annotations
 
+import os
 import sys
 
-from ..errors import LazyDeclarationError, LazyModuleNotFoundError
-from ._eager import is_eager
 from ._proxy import declared_site, failed_proxy, load_module, new_proxy
 
 TYPE_CHECKING = False  # typing costs ~10 ms to import; mypy treats this name as typing's
@@ -27,13 +26,31 @@ if TYPE_CHECKING:
 
 __all__ = ["absolute_name", "check_name", "declare", "lazy_import"]
 
+_EAGER_VAR = "CODOMYRMEX_PERF_EAGER_IMPORTS"
+
+
+def _declaration_error(message: str) -> Exception:
+    # errors (and _eager below) are imported only when needed: `from codomyrmex.performance
+    # import lazy_import` costs what its own modules cost.
+    from ..errors import LazyDeclarationError
+
+    return LazyDeclarationError(message)
+
+
+def _is_eager(name: str) -> bool:
+    if _EAGER_VAR not in os.environ:
+        return False
+    from ._eager import is_eager
+
+    return is_eager(name)
+
 
 def check_name(argument: str, value: Any) -> str:
     """``value`` if it is a non-blank string (``TypeError`` / :class:`LazyDeclarationError`)."""
     if not isinstance(value, str):
         raise TypeError(f"{argument} must be a non-empty string, got {value!r} ({type(value).__name__})")
     if not value.strip():
-        raise LazyDeclarationError(f"{argument} must be a non-empty string, got {value!r}")
+        raise _declaration_error(f"{argument} must be a non-empty string, got {value!r}")
     return value
 
 
@@ -44,20 +61,20 @@ def absolute_name(argument: str, name: Any, package: Any) -> str:
         check_name("package", package)
     if name.startswith("."):
         if package is None:
-            raise LazyDeclarationError(
+            raise _declaration_error(
                 f"{argument} {name!r} is relative; pass package='the.anchor.package' to resolve it"
             )
         dots = len(name) - len(name.lstrip("."))
         base = package.rsplit(".", dots - 1)
         if len(base) < dots:  # what importlib.util.resolve_name refuses
-            raise LazyDeclarationError(
+            raise _declaration_error(
                 f"cannot resolve {argument} {name!r} in package {package!r}: "
                 "attempted relative import beyond top-level package"
             )
         rest = name[dots:]
         name = f"{base[0]}.{rest}" if rest else base[0]
     if not all(part.isidentifier() for part in name.split(".")):
-        raise LazyDeclarationError(
+        raise _declaration_error(
             f"{argument} must be a dotted module name like 'xml.dom.minidom', got {name!r}"
         )
     return str(name)
@@ -78,6 +95,8 @@ def _check_exists(name: str, declared_at: str) -> None:
 
 
 def _missing(name: str, declared_at: str, reason: str) -> NoReturn:
+    from ..errors import LazyModuleNotFoundError
+
     raise LazyModuleNotFoundError(f"lazy import of {name!r} (declared at {declared_at}): {reason}", name=name)
 
 
@@ -92,7 +111,7 @@ def declare(
     if check:
         _check_exists(name, declared_at)
     proxy = new_proxy(name, declared_at, globals_)
-    if is_eager(name):  # (one os.environ lookup when the variable is unset)
+    if _is_eager(name):
         load_module(proxy, use_frame)
     return proxy
 
@@ -121,7 +140,7 @@ def lazy_import(
     absolute = absolute_name("name", name, package)
     if not isinstance(check, bool):
         raise TypeError(f"check must be True or False, got {check!r} ({type(check).__name__})")
-    is_eager(absolute)  # read first: a malformed variable is an error even for a loaded module
+    _is_eager(absolute)  # read first: a malformed variable is an error even for a loaded module
     if require is None:
         module = sys.modules.get(absolute)
         if module is not None:  # already imported (or a proxy placed there): nothing to defer

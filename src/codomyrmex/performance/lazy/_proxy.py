@@ -37,13 +37,13 @@ from __future__ import annotations
 import sys
 from _thread import RLock, allocate_lock, get_ident
 
-from ..errors import LazyImportError, LazyModuleNotFoundError
-
 TYPE_CHECKING = False  # typing costs ~10 ms to import; mypy treats this name as typing's
 if TYPE_CHECKING:
     import types
     from types import ModuleType
     from typing import Any
+
+    from ..errors import LazyImportError
 else:
     ModuleType = type(sys)  # types.ModuleType, without importing types
 
@@ -284,10 +284,16 @@ def failed_proxy(name: str, declared_at: str, failure: str) -> LazyModule:
     return proxy
 
 
+# The errors module is imported where an error is raised: `from codomyrmex.performance import
+# lazy_import` does not need it (half a millisecond of class creation) until something fails.
+
+
 def lazy_error(message: str, exc: BaseException | None, name: str) -> LazyImportError:
     """The error for a failed lazy import: also a ``ModuleNotFoundError`` (``.name`` = the
     missing module, as ``import`` sets it) when the cause is one, so ``except
     ModuleNotFoundError`` catches it as it would catch the plain import."""
+    from ..errors import LazyImportError, LazyModuleNotFoundError
+
     if isinstance(exc, ModuleNotFoundError):
         return LazyModuleNotFoundError(message, name=exc.name or name)
     return LazyImportError(message, name=name)
@@ -343,6 +349,8 @@ def load_module(proxy: LazyModule, use_frame: types.FrameType | None) -> types.M
             return proxy
         used_at = _site(use_frame)
         if state.failure is not None:
+            from ..errors import LazyModuleNotFoundError
+
             raise LazyModuleNotFoundError(
                 f"lazy import of {state.name!r}: {state.failure} (declared at "
                 f"{state.declared_at}, first used at {used_at})",
