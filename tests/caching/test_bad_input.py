@@ -65,7 +65,7 @@ def test_ttl_and_ttl_seconds_disagreeing() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "error", "message"),
     [
-        ({"max_memory_items": 0}, CacheError, "max_memory_items must be an integer >= 1, got 0"),
+        ({"maxsize": 0}, CacheError, "maxsize must be an integer >= 1, got 0"),
         ({"default_ttl": -1}, CacheError,
          "default_ttl must be a positive number of seconds, got -1"),
         ({"policy": "x"}, CacheError, "policy must be one of 'fifo', 'lfu', 'lru', 'rr', got 'x'"),
@@ -109,7 +109,7 @@ def test_manager_set_rejects_bad_ttl_and_tags() -> None:
     manager = CacheManager()
     with pytest.raises(CacheError, match=r"^ttl must be a positive number of seconds, got 0$"):
         manager.set("k", 1, ttl=0)
-    with pytest.raises(TypeError, match=r"^tags must be non-empty strings, got 3 in \[3\]$"):
+    with pytest.raises(TypeError, match=r"^tags must be non-empty strings, got 3 \(int\) in \[3\]$"):
         manager.set("k", 1, tags=[3])  # type: ignore[list-item]
 
 

@@ -53,7 +53,7 @@ def test_bare_decorator_works(unique_name: str) -> None:
 
 
 def test_cache_info_is_functools_compatible(unique_name: str) -> None:
-    @cached_function(max_size=8, name=unique_name)
+    @cached_function(maxsize=8, name=unique_name)
     def ident(x: int) -> int:
         return x
 
@@ -429,7 +429,7 @@ def test_cache_manager_registers_the_function(unique_name: str) -> None:
         return x
 
     f(1), f(1)
-    stats = manager.get_stats()
+    stats = manager.cache_stats()
     assert stats["caches"][unique_name]["hits"] == 1
     manager.clear_cache(unique_name)
     assert f.cache_info().currsize == 0  # type: ignore[attr-defined]

@@ -105,7 +105,7 @@ def test_the_manager_fails_open_too(tmp_path: Path, unique_name: str) -> None:
     manager = CacheManager(persist=path, name=unique_name)
     manager.set("k", 1)
     assert manager.get("k") == 1
-    assert manager.get_stats()["caches"][unique_name]["errors"]["disk/open"] == 1
+    assert manager.cache_stats()["caches"][unique_name]["errors"]["disk/open"] == 1
 
 
 def test_a_tier_that_comes_back_is_used_again(tmp_path: Path, unique_name: str) -> None:

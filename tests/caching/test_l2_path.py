@@ -31,7 +31,7 @@ def test_an_l2_hit_counts_one_memory_miss_and_one_disk_hit(
 ) -> None:
     calls: list[int] = []
 
-    @cached_function(name=unique_name, max_size=1, persist=tmp_path / "c.sqlite3")
+    @cached_function(name=unique_name, maxsize=1, persist=tmp_path / "c.sqlite3")
     def f(x: int) -> dict[str, int]:
         calls.append(x)
         return {"x": x}

@@ -26,7 +26,7 @@ class FakeClock:
 
 
 def build(name: str, policy: str, calls: list[int], **kw: Any) -> Any:
-    @cached_function(name=name, max_size=2, policy=policy, **kw)
+    @cached_function(name=name, maxsize=2, policy=policy, **kw)
     def f(x: int) -> int:
         calls.append(x)
         return x
@@ -93,7 +93,7 @@ def test_size_never_exceeds_max_size_and_values_are_right(
 ) -> None:
     clock = FakeClock()
 
-    @cached_function(name="hypothesis_size", max_size=max_size, policy=policy, ttl=ttl, timer=clock)
+    @cached_function(name="hypothesis_size", maxsize=max_size, policy=policy, ttl=ttl, timer=clock)
     def f(x: int) -> int:
         return x * 7
 
@@ -106,7 +106,7 @@ def test_size_never_exceeds_max_size_and_values_are_right(
 @settings(max_examples=40, deadline=None)
 @given(ops=st.lists(st.tuples(st.integers(0, 6), st.integers(0, 100)), max_size=40))
 def test_manager_size_never_exceeds_max_memory_items(ops: list[tuple[int, int]]) -> None:
-    manager = CacheManager(name="hypothesis_manager", max_memory_items=3)
+    manager = CacheManager(name="hypothesis_manager", maxsize=3)
     for key, value in ops:
         manager.set(key, value, ttl=50)
         assert manager.get(key) == value
@@ -122,7 +122,7 @@ WRITER = textwrap.dedent(
     for i in range(60):
         m.set(f"w{worker}-{i}", {"worker": worker, "i": i})
         assert m.get(f"w{worker}-{i}") == {"worker": worker, "i": i}
-    print(sum(m.get_stats()["caches"]["mp"]["errors"].values()))
+    print(sum(m.cache_stats()["caches"]["mp"]["errors"].values()))
     """
 )
 
@@ -188,7 +188,7 @@ def test_a_forked_child_writes_through_the_inherited_manager(tmp_path: Path) -> 
         code = 1
         try:
             manager.set("child", 2)
-            code = 0 if manager.get_stats()["caches"]["fork"]["errors"] == {} else 3
+            code = 0 if manager.cache_stats()["caches"]["fork"]["errors"] == {} else 3
         finally:
             os._exit(code)
     _, status = os.waitpid(pid, 0)

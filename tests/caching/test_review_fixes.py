@@ -117,7 +117,7 @@ def test_a_reader_without_the_key_leaves_signed_rows_alone(
     signer.set("k", {"v": 1})
     keyless = CacheManager(persist=path, name=unique_name)
     assert keyless.get("k") is None  # a miss here ...
-    assert keyless.get_stats()["caches"][unique_name]["errors"] == {"disk/verify": 1}
+    assert keyless.cache_stats()["caches"][unique_name]["errors"] == {"disk/verify": 1}
     assert _rows(path) == 1  # ... but the row stays (before the fix: deleted, 0 rows)
     peer = CacheManager(persist=path, signing_key=SIGNING_KEY, name=unique_name)
     assert peer.get("k") == {"v": 1}
@@ -339,8 +339,8 @@ def test_a_managers_stats_are_its_own(unique_name: str) -> None:
     x, y = CacheManager(), CacheManager()  # both name their default cache "default"
     x.set("a", 1)
     x.get("a"), x.get("a"), x.get("b")
-    assert (x.get_stats()["hits"], x.get_stats()["misses"]) == (2, 1)
-    assert (y.get_stats()["hits"], y.get_stats()["misses"], y.get_stats()["entries"]) == (0, 0, 0)
+    assert (x.cache_stats()["hits"], x.cache_stats()["misses"]) == (2, 1)
+    assert (y.cache_stats()["hits"], y.cache_stats()["misses"], y.cache_stats()["entries"]) == (0, 0, 0)
 
 
 def test_closures_with_one_qualname_report_their_own_cache_info() -> None:
@@ -412,7 +412,7 @@ def test_exporters_sum_caches_of_one_name_and_keep_counts_of_dropped_ones(
 
 # -- finding 6: the tag index stays bounded and invalidation reaches other processes' entries ---
 def test_the_tag_index_is_pruned_of_entries_memory_no_longer_holds(unique_name: str) -> None:
-    manager = CacheManager(max_memory_items=10, name=unique_name)
+    manager = CacheManager(maxsize=10, name=unique_name)
     for i in range(2000):
         manager.set(i, i, tags=["t"])
     index = manager.get_cache(unique_name)._tags
@@ -504,7 +504,7 @@ def test_a_value_written_between_our_miss_and_our_lease_is_not_computed_again(
 
 # -- finding 20: max_size=None, generators refused, single-flight waiters reported apart --------
 def test_max_size_none_is_unbounded_like_lru_cache(unique_name: str) -> None:
-    @cached_function(name=unique_name, max_size=None)
+    @cached_function(name=unique_name, maxsize=None)
     def f(x: int) -> int:
         return x
 

@@ -60,13 +60,13 @@ def test_a_key_function_returning_strings_does_not_collide_with_unhashable_calls
 def test_get_stats_reports_an_unbounded_function_cache_as_max_size_none(unique_name: str) -> None:
     manager = CacheManager()
 
-    @cached_function(name=unique_name, max_size=None, cache_manager=manager)
+    @cached_function(name=unique_name, maxsize=None, cache_manager=manager)
     def f(x: int) -> int:
         return x
 
     f(1)
     assert f.cache_info().maxsize is None  # type: ignore[attr-defined]
-    assert manager.get_stats()["caches"][unique_name]["max_size"] is None
+    assert manager.cache_stats()["caches"][unique_name]["max_size"] is None
 
 
 def test_an_int_enum_result_is_not_read_back_from_disk_as_a_plain_int(

@@ -120,7 +120,7 @@ def test_unhashable_and_typed_keys_are_distinct_in_every_tier(tier: Tier, unique
 def test_memory_never_exceeds_max_size_and_values_stay_right(
     tier: Tier, unique_name: str, policy: str
 ) -> None:
-    @cached_function(name=unique_name, max_size=3, policy=policy, **tier.options())
+    @cached_function(name=unique_name, maxsize=3, policy=policy, **tier.options())
     def square(x: int) -> int:
         return x * x
 
@@ -250,7 +250,7 @@ def test_a_memory_hit_never_touches_redis(redis_url: str, unique_name: str) -> N
 def test_cache_key_prefix_namespaces_the_shared_keys(redis_url: str, unique_name: str) -> None:
     import redis
 
-    @cached_function(name=unique_name, redis=redis_url, cache_key_prefix="app1:")
+    @cached_function(name=unique_name, redis=redis_url, key_prefix="app1:")
     def f(x: int) -> int:
         return x
 

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
     from ._decorator import CacheInfo, cached_function
     from ._manager import CacheManager, NamedCache
+    from ._options import Tiers
     from ._policies import POLICIES
     from ._redis_tier import RedisTier
     from ._serialize import Serializer
@@ -39,6 +40,7 @@ __all__ = [
     "RedisTier",
     "SQLiteTier",
     "Serializer",
+    "Tiers",
     "cached_function",
 ]
 
@@ -54,6 +56,7 @@ _LAZY: dict[str, str] = {
     "RedisTier": "_redis_tier",
     "SQLiteTier": "_sqlite_tier",
     "Serializer": "_serialize",
+    "Tiers": "_options",
 }
 
 if not TYPE_CHECKING:

@@ -29,18 +29,19 @@ from ._core import TieredCache
 from ._identity import CLAIMS, check_default_name, check_version, tier_id
 from ._keys import namespace
 from ._options import (
+    Tiers,
     check_bool,
     check_exceptions,
     check_name,
     check_optional_callable,
     check_policy,
-    check_positive_seconds,
-    check_retry_after,
     check_timer,
     check_ttl,
+    deprecated,
     make_disk,
     make_redis,
     make_serializer,
+    merge_tiers,
 )
 from ._policies import clock_in_seconds, lru_maxsize
 from ._wrappers import function_wrapper, method_wrapper
@@ -54,6 +55,8 @@ if TYPE_CHECKING:
 __all__ = ["CacheInfo", "cached_function"]
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+_UNSET: Any = object()  # "not passed", for the deprecated spellings
 
 
 class CacheInfo(NamedTuple):
@@ -146,27 +149,34 @@ def cached_function(
     func: None = None,
     /,
     *,
-    ttl: float | Callable[[Any], float | None] | None = None,
-    ttl_seconds: float | None = None,
-    max_size: int | None = 1024,
-    policy: str = "lru",
+    # the memory tier and what is cached (functools / cachetools names)
+    maxsize: int | None = 1024,
     typed: bool = False,
+    ttl: float | Callable[[Any], float | None] | None = None,
+    timer: Callable[[], float] = time.monotonic,
     key: Callable[..., Any] | None = None,
-    cache_key_prefix: str | None = None,
-    cache_manager: CacheManager | None = None,
+    policy: str = "lru",
     cache_none: bool = True,
     cache_exceptions: tuple[type[BaseException], ...] = (),
     exception_ttl: float | None = None,
+    # identity: the metrics label and the shared-tier namespace
     name: str | None = None,
     version: str | int | None = None,
+    # the shared tiers: tiers=Tiers(...) or these keywords
+    tiers: Tiers | None = None,
     persist: Any = None,
     redis: Any = None,
     signing_key: bytes | str | None = None,
     strict: bool = False,
+    key_prefix: str | None = None,
     lease_timeout: float = 30.0,
     lease_wait: float = 30.0,
     retry_after: float = 1.0,
-    timer: Callable[[], float] = time.monotonic,
+    cache_manager: CacheManager | None = None,
+    # old spellings (DeprecationWarning)
+    max_size: Any = _UNSET,
+    ttl_seconds: float | None = None,
+    cache_key_prefix: str | None = None,
 ) -> Callable[[F], F]: ...
 
 
@@ -174,59 +184,87 @@ def cached_function(
     func: Callable[..., Any] | None = None,
     /,
     *,
-    ttl: float | Callable[[Any], float | None] | None = None,
-    ttl_seconds: float | None = None,
-    max_size: int | None = 1024,
-    policy: str = "lru",
+    # the memory tier and what is cached (functools / cachetools names)
+    maxsize: int | None = 1024,
     typed: bool = False,
+    ttl: float | Callable[[Any], float | None] | None = None,
+    timer: Callable[[], float] = time.monotonic,
     key: Callable[..., Any] | None = None,
-    cache_key_prefix: str | None = None,
-    cache_manager: CacheManager | None = None,
+    policy: str = "lru",
     cache_none: bool = True,
     cache_exceptions: tuple[type[BaseException], ...] = (),
     exception_ttl: float | None = None,
+    # identity: the metrics label and the shared-tier namespace
     name: str | None = None,
     version: str | int | None = None,
+    # the shared tiers: tiers=Tiers(...) or these keywords
+    tiers: Tiers | None = None,
     persist: Any = None,
     redis: Any = None,
     signing_key: bytes | str | None = None,
     strict: bool = False,
+    key_prefix: str | None = None,
     lease_timeout: float = 30.0,
     lease_wait: float = 30.0,
     retry_after: float = 1.0,
-    timer: Callable[[], float] = time.monotonic,
+    cache_manager: CacheManager | None = None,
+    # old spellings (DeprecationWarning)
+    max_size: Any = _UNSET,
+    ttl_seconds: float | None = None,
+    cache_key_prefix: str | None = None,
 ) -> Any:
     """Cache a function's results: in memory, and optionally in SQLite (``persist=``) and Redis.
 
-    - ``ttl`` (or ``ttl_seconds``): seconds an entry lives, or a callable of the result returning
-      seconds (per-entry TTL; ``<= 0`` or ``None`` from it means "do not cache"/"never expires").
-      Without it entries never expire and ``policy`` (``lru``, ``lfu``, ``fifo``, ``rr``) decides.
-    - ``max_size``: entries kept in memory (per instance for methods); ``None``: unbounded
-      (as ``functools.lru_cache(maxsize=None)``; ``cache_info().maxsize`` is ``None`` then).
-    - ``typed``: ``f(1)`` and ``f(1.0)`` are separate entries. ``f(1)`` and ``f("1")`` always are.
-    - ``key``: custom key function of the call's arguments (its result must be hashable, and for
-      shared tiers canonically encodable).
-    - ``cache_none``: cache ``None`` results (default). ``cache_exceptions``: exception types whose
-      raising is cached too (memory only), for ``exception_ttl`` seconds (default ``ttl``).
+    What is cached, in memory (the names of :func:`functools.lru_cache` and cachetools):
+
+    - ``maxsize``: entries kept in memory (per instance for methods); ``None``: unbounded,
+      ``0``: nothing is cached (as functools).
+    - ``typed``: ``f(1)`` and ``f(1.0)`` are separate entries, in memory and in the shared
+      tiers alike. ``f(1)`` and ``f("1")`` always are.
+    - ``ttl``: seconds an entry lives, or a callable of the result returning seconds (per-entry
+      TTL; ``<= 0`` or ``None`` from it means "do not cache"/"never expires"). ``timer``: the
+      clock (as cachetools' ``TTLCache``). Without a TTL ``policy`` (``lru``, ``lfu``,
+      ``fifo``, ``rr``) decides what is evicted.
+    - ``key``: custom key function of the call's arguments (its result must be hashable, and
+      for shared tiers canonically encodable).
+    - ``cache_none``: cache ``None`` results (default). ``cache_exceptions``: exception types
+      whose raising is cached too (memory only), for ``exception_ttl`` seconds (default ``ttl``).
+
+    Identity:
+
     - ``name``: the ``cache`` label in metrics and the cache's identity in the shared tiers
-      (default ``module.qualname``). With ``persist=``/``redis=`` a lambda or a function under
+      (default ``module.qualname``). With shared tiers a lambda or a function under
       ``<locals>`` needs an explicit ``name=`` (their default names are shared by other
       functions), and two different live functions cannot use one name on one shared tier.
     - ``version``: part of the shared-tier keys (a string or an int); change it when the
       function's results change, so that it stops reading entries the old code wrote.
-    - ``persist``/``redis``/``signing_key``/``strict``: shared tiers, see :class:`CacheManager`;
-      ``cache_manager``: register this cache in a manager and use its tiers.
-    - ``lease_timeout``/``lease_wait``: the Redis lease (seconds it is held at most; seconds
-      another process waits for the holder's value before computing itself).
+
+    The shared tiers, as ``tiers=Tiers(...)`` or the same keywords (see :class:`Tiers`):
+    ``persist``, ``redis``, ``signing_key``, ``strict``, ``key_prefix``, ``lease_timeout``,
+    ``lease_wait``, ``retry_after``. ``cache_manager``: register this cache in a manager and
+    use its tiers.
+
+    Old spellings, kept with a :class:`DeprecationWarning`: ``max_size`` (``maxsize``),
+    ``ttl_seconds`` (``ttl``), ``cache_key_prefix`` (``key_prefix``).
 
     ``cache_info()`` counts hits and misses since the last ``cache_clear()`` (as
     :func:`functools.lru_cache` does); ``cache_stats()`` and the metrics count from creation.
-
-    The wrapper has ``cache_info()``, ``cache_clear()``, ``invalidate(*args, **kwargs)``,
-    ``cache_stats()`` and ``cache_close()`` (closes the tiers it opened). Methods (first parameter ``self``) are cached per instance without
-    keeping the instance alive.
+    The wrapper has ``cache_info()``, ``cache_clear()``, ``cache_parameters()``,
+    ``invalidate(*args, **kwargs)``, ``cache_stats()`` and ``cache_close()`` (closes the tiers
+    it opened). Methods are cached per instance without keeping the instance alive.
     """
+    if max_size is not _UNSET:
+        deprecated("cached_function(max_size=...)", "maxsize= (as functools.lru_cache)")
+        if maxsize != 1024 and maxsize != max_size:
+            raise CacheError(f"pass maxsize, not max_size too (got {maxsize!r} and {max_size!r})")
+        maxsize = max_size
+    if cache_key_prefix is not None:
+        deprecated("cached_function(cache_key_prefix=...)", "key_prefix= (as CacheManager)")
+        if not isinstance(cache_key_prefix, str):
+            raise TypeError(f"cache_key_prefix must be a string, got {cache_key_prefix!r}")
+        key_prefix = cache_key_prefix if key_prefix is None else key_prefix
     if ttl_seconds is not None:
+        deprecated("cached_function(ttl_seconds=...)", "ttl=")
         check_ttl("ttl_seconds", ttl_seconds, allow_callable=False)
         if ttl is not None and ttl != ttl_seconds:
             raise CacheError(
@@ -239,32 +277,32 @@ def cached_function(
     timer, (ttl, exception_ttl) = clock_in_seconds(timer, ttl, exception_ttl)
     check_ttl("ttl", ttl)
     check_ttl("exception_ttl", exception_ttl, allow_callable=False)
-    max_size = lru_maxsize(max_size)  # as functools: 0 caches nothing, negative is 0
+    max_size = lru_maxsize(maxsize)  # as functools: 0 caches nothing, negative is 0
     policy = check_policy(policy)
     check_bool("typed", typed)
     check_bool("cache_none", cache_none)
-    check_bool("strict", strict)
     check_optional_callable("key", key)
     excs = check_exceptions(cache_exceptions)
-    check_positive_seconds("lease_timeout", lease_timeout)
-    check_positive_seconds("lease_wait", lease_wait)
-    check_retry_after(retry_after)
     if name is not None:
         check_name("name", name)
     check_version(version)
-    if cache_key_prefix is not None and not isinstance(cache_key_prefix, str):
-        raise TypeError(f"cache_key_prefix must be a string, got {cache_key_prefix!r}")
     if cache_manager is not None and not hasattr(cache_manager, "_register"):
         raise TypeError(f"cache_manager must be a CacheManager, got {cache_manager!r}")
+    # The tier set-up, in one place: tiers= or the flat keywords (validated by Tiers).
+    shared = merge_tiers(tiers, {
+        "persist": persist, "redis": redis, "signing_key": signing_key, "strict": strict,
+        "key_prefix": "codomyrmex:" if key_prefix is None else key_prefix,
+        "lease_timeout": lease_timeout, "lease_wait": lease_wait, "retry_after": retry_after,
+    })  # fmt: skip
     # Tiers are built now, so a bad path or an unreachable Redis (strict=True) fails here.
-    disk = make_disk(persist, strict=strict)
-    rtier = make_redis(redis, strict=strict)
+    disk = make_disk(shared.persist, strict=shared.strict)
+    rtier = make_redis(shared.redis, strict=shared.strict)
     options: dict[str, Any] = dict(
         ttl=ttl, max_size=max_size, policy=policy, typed=typed, key=key,
-        prefix=cache_key_prefix, manager=cache_manager, cache_none=cache_none, excs=excs,
+        prefix=shared.key_prefix, manager=cache_manager, cache_none=cache_none, excs=excs,
         exception_ttl=exception_ttl, name=name, version=version, disk=disk, rtier=rtier,
-        signing_key=signing_key, lease_ms=int(lease_timeout * 1000),
-        lease_wait=lease_wait, retry_after=retry_after, timer=timer,
+        signing_key=shared.signing_key, lease_ms=int(shared.lease_timeout * 1000),
+        lease_wait=shared.lease_wait, retry_after=shared.retry_after, timer=timer,
     )  # fmt: skip
 
     def decorate(fn: Callable[..., Any]) -> Any:
@@ -285,7 +323,7 @@ def cached_function(
 
 def _build(
     fn: Callable[..., Any], *, ttl: Any, max_size: int | None, policy: str, typed: bool,
-    key: Callable[..., Any] | None, prefix: str | None, manager: CacheManager | None,
+    key: Callable[..., Any] | None, prefix: str, manager: CacheManager | None,
     cache_none: bool, excs: tuple[type[BaseException], ...], exception_ttl: float | None,
     name: str | None, version: str | int | None, disk: SQLiteTier | None,
     rtier: RedisTier | None, signing_key: Any,
@@ -331,9 +369,7 @@ def _build(
             cache_name, policy=policy, max_size=store_size, ttl=ttl, per_entry=per_entry,
             exception_ttl=exception_ttl, cache_none=cache_none, timer=timer, disk=disk,
             redis=rtier, serializer=serializer,
-            namespace=namespace(
-                prefix if prefix is not None else "codomyrmex:", cache_name, version
-            ),
+            namespace=namespace(prefix, cache_name, version),
             lease_ms=lease_ms, lease_wait=lease_wait, retry_after=retry_after,
             stats=stats, lock=lock, load_lock=load_lock,
         )  # fmt: skip

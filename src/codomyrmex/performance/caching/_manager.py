@@ -29,21 +29,23 @@ from ..errors import CacheError
 from ._core import TieredCache
 from ._keys import EncodedKey, KeyEncodingError, canonical, name_part
 from ._options import (
-    check_bool,
+    Tiers,
     check_max_size,
     check_name,
     check_policy,
-    check_positive_seconds,
-    check_retry_after,
     check_timer,
     check_ttl,
+    deprecated,
     make_disk,
     make_redis,
     make_serializer,
+    merge_tiers,
 )
 
 if TYPE_CHECKING:  # pathlib (and urllib.parse) load only when a cache_dir is given
     from pathlib import Path
+
+    from ._stats import CacheSnapshot
 
 __all__ = ["CacheManager", "NamedCache"]
 
@@ -157,11 +159,17 @@ class NamedCache:
                 core.shared.delete(skey)
         return held
 
-    def stats(self) -> dict[str, Any]:
+    def cache_stats(self) -> CacheSnapshot:
+        """This cache's counters (as ``cached_function(...).cache_stats()``)."""
         core = self._core
         from ._stats import snapshot  # dataclasses loads on the first snapshot
 
-        return snapshot(core.stats, core.store.maxsize, entries=core.size()).as_dict()
+        return snapshot(core.stats, _max_size(core), entries=core.size())
+
+    def stats(self) -> dict[str, Any]:
+        """Deprecated: ``cache_stats().as_dict()``."""
+        deprecated("NamedCache.stats()", "cache_stats() (a CacheSnapshot; .as_dict() for a dict)")
+        return self.cache_stats().as_dict()
 
     def __len__(self) -> int:
         return self._core.size()
@@ -178,11 +186,19 @@ def _check_tags(tags: Iterable[str] | None) -> list[str]:
     if tags is None:
         return []
     if isinstance(tags, str):
-        return [tags]
+        tags = [tags]
+    elif isinstance(tags, bytes | bytearray) or not hasattr(tags, "__iter__"):
+        raise TypeError(
+            f"tags must be a string or an iterable of strings, got {tags!r} ({type(tags).__name__})"
+        )
     out = list(tags)
     for tag in out:
-        if not isinstance(tag, str) or not tag:
-            raise TypeError(f"tags must be non-empty strings, got {tag!r} in {out!r}")
+        if not isinstance(tag, str):
+            raise TypeError(
+                f"tags must be non-empty strings, got {tag!r} ({type(tag).__name__}) in {out!r}"
+            )
+        if not tag.strip():
+            raise CacheError(f"tags must be non-empty strings, got {tag!r} in {out!r}")
     return out
 
 
@@ -201,52 +217,60 @@ class CacheManager:
     def __init__(
         self,
         cache_dir: str | Path | None = None,
-        max_memory_items: int = 1000,
+        maxsize: int = 1000,
         default_ttl: float | None = None,
         *,
         name: str = "default",
         policy: str = "lru",
+        timer: Callable[[], float] = time.monotonic,
+        tiers: Tiers | None = None,
         persist: Any = None,
         redis: Any = None,
         signing_key: bytes | str | None = None,
         strict: bool = False,
         key_prefix: str = "codomyrmex:",
-        timer: Callable[[], float] = time.monotonic,
         lease_timeout: float = 30.0,
         lease_wait: float = 30.0,
         retry_after: float = 1.0,
+        max_memory_items: Any = _MISSING,
     ) -> None:
-        check_max_size("max_memory_items", max_memory_items)
+        if max_memory_items is not _MISSING:
+            deprecated("CacheManager(max_memory_items=...)", "maxsize=")
+            if maxsize != 1000 and maxsize != max_memory_items:
+                raise CacheError(
+                    f"pass maxsize, not max_memory_items too (got {maxsize!r} and "
+                    f"{max_memory_items!r})"
+                )
+            maxsize = max_memory_items
+        check_max_size("maxsize", maxsize)
         check_ttl("default_ttl", default_ttl, allow_callable=False)
         check_name("name", name)
         self.policy = check_policy(policy)
-        check_bool("strict", strict)
-        if not isinstance(key_prefix, str):
-            raise TypeError(f"key_prefix must be a string, got {key_prefix!r}")
         if cache_dir is not None and not isinstance(cache_dir, str | os.PathLike):
             raise TypeError(f"cache_dir must be a directory path or None, got {cache_dir!r}")
+        # The tier set-up in one place: tiers= or the flat keywords (validated by Tiers).
+        shared = merge_tiers(tiers, {
+            "persist": persist, "redis": redis, "signing_key": signing_key, "strict": strict,
+            "key_prefix": key_prefix, "lease_timeout": lease_timeout, "lease_wait": lease_wait,
+            "retry_after": retry_after,
+        })  # fmt: skip
+        persist = shared.persist
         if persist is None and cache_dir is not None:
             from pathlib import Path
 
             persist = Path(cache_dir).expanduser() / "cache.sqlite3"
         self.cache_dir = cache_dir
-        self.max_memory_items = max_memory_items
+        self.maxsize = maxsize
         self.default_ttl = default_ttl
         self.name = name
-        self.key_prefix = key_prefix
-        self._timer = timer
-        # Checked now: a bad value would otherwise surface as a TypeError from inside the
-        # fail-open path, the first time a tier fails (or a lease is waited for).
-        check_positive_seconds("lease_wait", lease_wait)
-        check_timer(timer)
-        self._lease = (
-            int(check_positive_seconds("lease_timeout", lease_timeout) * 1000),
-            lease_wait,
-        )
-        self._retry_after = check_retry_after(retry_after)
-        self._serializer = make_serializer(signing_key)
-        self._disk = make_disk(persist, cache_dir=cache_dir, strict=strict)
-        self._redis = make_redis(redis, strict=strict)
+        self.tiers = shared
+        self.key_prefix = shared.key_prefix
+        self._timer = check_timer(timer)
+        self._lease = (int(shared.lease_timeout * 1000), shared.lease_wait)
+        self._retry_after = shared.retry_after
+        self._serializer = make_serializer(shared.signing_key)
+        self._disk = make_disk(persist, cache_dir=cache_dir, strict=shared.strict)
+        self._redis = make_redis(shared.redis, strict=shared.strict)
         self._lock = threading.Lock()
         self._caches: dict[str, NamedCache] = {}
         self._functions: dict[str, tuple[TieredCache, Callable[[], None]]] = {}
@@ -279,7 +303,7 @@ class CacheManager:
             cache = self._caches.get(name)
             if cache is None:
                 core = TieredCache(
-                    name, policy=self.policy, max_size=self.max_memory_items, ttl=self.default_ttl,
+                    name, policy=self.policy, max_size=self.maxsize, ttl=self.default_ttl,
                     per_entry=True, timer=self._timer, disk=self._disk, redis=self._redis,
                     serializer=self._serializer, namespace=f"{self.key_prefix}{name_part(name)}",
                     lease_ms=self._lease[0], lease_wait=self._lease[1],
@@ -290,6 +314,8 @@ class CacheManager:
 
     def clear_cache(self, name: str | None = None) -> None:
         """Clear cache ``name`` (a named cache or a registered function), or all with ``None``."""
+        if name is not None:
+            check_name("name", name)
         with self._lock:
             caches = dict(self._caches)
             functions = dict(self._functions)
@@ -313,7 +339,17 @@ class CacheManager:
             caches = list(self._caches.values())
         return sum(cache.invalidate_tags(*tags) for cache in caches)
 
+    @property
+    def max_memory_items(self) -> int:
+        """Old name of :attr:`maxsize` (no warning on reading it)."""
+        return self.maxsize
+
     def get_stats(self) -> dict[str, Any]:
+        """Deprecated spelling of :meth:`cache_stats`."""
+        deprecated("CacheManager.get_stats()", "cache_stats()")
+        return self.cache_stats()
+
+    def cache_stats(self) -> dict[str, Any]:
         """Totals plus one entry per cache: ``{"hits", "misses", "hit_ratio", "caches": {...}}``."""
         with self._lock:
             cores = {n: c._core for n, c in self._caches.items()}

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from ._sqlite_tier import SQLiteTier
 
 __all__ = [
+    "Tiers",
     "check_bool",
     "check_exceptions",
     "check_max_size",
@@ -39,9 +40,11 @@ __all__ = [
     "check_retry_after",
     "check_timer",
     "check_ttl",
+    "deprecated",
     "make_disk",
     "make_redis",
     "make_serializer",
+    "merge_tiers",
 ]
 
 
@@ -183,3 +186,135 @@ def check_optional_callable(name: str, value: Any) -> Callable[..., Any] | None:
     if value is not None and not callable(value):
         raise TypeError(f"{name} must be callable or None, got {value!r} ({type(value).__name__})")
     return value  # type: ignore[no-any-return]
+
+
+_TIER_DEFAULTS: dict[str, Any] = {
+    "persist": None,
+    "redis": None,
+    "signing_key": None,
+    "strict": False,
+    "key_prefix": "codomyrmex:",
+    "lease_timeout": 30.0,
+    "lease_wait": 30.0,
+    "retry_after": 1.0,
+}
+
+
+class Tiers:
+    """The shared-tier set-up of a cache, in one immutable object (``tiers=`` of
+    :func:`~codomyrmex.performance.cached_function` and
+    :class:`~codomyrmex.performance.CacheManager`; the same flat keywords are accepted too).
+
+    - ``persist``: SQLite file path (``True``: the default file); ``redis``: a ``redis://`` URL,
+      a redis-py client or a ``redis.asyncio`` client (``True``: ``CODOMYRMEX_PERF_CACHE_REDIS_URL``).
+    - ``signing_key``: HMAC key (values are sealed with a MAC over namespace, key, expiry and
+      value; enables signed pickle); without one, a checksum.
+    - ``strict``: raise at set-up when a tier cannot be opened (default: fail open, count, log
+      once, retry after ``retry_after`` seconds).
+    - ``key_prefix``: prefix of every shared key (default ``codomyrmex:``).
+    - ``lease_timeout``/``lease_wait``: the Redis lease (seconds a leader holds it at most,
+      renewed every second while it computes; seconds another process waits for its value).
+
+        >>> shared = Tiers(persist="cache.sqlite3", retry_after=5)
+        >>> shared.retry_after, shared.redis
+        (5, None)
+        >>> shared.replace(redis="redis://127.0.0.1:6379/0").persist
+        'cache.sqlite3'
+    """
+
+    __slots__ = tuple(_TIER_DEFAULTS)
+
+    persist: Any
+    redis: Any
+    signing_key: bytes | str | None
+    strict: bool
+    key_prefix: str
+    lease_timeout: float
+    lease_wait: float
+    retry_after: float
+
+    def __init__(
+        self,
+        *,
+        persist: Any = None,
+        redis: Any = None,
+        signing_key: bytes | str | None = None,
+        strict: bool = False,
+        key_prefix: str = "codomyrmex:",
+        lease_timeout: float = 30.0,
+        lease_wait: float = 30.0,
+        retry_after: float = 1.0,
+    ) -> None:
+        check_bool("strict", strict)
+        if not isinstance(key_prefix, str):
+            raise TypeError(f"key_prefix must be a string, got {key_prefix!r}")
+        check_positive_seconds("lease_timeout", lease_timeout)
+        check_positive_seconds("lease_wait", lease_wait)
+        check_retry_after(retry_after)
+        if signing_key is not None:
+            make_serializer(signing_key)  # bad type, length or encoding: named now
+        values = {
+            "persist": persist, "redis": redis, "signing_key": signing_key, "strict": strict,
+            "key_prefix": key_prefix, "lease_timeout": lease_timeout, "lease_wait": lease_wait,
+            "retry_after": retry_after,
+        }  # fmt: skip
+        for field, value in values.items():
+            object.__setattr__(self, field, value)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"Tiers is immutable: use .replace({name}=...)")
+
+    def replace(self, **changes: Any) -> Tiers:
+        """A copy with ``changes`` applied."""
+        unknown = sorted(set(changes) - set(_TIER_DEFAULTS))
+        if unknown:
+            raise TypeError(
+                f"Tiers has no option {unknown[0]!r}; options: {', '.join(_TIER_DEFAULTS)}"
+            )
+        return Tiers(**{**self.as_dict(), **changes})
+
+    def as_dict(self) -> dict[str, Any]:
+        return {field: getattr(self, field) for field in _TIER_DEFAULTS}
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Tiers) and self.as_dict() == other.as_dict()
+
+    def __hash__(self) -> int:
+        return hash(tuple(repr(v) for v in self.as_dict().values()))
+
+    def __repr__(self) -> str:
+        shown = ", ".join(
+            f"{k}={'<key>' if k == 'signing_key' else repr(v)}"
+            for k, v in self.as_dict().items()
+            if v != _TIER_DEFAULTS[k]
+        )
+        return f"Tiers({shown})"
+
+
+def merge_tiers(tiers: Any, flat: dict[str, Any]) -> Tiers:
+    """``tiers=`` or the flat keywords (``persist=``, ``redis=``, ...), not both."""
+    given = [k for k, v in flat.items() if v is not _TIER_DEFAULTS[k] and v != _TIER_DEFAULTS[k]]
+    if tiers is None:
+        return Tiers(**flat)
+    if not isinstance(tiers, Tiers):
+        raise TypeError(f"tiers must be a Tiers(...) object or None, got {tiers!r}")
+    if given:
+        raise CacheError(
+            f"pass the shared-tier options either in tiers= or as keywords, not both "
+            f"(got tiers= and {', '.join(f'{k}=' for k in given)})"
+        )
+    return tiers
+
+
+def deprecated(old: str, new: str) -> None:
+    """Warn that ``old`` is an old spelling of ``new`` (it keeps working), attributed to the
+    caller's line: the first frame outside this package (a lazy re-export may sit between)."""
+    import sys
+    import warnings
+
+    package = __file__.rsplit("/caching/", 1)[0].rsplit("\\caching\\", 1)[0]
+    level, frame = 2, sys._getframe(1)  # level 1 is this function, 2 its caller
+    while frame is not None and frame.f_code.co_filename.startswith(package):
+        frame = frame.f_back  # type: ignore[assignment]
+        level += 1
+    warnings.warn(f"{old} is deprecated; use {new} (same meaning)", DeprecationWarning, level)

@@ -163,7 +163,7 @@ class Serializer:
 
                 raise CacheError(
                     f"signing_key must be bytes or a str encodable as UTF-8, got a str with "
-                    f"{signing_key[exc.start : exc.end]!r} at position {exc.start} ({exc.reason})"
+                    f"{signing_key[exc.start]!r} at position {exc.start} ({exc.reason})"
                 ) from None
         if signing_key is not None and len(signing_key) < 16:
             from ..errors import CacheError

@@ -17,6 +17,7 @@ version, or a file that is not a store, raises :class:`SeriesStoreError` without
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
@@ -183,12 +184,11 @@ class SQLiteStore:
             self.path.exists() and not os.access(self.path, os.W_OK)
         ):
             raise SeriesStoreError(f"store path {str(self.path)!r} is not writable")
-        try:
-            # A new store is created readable by its owner only (0600); SQLite gives the -wal
-            # and -shm files the database file's permissions.
+        # A new store is created readable by its owner only (0600); SQLite gives the -wal and
+        # -shm files the database file's permissions. (An OSError here: sqlite3.connect below
+        # reports what matters.)
+        with contextlib.suppress(OSError):
             os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
-        except OSError:
-            pass  # (exists and is read-only, or a race): sqlite3.connect reports what matters
         try:
             # isolation_level=None: we issue BEGIN IMMEDIATE ourselves, so a writer takes the
             # write lock up front and waits (busy timeout) instead of failing on upgrade.
