@@ -11,8 +11,12 @@ application would have them.
 Targets (issue 3): sync L1 hit <= 1.1x cachetools.cached(same policy, lock=Lock()) for LRU and
 TTL; async hit <= 2x sync hit; SQLite L2 hit <= 1.5x a raw SELECT + decode of the same row;
 Redis L2 hit <= 1.2x a raw redis-py GET + decode; miss-path overhead <= 5% of a 1 ms load.
+Issue 9: every stored value is sealed to its entry (a CRC-32 without a signing key, an HMAC with
+one, over namespace, key, expiry and value) and verified on every L2 hit; the checksum and MAC
+rows keep the L2 hit within 1.5x the raw backend read (SQLite and Redis), whose reference reads
+the same bytes and parses the JSON payload without verifying anything.
 
-What the L2 rows measure: the decorated function with ``max_size=1`` called with alternating
+What the L2 rows measure: the decorated function with ``maxsize=1`` called with alternating
 arguments, so every call misses memory, builds the stable key, reads the shared tier, decodes,
 counts, and copies the value into memory (evicting the other one). The run fails unless every
 timed call was a disk hit and the function never ran. The reference reads the same row (same
@@ -53,6 +57,7 @@ from codomyrmex.performance.telemetry import names, recording
 from codomyrmex.performance.telemetry.stats import default_registry
 
 Case = Callable[[int], float]  # runs n calls, returns seconds elapsed
+BENCH_KEY = b"bench-signing-key-0123456789abcdef"
 PairedCase = Callable[[int], tuple[float, float]]  # n calls of each of two, seconds of each
 
 
@@ -70,7 +75,7 @@ def paired_case(ours: Callable[[int], Any], raw: Callable[[int], Any]) -> Paired
     """``ours(i)`` and ``raw(i)`` call by call, each timed on its own: an L2 round trip is long
     enough (5-100 us) for per-call timing, and strict alternation cancels the drift of a
     loopback server sharing two cores with other work. ``ours`` alternates keys 0 and 1 with
-    ``max_size=1``, so every call misses memory and hits the shared tier."""
+    ``maxsize=1``, so every call misses memory and hits the shared tier."""
 
     def run(n: int) -> tuple[float, float]:
         clock = time.perf_counter
@@ -158,7 +163,7 @@ def build_cases(
     keep: dict[str, Any] = {}
 
     # -- sync L1 hits ---------------------------------------------------------------------------
-    @cached_function(max_size=128, name="bench_lru")
+    @cached_function(maxsize=128, name="bench_lru")
     def ours_lru(x: int) -> int:
         return x
 
@@ -166,7 +171,7 @@ def build_cases(
     def ct_lru(x: int) -> int:
         return x
 
-    @cached_function(max_size=128, ttl=3600, name="bench_ttl")
+    @cached_function(maxsize=128, ttl=3600, name="bench_ttl")
     def ours_ttl(x: int) -> int:
         return x
 
@@ -187,7 +192,7 @@ def build_cases(
         naive[key] = x
         return x
 
-    @cached_function(max_size=128, name="bench_async")
+    @cached_function(maxsize=128, name="bench_async")
     async def ours_async(x: int) -> int:
         return x
 
@@ -202,7 +207,7 @@ def build_cases(
     cases["hit: naive md5(json) cache"] = loop_case(naive_md5, 1)
     cases["hit async: ours"] = async_case(ours_async, 1)
 
-    # -- SQLite L2 hit: max_size=1 and two alternating keys, so every call misses memory ---------
+    # -- SQLite L2 hit: maxsize=1 and two alternating keys, so every call misses memory ----------
     # "ours" is the whole call: L1 miss, stable key (canonical encoding + BLAKE2b), SELECT,
     # expiry/type checks, decode, counters, and the copy into memory (evicting the other key).
     # "raw" is the same SELECT (same SQL, same row for the same argument) + json.loads of the
@@ -211,27 +216,30 @@ def build_cases(
     db = tmp / "bench.sqlite3"
     disk_loads: list[int] = []
 
-    @cached_function(max_size=1, persist=db, name="bench_sqlite")
+    @cached_function(maxsize=1, persist=db, name="bench_sqlite")
     def ours_disk(x: int) -> dict[str, int]:
         disk_loads.append(x)
         return {"value": x}
 
     ours_disk(0), ours_disk(1)
     conn = sqlite3.connect(db, isolation_level=None)
+    # The stored value is b"C" + CRC-32 (4 bytes) + b"J" + JSON: the raw reference skips the
+    # seal (it verifies nothing) and parses the JSON, as hand-written code would.
     row_keys = {
-        json.loads(value[1:])["value"]: key
+        json.loads(value[6:])["value"]: key
         for key, value in conn.execute("SELECT key, value FROM cache_entries")
     }
     sql = "SELECT value, expires_at FROM cache_entries WHERE key = ?"  # SQLiteTier's query
-    decode = Serializer().loads
+    serializer = Serializer()
 
     def raw_select(x: int) -> Any:
         value, _exp = conn.execute(sql, (row_keys[x],)).fetchone()
-        return json.loads(value[1:])
+        return json.loads(value[6:])
 
     def raw_select_same_decode(x: int) -> Any:
-        value, _exp = conn.execute(sql, (row_keys[x],)).fetchone()
-        return decode(value)
+        key = row_keys[x]
+        value, exp = conn.execute(sql, (key,)).fetchone()
+        return serializer.loads(value, key, exp)  # checksum verified, as the library does
 
     assert raw_select(0) == raw_select_same_decode(0) == ours_disk(0)
     ours_disk(1)  # memory holds 1: the first timed call (argument 0) misses it
@@ -241,26 +249,60 @@ def build_cases(
     keep["disk_loads"] = disk_loads
     keep["ours_disk"] = ours_disk  # its own counters (cache_stats()) for the honesty check
 
+    # The same with a signing key: HMAC-SHA256 over namespace, key, expiry and value.
+    @cached_function(maxsize=1, persist=db, signing_key=BENCH_KEY, name="bench_sqlite_mac")
+    def ours_disk_mac(x: int) -> dict[str, int]:
+        return {"value": x}
+
+    ours_disk_mac(0), ours_disk_mac(1)
+    mac_keys = {
+        json.loads(value[34:])["value"]: key  # b"S" + 32-byte MAC + b"J" + JSON
+        for key, value in conn.execute(
+            "SELECT key, value FROM cache_entries WHERE key LIKE 'codomyrmex:bench_sqlite_mac:%'"
+        )
+    }
+
+    def raw_select_mac_row(x: int) -> Any:
+        value, _exp = conn.execute(sql, (mac_keys[x],)).fetchone()
+        return json.loads(value[34:])
+
+    assert raw_select_mac_row(0) == ours_disk_mac(0)
+    ours_disk_mac(1)
+    pairs["L2 sqlite hmac"] = paired_case(ours_disk_mac, raw_select_mac_row)
+
     # -- Redis L2 hit ---------------------------------------------------------------------------
     if redis_url is not None:
         import redis
 
-        @cached_function(max_size=1, redis=redis_url, name="bench_redis")
+        @cached_function(maxsize=1, redis=redis_url, name="bench_redis")
         def ours_redis(x: int) -> dict[str, int]:
             return {"value": x}
 
-        ours_redis(0), ours_redis(1)
+        @cached_function(maxsize=1, redis=redis_url, signing_key=BENCH_KEY, name="bench_redis_mac")
+        def ours_redis_mac(x: int) -> dict[str, int]:
+            return {"value": x}
+
+        ours_redis(0), ours_redis(1), ours_redis_mac(0), ours_redis_mac(1)
         client = redis.Redis.from_url(redis_url)
-        rkeys = {
-            json.loads(client.get(k)[1:])["value"]: k
-            for k in client.keys("codomyrmex:bench_redis:*")
-            if not k.endswith(b":lease")
-        }
+
+        def redis_keys(name: str, skip: int) -> dict[int, bytes]:
+            return {
+                json.loads(client.get(k)[skip:])["value"]: k
+                for k in client.keys(f"codomyrmex:{name}:*")
+                if not k.endswith(b":lease")
+            }
+
+        rkeys = redis_keys("bench_redis", 6)  # b"C" + CRC-32 + b"J" + JSON (no TTL header)
+        rkeys_mac = redis_keys("bench_redis_mac", 34)  # b"S" + MAC + b"J" + JSON
 
         def raw_get(x: int) -> Any:  # the same GET (same key for the same argument) + decode
-            return json.loads(client.get(rkeys[x])[1:])
+            return json.loads(client.get(rkeys[x])[6:])
+
+        def raw_get_mac_row(x: int) -> Any:
+            return json.loads(client.get(rkeys_mac[x])[34:])
 
         pairs["L2 redis"] = paired_case(ours_redis, raw_get)
+        pairs["L2 redis hmac"] = paired_case(ours_redis_mac, raw_get_mac_row)
         keep["client"] = client
 
     # -- the miss path ----------------------------------------------------------------------------
@@ -277,7 +319,7 @@ def build_cases(
 
     counter = iter(range(10**9))
 
-    @cached_function(max_size=1_000_000, name="bench_miss")
+    @cached_function(maxsize=1_000_000, name="bench_miss")
     def ours_miss(x: int) -> int:
         return x
 
@@ -317,7 +359,7 @@ def main() -> None:
                     if name in pairs:
                         n = max(200, args.calls // (50 if "redis" in name else 10))
                         ours, raw = pairs[name](n)
-                        l2_calls += n if "sqlite" in name else 0
+                        l2_calls += n if name in ("L2 sqlite", "L2 sqlite same decode") else 0
                         times.setdefault(f"{name}: ours", []).append(ours / n)
                         times.setdefault(f"{name}: raw", []).append(raw / n)
                         continue
@@ -380,7 +422,7 @@ def _miss_evict_rows(repeats: int, calls: int, _otel: Any, trace: Any) -> None:
     sdk_bridge = _otel._bridge
     request_tracer = t.tracer_provider.get_tracer("bench.request")
 
-    @cached_function(max_size=1000, name="bench_miss_evict")
+    @cached_function(maxsize=1000, name="bench_miss_evict")
     def ours(x: int) -> int:
         return x
 
@@ -487,15 +529,21 @@ def report(med: dict[str, float], repeats: int, redis_note: str) -> None:
         None,
     )
     row("async hit vs sync hit", "hit async: ours", "hit lru: ours", 2.0)
-    row("SQLite L2 hit vs raw SELECT + json.loads", "L2 sqlite: ours", "L2 sqlite: raw", 1.5)
+    row("SQLite L2 hit (checksum) vs raw SELECT + json.loads", "L2 sqlite: ours",
+        "L2 sqlite: raw", 1.5)  # fmt: skip
     row(
         "SQLite L2 hit vs raw SELECT + library's decode",
         "L2 sqlite same decode: ours",
         "L2 sqlite same decode: raw",
         None,
     )
+    row("SQLite L2 hit (HMAC) vs raw SELECT + json.loads", "L2 sqlite hmac: ours",
+        "L2 sqlite hmac: raw", 1.5)  # fmt: skip
     if "L2 redis: ours" in med:
-        row("Redis L2 hit vs raw GET + decode", "L2 redis: ours", "L2 redis: raw", 1.2)
+        row("Redis L2 hit (checksum) vs raw GET + json.loads", "L2 redis: ours",
+            "L2 redis: raw", 1.2)  # fmt: skip
+        row("Redis L2 hit (HMAC) vs raw GET + json.loads", "L2 redis hmac: ours",
+            "L2 redis hmac: raw", 1.5)  # fmt: skip
     instr = med["instrumentation per miss"]
     whole = med["miss no-op load: ours"] - med["miss no-op load: plain"]
     print(f"codomyrmex cache benchmark: median of {repeats} interleaved rounds, telemetry enabled "
