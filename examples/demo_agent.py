@@ -62,16 +62,16 @@ def start_cache_traffic(stop: threading.Event, redis_url: str | None) -> CacheMa
     the right values and the errors are counted)."""
     manager = CacheManager()
 
-    @cached_function(max_size=32, name="demo_shared", redis=redis_url)
+    @cached_function(maxsize=32, name="demo_shared", redis=redis_url)
     def shared_lookup(key: str) -> str:
         return key[::-1]
 
-    @cached_function(max_size=16, name="demo_analysis")
+    @cached_function(maxsize=16, name="demo_analysis")
     def analyse(snippet: str) -> dict[str, int]:
         time.sleep(0.001)
         return {"chars": len(snippet), "lines": snippet.count("\n") + 1}
 
-    @cached_function(ttl=0.5, max_size=64, name="demo_model_call")
+    @cached_function(ttl=0.5, maxsize=64, name="demo_model_call")
     def model_call(prompt: str) -> str:
         time.sleep(0.002)
         return prompt.upper()
