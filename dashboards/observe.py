@@ -16,6 +16,7 @@ import warnings
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
     from grafana_foundation_sdk.builders import bargauge, heatmap, stat, table, timeseries
+    from grafana_foundation_sdk.builders import common as gcommonb
     from grafana_foundation_sdk.builders import dashboard as gdash
     from grafana_foundation_sdk.builders import heatmap as gheatmap
     from grafana_foundation_sdk.models import common as gcommon
@@ -53,6 +54,19 @@ LOAD = family("CACHE_LOAD_DURATION")
 IMPORT = family("IMPORT_DURATION")
 MODULE = sample("MODULE_IMPORT")
 LAZY = sample("LAZY_IMPORTS")
+
+#: The threshold of the CodomyrmexCacheHitRatioLow alert (deploy/rules/codomyrmex-alerts.yml),
+#: drawn on the hit-ratio panels; a test checks that both say the same.
+HIT_RATIO_ALERT = 0.5
+
+
+def _alert_line(panel: timeseries.Panel) -> timeseries.Panel:
+    """Red below the alert's threshold, drawn as a line."""
+    steps = [gmodel.Threshold(value=None, color="red"), gmodel.Threshold(value=HIT_RATIO_ALERT, color="green")]
+    return panel.thresholds(
+        gdash.ThresholdsConfig().mode(gmodel.ThresholdsMode.ABSOLUTE).steps(steps)
+    ).thresholds_style(gcommonb.GraphThresholdsStyleConfig().mode(gcommon.GraphThresholdsStyleMode.LINE))
+
 
 # Every lookup reaches the memory tier first; the shared tiers only see memory misses. So the
 # lookups of a cache are its memory-tier gets, and a lookup is a hit when any tier hit.
@@ -93,12 +107,14 @@ def _cache_panels() -> list[PanelBuilder]:
             "Hit ratio (any tier)",
             "percentunit",
             "Lookups answered by any tier divided by all lookups, per cache. Computed from "
-            f"{GETS}; a ratio is never exported.",
+            f"{GETS}; a ratio is never exported. The line is the CodomyrmexCacheHitRatioLow "
+            f"alert's threshold ({HIT_RATIO_ALERT:g}).",
         )
         .min(0)
         .max(1)
         .with_target(prom(HIT_RATIO, "{{cache}}"))
     )
+    hit_ratio = _alert_line(hit_ratio)
     by_tier = (
         _ts(
             "Hit ratio by tier",
@@ -110,6 +126,7 @@ def _cache_panels() -> list[PanelBuilder]:
         .max(1)
         .with_target(prom(HIT_RATIO_BY_TIER, "{{cache}} {{tier}}"))
     )
+    by_tier = _alert_line(by_tier)
     misses = (
         _ts("Misses and puts per second", "ops", "Misses of each tier and values stored.")
         .with_target(
