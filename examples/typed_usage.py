@@ -6,6 +6,7 @@ Run it: ``python examples/typed_usage.py``.
 from __future__ import annotations
 
 from codomyrmex.performance import CacheManager, LazyLoader, cached_function, lazy_import, telemetry
+from codomyrmex.performance.caching import CacheInfo
 from codomyrmex.performance.errors import PerformanceError
 from codomyrmex.performance.profiling.benchmark import (
     BenchmarkResult,
@@ -19,10 +20,32 @@ def analyse(code: str) -> dict[str, int]:
     return {"lines": code.count("\n") + 1, "chars": len(code)}
 
 
+class Repo:
+    def __init__(self, root: str) -> None:
+        self.root = root
+
+    @cached_function(max_size=64)
+    def path_of(self, name: str) -> str:
+        return f"{self.root}/{name}"
+
+
+def cache_methods_are_typed() -> None:
+    # cached_function returns CachedFunction[P, R]: calls are checked against the original
+    # signature and the cache's methods are known to mypy (no attr-defined ignores).
+    info: CacheInfo = analyse.cache_info()
+    params = analyse.cache_parameters()
+    lines: int = analyse("a\nb")["lines"]
+    path: str = Repo("/src").path_of("x")
+    print("typed cache:", info.hits, params["maxsize"], lines, path, Repo.path_of.cache_info())
+    analyse.invalidate("a\nb")
+    analyse.cache_clear()
+
+
 def main() -> None:
     manager = CacheManager()
     manager.set("answer", 42)
     print("cached:", manager.get("answer"), analyse("x = 1\ny = 2"), analyse("x = 1\ny = 2"))
+    cache_methods_are_typed()
     json_mod = lazy_import("json")
     print("lazy json:", json_mod.dumps({"ok": True}))
     loader = LazyLoader("statistics")

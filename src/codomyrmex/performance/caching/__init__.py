@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from ._decorator import CacheInfo, cached_function
     from ._manager import CacheManager, NamedCache
     from ._options import Tiers
+    from ._protocol import CachedFunction
     from ._policies import POLICIES
     from ._redis_tier import RedisTier
     from ._serialize import Serializer
@@ -36,6 +37,7 @@ __all__ = [
     "CacheInfo",
     "CacheManager",
     "CacheSnapshot",
+    "CachedFunction",
     "NamedCache",
     "RedisTier",
     "SQLiteTier",
@@ -53,6 +55,7 @@ _LAZY: dict[str, str] = {
     "NamedCache": "_manager",
     "POLICIES": "_policies",
     "CacheSnapshot": "_stats",
+    "CachedFunction": "_protocol",
     "RedisTier": "_redis_tier",
     "SQLiteTier": "_sqlite_tier",
     "Serializer": "_serialize",

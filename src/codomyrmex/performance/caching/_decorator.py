@@ -21,7 +21,7 @@ import time
 import weakref
 from collections.abc import Callable
 from types import CodeType, MethodType
-from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar, overload
+from typing import TYPE_CHECKING, Any, NamedTuple, ParamSpec, TypeVar, overload
 
 from ..errors import CacheError
 from ..telemetry.stats import default_registry
@@ -48,13 +48,15 @@ from ._wrappers import function_wrapper, method_wrapper
 
 if TYPE_CHECKING:
     from ._manager import CacheManager
+    from ._protocol import CachedFunction
     from ._redis_tier import RedisTier
     from ._sqlite_tier import SQLiteTier
     from ._stats import CacheSnapshot
 
 __all__ = ["CacheInfo", "cached_function"]
 
-F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
+R = TypeVar("R")
 
 _UNSET: Any = object()  # "not passed", for the deprecated spellings
 
@@ -143,7 +145,7 @@ def _is_method(fn: Callable[..., Any]) -> bool:
 
 
 @overload
-def cached_function(func: F, /) -> F: ...
+def cached_function(func: Callable[P, R], /) -> CachedFunction[P, R]: ...
 @overload
 def cached_function(
     func: None = None,
@@ -177,7 +179,7 @@ def cached_function(
     max_size: Any = _UNSET,
     ttl_seconds: float | None = None,
     cache_key_prefix: str | None = None,
-) -> Callable[[F], F]: ...
+) -> Callable[[Callable[P, R]], CachedFunction[P, R]]: ...
 
 
 def cached_function(
