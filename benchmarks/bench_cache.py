@@ -450,8 +450,21 @@ def _miss_evict_rows(repeats: int, calls: int, _otel: Any, trace: Any) -> None:
 
         return run
 
+    stats = default_registry().cache("bench_instrumentation_only")
+    load_lock = threading.Lock()
+
+    def instrumentation_only(n: int) -> float:  # exactly what TieredCache._compute adds
+        _otel._bridge = sdk_bridge
+        _otel.set_load_histogram_exported(True)
+        recording.set_span_threshold(None)
+        start = time.perf_counter()
+        for _ in range(n):
+            recording.load_end(stats, recording.load_start(stats), load_lock)
+        return time.perf_counter() - start
+
     cases: dict[str, Case] = {
         "cachetools": lambda n: timed(reference, n),
+        "instrumentation alone (load_start + load_end), SDK": instrumentation_only,
         "ours, no SDK": case(False),
         "ours, SDK": case(True),
         "ours, SDK, in a request, span_threshold=1ms": case(True, True, 0.001),
@@ -485,13 +498,15 @@ def _miss_evict_rows(repeats: int, calls: int, _otel: Any, trace: Any) -> None:
     header = ("case", "ns/call (a / b)", "a/b", "target")
     print("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
     ref = med["cachetools"]
-    for name, target in (("ours, no SDK", 1.5), ("ours, SDK", 1.5),
+    for name, target in (("instrumentation alone (load_start + load_end), SDK", None),
+                         ("ours, no SDK", 1.5), ("ours, SDK", 1.5),
                          ("ours, SDK, in a request, span_threshold=1ms", 1.5),
                          ("ours, SDK, in a request, a span per miss", None)):  # fmt: skip
-        r = med[name] / (ref if target is not None else med["cachetools, after"])
+        b = med["cachetools, after"] if "span per miss" in name else ref
+        r = med[name] / b
         goal = "- report" if target is None else f"<= {target:.2f}x " + ("ok" if r <= target else "MISSED")
-        b = ref if target is not None else med["cachetools, after"]
-        cells = (f"miss+evict {name} vs cachetools", f"{med[name] * 1e9:,.0f} / {b * 1e9:,.0f}", f"{r:.2f}x", goal)
+        what = name if name.startswith("instr") else f"miss+evict {name}"
+        cells = (f"{what} vs cachetools miss", f"{med[name] * 1e9:,.0f} / {b * 1e9:,.0f}", f"{r:.2f}x", goal)
         print("  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)))
 
 

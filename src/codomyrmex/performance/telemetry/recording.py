@@ -84,29 +84,32 @@ def set_span_threshold(seconds: float | None) -> None:
 
 
 _get_current_span: Any = None  # opentelemetry.trace.get_current_span, bound on first use
+_INVALID_SPAN: Any = None  # what it returns outside any span
 _otel_module: Any = None  # the ._otel module, bound on first use (imports the OTel API)
 
 
 def _bind() -> Any:
-    global _get_current_span, _otel_module
+    global _get_current_span, _INVALID_SPAN, _otel_module
     from opentelemetry import trace
 
     from . import _otel
 
     _otel_module = _otel
+    _INVALID_SPAN = trace.INVALID_SPAN
     _get_current_span = trace.get_current_span
     return _get_current_span
 
 
 def load_start(stats: CacheStats) -> _Load:
     """Begin a load (a miss computing its value). Pass the result to :func:`load_end`."""
-    if not (_get_current_span or _bind())().get_span_context().trace_flags.sampled:
+    current = (_get_current_span or _bind())()
+    if current is _INVALID_SPAN or not current.get_span_context().trace_flags.sampled:
         return (perf_counter(), None, None, 0)
     if _span_threshold is not None:
         return (perf_counter(), None, None, time_ns())
     from opentelemetry import context, trace
 
-    sp = _bridge().tracer.start_span(SPAN_CACHE_LOAD, attributes={"cache": stats.name})
+    sp = _otel_module.bridge().tracer.start_span(SPAN_CACHE_LOAD, attributes={"cache": stats.name})
     token = context.attach(trace.set_span_in_context(sp))
     return (perf_counter(), sp, token, 0)
 
@@ -127,7 +130,7 @@ def load_end(
         return
     error_type = None if exc is None else _error_type(exc)
     if sp is None and start_ns and _span_threshold is not None and seconds >= _span_threshold:
-        sp = _bridge().tracer.start_span(
+        sp = _otel_module.bridge().tracer.start_span(
             SPAN_CACHE_LOAD, attributes={"cache": stats.name}, start_time=start_ns
         )
     exemplar = None
@@ -148,7 +151,7 @@ def load_end(
             stats.load_success.observe(seconds, exemplar)
         else:
             stats.observe_failure(seconds, error_type, exemplar)
-    _bridge().defer_load(seconds, stats.name, error_type, ctx)
+    _otel_module.bridge().defer_load(seconds, stats.name, error_type, ctx)
     if sp is not None:
         sp.end()
         if token is not None:
