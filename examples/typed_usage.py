@@ -15,7 +15,7 @@ from codomyrmex.performance.profiling.benchmark import (
 )
 
 
-@cached_function(ttl=60, max_size=128)
+@cached_function(ttl=60, maxsize=128)
 def analyse(code: str) -> dict[str, int]:
     return {"lines": code.count("\n") + 1, "chars": len(code)}
 
@@ -24,7 +24,7 @@ class Repo:
     def __init__(self, root: str) -> None:
         self.root = root
 
-    @cached_function(max_size=64)
+    @cached_function(maxsize=64)
     def path_of(self, name: str) -> str:
         return f"{self.root}/{name}"
 

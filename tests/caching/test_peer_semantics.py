@@ -47,7 +47,7 @@ def test_need_for_rlock_reentry_through_eq_returns_the_right_value(unique_name: 
     """CPython's test_need_for_rlock: ``__eq__`` of an argument calls the cached function
     while the hit path holds the cache's lock."""
 
-    @cached_function(name=unique_name, max_size=10)
+    @cached_function(name=unique_name, maxsize=10)
     def test_func(x: Any) -> Any:
         return x
 
@@ -107,7 +107,7 @@ def test_recursion_with_the_same_key_computes_again_on_every_tier(tier: Tier) ->
 def test_max_size_zero_or_negative_caches_nothing(unique_name: str, size: int) -> None:
     calls: list[int] = []
 
-    @cached_function(name=unique_name, max_size=size)
+    @cached_function(name=unique_name, maxsize=size)
     def f(x: int) -> int:
         calls.append(x)
         return x * 2
@@ -122,7 +122,7 @@ def test_max_size_zero_with_a_shared_tier_reads_the_tier(tier: Tier) -> None:
     """``max_size`` is the memory tier's size: with 0, a shared tier still serves hits."""
     calls: list[int] = []
 
-    @cached_function(name=f"size0_{tier.name}", max_size=0, **tier.options())
+    @cached_function(name=f"size0_{tier.name}", maxsize=0, **tier.options())
     def f(x: int) -> int:
         calls.append(x)
         return x * 2
@@ -137,7 +137,7 @@ def test_max_size_zero_with_a_shared_tier_reads_the_tier(tier: Tier) -> None:
 
 
 def test_cache_parameters_has_exactly_the_functools_keys(unique_name: str) -> None:
-    @cached_function(name=unique_name, ttl=5, policy="lfu", max_size=7, typed=True)
+    @cached_function(name=unique_name, ttl=5, policy="lfu", maxsize=7, typed=True)
     def f(x: int) -> int:
         return x
 
@@ -187,7 +187,7 @@ def test_a_hashable_key_result_keys_the_entry_on_every_tier(tier: Tier) -> None:
 def test_a_single_argument_is_hashed_once_per_call_hit_miss_and_eviction(unique_name: str) -> None:
     """CPython's test_lru_hash_only_once, for the single-argument call the issue names."""
 
-    @cached_function(name=unique_name, max_size=1)
+    @cached_function(name=unique_name, maxsize=1)
     def f(x: Any) -> int:
         return 16
 
