@@ -108,11 +108,18 @@ def test_python_m_runs_a_module_and_a_script(pythonpath: ModuleFactory, tmp_path
     assert prof.find(pkg) is not None and prof.find(f"{pkg}.part") is not None
     script = tmp_path / "script.py"
     script.write_text(f"import {pkg}\nraise SystemExit(4)\n")
-    run = subprocess.run([sys.executable, "-m", "codomyrmex.performance.importtime", "--top", "2", str(script)],
+    run = subprocess.run([sys.executable, "-m", "codomyrmex.performance.importtime", "--top", "40", str(script)],
                          capture_output=True, text=True)  # fmt: skip
     assert run.returncode == 4
-    assert "2 imports" in run.stderr  # the package and its submodule, not the runner's imports
+    assert "of them at interpreter start-up" in run.stderr
     assert f"  {pkg}\n" in run.stderr and f"  {pkg}.part\n" in run.stderr
+    run = subprocess.run([sys.executable, "-m", "codomyrmex.performance.importtime", "--json", "--output",
+                          str(out), str(script)], capture_output=True, text=True)  # fmt: skip
+    prof = importtime.ImportProfile.from_json(out.read_text())
+    # the program's own imports (timestamped; start-up rows come from -X importtime): the
+    # package and its submodule, nothing of the runner's
+    assert [r.module for r in prof.records if r.start_ns is not None] == [pkg, f"{pkg}.part"]
+    assert prof.profiler_modules == []
 
 
 def test_python_m_rejects_bad_usage() -> None:

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import argparse
 import math
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 
@@ -36,7 +34,7 @@ def _fail(message: str) -> int:
 
 def run(args: argparse.Namespace) -> int:
     from ..errors import ConfigurationError
-    from ..importtime import ImportProfile, parse_importtime
+    from ..importtime import parse_importtime
 
     python_args = list(args.python_args)
     if python_args[:1] == ["--"]:
@@ -61,13 +59,18 @@ def run(args: argparse.Namespace) -> int:
             return _fail(f"--from-file {args.from_file!r} holds no `python -X importtime` rows "
                          "(was the program run with -X importtime, and its stderr captured?)")  # fmt: skip
     elif python_args:
-        with tempfile.TemporaryDirectory(prefix="codomyrmex-importtime-") as tmp:
-            out = Path(tmp) / "profile.json"
-            argv = [sys.executable, "-m", "codomyrmex.performance.importtime", "--json", "--output", str(out), *python_args]
-            code = subprocess.call(argv)
-            if not out.exists():
-                return _fail(f"the profiled program wrote no profile (exit code {code}): {python_args}")
-            profile = ImportProfile.from_json(out.read_text(encoding="utf-8"))
+        from ..importtime._run import parse_args, profile_program
+
+        try:
+            opts = parse_args(python_args)
+        except ConfigurationError as exc:
+            return _fail(str(exc))
+        if opts.kind == "script" and not Path(opts.target).exists():
+            return _fail(f"can't open file {str(Path(opts.target).absolute())!r}: no such file or directory")
+        try:
+            profile, code = profile_program(opts)
+        except ConfigurationError as exc:
+            return _fail(f"{exc}: {python_args}")
     else:
         return _fail("nothing to profile: give a program after -- (e.g. -- -c 'import numpy') or --from-file F")
     if args.json:

@@ -125,6 +125,11 @@ class ImportProfile:
     def __init__(self, records: Sequence[ImportRecord], *, source: str = "recorder") -> None:
         self.records: list[ImportRecord] = list(records)
         self.source = source
+        #: Lines the report prints under its header (how the profile was assembled).
+        self.notes: list[str] = []
+        #: Modules the profiler itself loaded before recording, so that the program's profile
+        #: cannot show them (``python -m codomyrmex.performance.importtime`` loads none).
+        self.profiler_modules: list[str] = []
 
     @property
     def roots(self) -> list[ImportRecord]:
@@ -216,7 +221,8 @@ class ImportProfile:
                 "error": r.error, "trigger": r.trigger, "site": r.site,
                 "cached": r.cached, "complete": r.complete,
             })  # fmt: skip
-        return {"format": "codomyrmex-importtime", "version": 1, "source": self.source, "records": rows}
+        return {"format": "codomyrmex-importtime", "version": 1, "source": self.source, "records": rows,
+                "notes": list(self.notes), "profiler_modules": list(self.profiler_modules)}  # fmt: skip
 
     def to_json(self) -> str:
         import json  # not at module level: the profiled program may import json itself
@@ -258,7 +264,10 @@ class ImportProfile:
             if parent is not None:
                 parent.children.append(rec)
             records.append(rec)
-        return cls(records, source=str(data.get("source", "recorder")))
+        profile = cls(records, source=str(data.get("source", "recorder")))
+        profile.notes = [str(n) for n in data.get("notes", [])]
+        profile.profiler_modules = [str(m) for m in data.get("profiler_modules", [])]
+        return profile
 
     @classmethod
     def from_json(cls, text: str | bytes) -> ImportProfile:

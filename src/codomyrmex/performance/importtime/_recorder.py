@@ -30,7 +30,7 @@ from ._model import ImportProfile, ImportRecord
 
 __all__ = ["LiveProfile", "begin", "finish", "install", "is_active", "profile_imports"]
 
-_bootstrap: Any = sys.modules["importlib._bootstrap"]
+_bootstrap: Any = sys.modules["_frozen_importlib"]  # importlib._bootstrap, loaded at start-up
 _modules = sys.modules
 _perf = time.perf_counter_ns
 

@@ -60,6 +60,12 @@ def render_text(profile: ImportProfile, *, top: int = 10, tree: bool = False, mi
     check_positive_int("top", top)
     check_non_negative_number("min_ms", min_ms, unit="milliseconds")
     lines = [f"{len(profile)} imports, {profile.total_ns / 1e6:.3f} ms in total ({profile.source})"]
+    lines += [f"  {note}" for note in profile.notes]
+    if profile.profiler_modules:
+        lines.append(f"  loaded by the profiler itself before recording (so not shown above): "
+                     f"{', '.join(profile.profiler_modules)}")  # fmt: skip
+    elif profile.notes:
+        lines.append("  the profiler itself loaded no module the program could import")
     if len(profile):
         lines += ["", *_table(f"Slowest {top} by cumulative time:", profile.slowest(top, by="cumulative"))]
         lines += ["", *_table(f"Slowest {top} by self time:", profile.slowest(top, by="self"))]

@@ -1,9 +1,14 @@
 """Run a program (``-m module``, ``-c code`` or a script) under the import profiler.
 
-Used by ``python -m codomyrmex.performance.importtime`` and ``codomyrmex-perf importtime``.
-Argument parsing is done by hand (no argparse, dataclasses or pathlib) so that the profiler
-imports as little as possible before the program starts: a module imported here is already in
-``sys.modules`` when the program imports it, and so would be missing from its profile.
+Used by ``python -m codomyrmex.performance.importtime`` and ``codomyrmex-perf importtime``. The
+program runs in a child interpreter started as ``python -c STUB _bootstrap.py ...``: the
+recorder (:mod:`._bootstrap`) is installed there before anything the program imports, using
+only modules the interpreter loaded at start-up, so nothing the launcher imports (this package,
+argparse, runpy) hides a module from the profile. What the interpreter imported at start-up,
+before any program code (``site``, ``encodings``, ``os``, ...), is taken from ``python -X
+importtime -c pass`` run alongside with the same interpreter flags, so the module set of the
+profile is the set ``python -X importtime`` reports for the same program. The modules the
+profiler itself loaded in the child are listed in the report (normally none).
 """
 
 from __future__ import annotations
@@ -12,9 +17,23 @@ import os
 import sys
 
 from ..errors import ConfigurationError
-from ._recorder import install
 
-__all__ = ["Options", "main", "parse_args"]
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from ._model import ImportProfile
+
+__all__ = ["Options", "build_profile", "main", "parse_args", "profile_program"]
+
+# Executed by `python -c`: reads and runs _bootstrap.py under its own name, importing nothing
+# (`sys` is loaded at start-up; `open` and the UTF-8 codec are too).
+STUB = (
+    "import sys;exec(compile(open(sys.argv[1],encoding='utf-8').read(),sys.argv.pop(1),'exec',"
+    "dont_inherit=True),{'__name__':'_codomyrmex_importtime_bootstrap'})"
+)
+BOOTSTRAP_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_bootstrap.py")
+_MODULES_PROBE = "import sys; print(repr(sorted(sys.modules)))"
 
 USAGE = (
     "usage: python -m codomyrmex.performance.importtime [--top N] [--tree] [--min-ms X] "
@@ -88,51 +107,111 @@ def parse_args(argv: list[str]) -> Options:
     raise ConfigurationError(f"no program given; {USAGE}")
 
 
-def _set_path0(entry: str, replace: bool) -> None:
-    """Put what python puts first on ``sys.path`` for this kind of program: the script's
-    directory, or ``""`` for ``-c``. Under ``python -m`` (``replace``) the entry python put there
-    for *us* is the working directory, which a script run directly would not see."""
-    if replace and sys.path:
-        sys.path[0] = entry
-    else:
-        sys.path.insert(0, entry)
+def _interpreter_flags() -> list[str]:
+    """This interpreter's -X/-W/-E/... options for the child, without -X importtime (the child
+    records imports itself; its rows on stderr would only be noise)."""
+    import subprocess
+
+    flags: list[str] = subprocess._args_from_interpreter_flags()  # type: ignore[attr-defined]
+    out: list[str] = []
+    for i, flag in enumerate(flags):
+        if flag == "-X" and i + 1 < len(flags) and flags[i + 1].startswith("importtime"):
+            continue
+        if flag.startswith("importtime") and i > 0 and flags[i - 1] == "-X":
+            continue
+        out.append(flag)
+    return out
 
 
-def _run(opts: Options, replace_path0: bool = False) -> None:
-    import runpy
+def _wait(argv: list[str]) -> int:
+    """Run ``argv`` with this process's stdin/stdout/stderr and return its exit status (a
+    signal N as 128 + N, as a shell reports it)."""
+    import subprocess
 
-    if opts.kind == "module":
-        sys.argv = [opts.target, *opts.args]
-        runpy.run_module(opts.target, run_name="__main__", alter_sys=True)
-    elif opts.kind == "script":
-        sys.argv = [opts.target, *opts.args]
-        _set_path0(os.path.dirname(os.path.abspath(opts.target)), replace_path0)
-        runpy.run_path(opts.target, run_name="__main__")
-    else:
-        sys.argv = ["-c", *opts.args]
-        _set_path0("", replace_path0)
-        code = compile(opts.target, "<string>", "exec")
-        # A real __main__ module, as runpy gives -m and scripts: pickle, multiprocessing and
-        # `import __main__` look the program's globals up there.
-        main_module = type(sys)("__main__")
-        main_module.__dict__["__builtins__"] = __builtins__
-        saved = sys.modules.get("__main__")
-        sys.modules["__main__"] = main_module
+    proc = subprocess.Popen(argv)
+    while True:
         try:
-            exec(code, main_module.__dict__)
-        finally:
-            if saved is not None:
-                sys.modules["__main__"] = saved
+            code = proc.wait()
+            break
+        except KeyboardInterrupt:  # the child got the same Ctrl-C: let it decide, then report
+            continue
+    return code if code >= 0 else 128 - code
 
 
-def _exit_code(exc: SystemExit) -> int:
-    """The process exit status for ``exc``, printing a message as the interpreter does."""
-    if exc.code is None:
-        return 0
-    if isinstance(exc.code, int):
-        return exc.code
-    print(exc.code, file=sys.stderr)  # sys.exit("message"): the message, then status 1
-    return 1
+def _startup(flags: list[str]) -> tuple[Any, list[str] | None]:
+    """(-X importtime profile of interpreter start-up, modules a plain ``python -c`` has)."""
+    import ast
+    import subprocess
+
+    from ._parse import parse_importtime
+
+    out = subprocess.run(
+        [sys.executable, *flags, "-X", "importtime", "-c", _MODULES_PROBE],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    try:
+        modules: list[str] | None = list(ast.literal_eval(out.stdout.strip().splitlines()[-1]))
+    except (IndexError, SyntaxError, ValueError):
+        modules = None  # no comparison: the report then lists nothing as the profiler's own
+    return parse_importtime(out.stderr), modules
+
+
+def build_profile(raw: dict[str, Any], startup: Any = None, plain_modules: list[str] | None = None) -> ImportProfile:
+    """The profile of a program run by :mod:`._bootstrap` (``raw`` is what it wrote), with the
+    interpreter's start-up imports (``startup``, a parsed ``-X importtime`` profile) first."""
+    from ._model import ImportProfile, ImportRecord
+
+    records: list[ImportRecord] = []
+    if startup is not None:
+        for rec in startup.records:
+            rec.thread_name = "MainThread"
+            records.append(rec)
+    wall0, perf0 = raw["anchor"]
+    program: list[ImportRecord] = []
+    for name, parent_index, tid, thread, trigger, site, start, end, error, complete in raw["records"]:
+        parent = program[parent_index] if parent_index is not None else None
+        rec = ImportRecord(
+            name, parent=parent, cumulative_ns=end - start, start_ns=start, end_ns=end,
+            start_time_ns=wall0 + (start - perf0), end_time_ns=wall0 + (end - perf0),
+            thread_id=tid, thread_name=thread, error=error,
+            trigger="first_use" if trigger == "first_use" else "startup", site=site, complete=complete,
+        )  # fmt: skip
+        if parent is not None:
+            parent.children.append(rec)
+        program.append(rec)
+    for rec in program:
+        rec.self_ns = max(0, rec.cumulative_ns - sum(c.cumulative_ns for c in rec.children))
+    profile = ImportProfile(records + program, source="recorder")
+    before = [m for m in raw["before"] if m != "__main__"]
+    if startup is not None:
+        profile.notes.append(
+            f"{len(records)} of them at interpreter start-up, before the program (timed by "
+            "`python -X importtime -c pass` run alongside)"
+        )
+    # Modules the child had before the recorder started that a plain `python -c` does not
+    # have: what the profiler itself loaded (they cannot appear in the program's profile).
+    profile.profiler_modules = sorted(set(before) - set(plain_modules)) if plain_modules is not None else []
+    return profile
+
+
+def profile_program(opts: Options) -> tuple[ImportProfile, int]:
+    """Run the program of ``opts`` in a child interpreter under the bootstrap recorder and return
+    ``(profile, exit status)``. Raises :class:`ConfigurationError` when the child wrote no
+    records (killed before it could)."""
+    import ast
+    import tempfile
+
+    flags = _interpreter_flags()
+    with tempfile.TemporaryDirectory(prefix="codomyrmex-importtime-") as tmp:
+        raw_path = os.path.join(tmp, "records.txt")
+        argv = [sys.executable, *flags, "-c", STUB, BOOTSTRAP_FILE, raw_path, opts.kind, opts.target, *opts.args]
+        code = _wait(argv)
+        if not os.path.exists(raw_path):
+            raise ConfigurationError(f"the profiled program wrote no import records (exit status {code})")
+        with open(raw_path, encoding="utf-8") as f:
+            raw = ast.literal_eval(f.read())
+    startup, plain_modules = _startup(flags)
+    return build_profile(raw, startup, plain_modules), code
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -149,23 +228,15 @@ def main(argv: list[str] | None = None) -> int:
     if opts.kind == "script" and not os.path.exists(opts.target):
         print(f"can't open file {os.path.abspath(opts.target)!r}: no such file or directory", file=sys.stderr)
         return 2  # what python says and returns for a missing script
-    # What running the program needs is imported before recording starts, so that the profile
-    # shows the program's imports and not the runner's (run_path imports pkgutil).
-    import pkgutil  # noqa: F401
-    import runpy  # noqa: F401
-
-    profile = install()
-    code = 0
     try:
-        _run(opts, replace_path0=argv is None)  # argv None: this process is `python -m` us
-    except SystemExit as exc:
-        code = _exit_code(exc)
-    finally:
-        profile.stop()
-        text = profile.to_json() if opts.json else profile.report(top=opts.top, tree=opts.tree, min_ms=opts.min_ms)
-        if opts.output:
-            with open(opts.output, "w", encoding="utf-8") as f:
-                f.write(text + "\n")
-        else:
-            print(text, file=sys.stderr)
+        profile, code = profile_program(opts)
+    except ConfigurationError as exc:
+        print(f"codomyrmex.performance.importtime: {exc}", file=sys.stderr)
+        return 1
+    text = profile.to_json() if opts.json else profile.report(top=opts.top, tree=opts.tree, min_ms=opts.min_ms)
+    if opts.output:
+        with open(opts.output, "w", encoding="utf-8") as f:
+            f.write(text + "\n")
+    else:
+        print(text, file=sys.stderr)
     return code

@@ -319,10 +319,15 @@ class _IntoProxyLoader:
 
 
 def active_recorder() -> Any:
-    """The import profiler's recorder module while a profile is recording, else ``None``."""
-    # Only talk to the import profiler when someone imported and activated it.
-    rec = sys.modules.get("codomyrmex.performance.importtime._recorder")
-    return rec if rec is not None and rec.is_active() else None
+    """The import profiler's recorder while a profile is recording, else ``None``."""
+    # Only talk to the import profiler when someone imported and activated it: the in-process
+    # recorder (profile_imports), else the whole-program one (importtime._bootstrap), which
+    # registers itself under a name of its own.
+    for name in ("codomyrmex.performance.importtime._recorder", "_codomyrmex_perf_import_recorder"):
+        rec = sys.modules.get(name)
+        if rec is not None and rec.is_active():
+            return rec
+    return None
 
 
 def count_lazy_import(name: str, state: str) -> None:
