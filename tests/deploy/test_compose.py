@@ -75,7 +75,7 @@ def test_agent_service_serves_metrics_on_9464_from_the_installed_project() -> No
     assert agent["command"] == ["codomyrmex-perf", "serve", "--port", "9464", "--addr", "0.0.0.0"]
     dockerfile = (DEPLOY / agent["build"]["dockerfile"].removeprefix("deploy/")).read_text()
     assert dockerfile.startswith("#") and "FROM python:3.11-slim" in dockerfile
-    assert 'pip install --no-cache-dir ".[redis]"' in dockerfile
+    assert 'pip install --no-cache-dir ".[redis,otlp]"' in dockerfile
     assert agent["environment"]["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://otel-collector:4318"
     # Prometheus scrapes the agent where compose exposes it.
     prom = yaml.safe_load((DEPLOY / "prometheus.yml").read_text())
