@@ -28,13 +28,11 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import importlib.util
 import itertools
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, TypeVar, overload
 
 from .._validation import check_callable, check_non_empty_str
@@ -178,6 +176,11 @@ def load_suites(path: str | os.PathLike[str]) -> list[BenchmarkSuite]:
     a file that defines no suite."""
     if not isinstance(path, str | os.PathLike):
         raise TypeError(f"path must be a path to a Python file, got {type(path).__name__}")
+    # imported here: pathlib (with urllib.parse, ipaddress) and importlib.util cost ~5 ms, which
+    # `from ...profiling.benchmark import BenchmarkSuite` should not pay (issue 12)
+    import importlib.util
+    from pathlib import Path
+
     file = Path(path).expanduser()
     if not file.is_file():
         raise BenchmarkError(f"suite file {str(path)!r} does not exist or is not a file")
