@@ -76,12 +76,19 @@ def start_cache_traffic(stop: threading.Event, redis_url: str | None) -> CacheMa
         time.sleep(0.002)
         return prompt.upper()
 
+    from opentelemetry import trace
+
+    # The application's own span around each step, as a traced agent has: the library makes
+    # cache.load spans only inside a sampled span (never a root span per miss).
+    tracer = trace.get_tracer("demo_agent")
+
     def loop() -> None:
         i = 0
         while not stop.is_set():
-            analyse(f"x = {i % 24}")  # 24 keys over 16 slots: hits, misses and size evictions
-            analyse("x = 0")
-            model_call(f"prompt {i % 4}")
+            with tracer.start_as_current_span("agent step"):
+                analyse(f"x = {i % 24}")  # 24 keys over 16 slots: hits, misses and size evictions
+                analyse("x = 0")
+                model_call(f"prompt {i % 4}")
             if redis_url is not None and i % 5 == 0:
                 shared_lookup(f"doc-{i}")
             manager.set(f"k{i % 8}", i, ttl=60)
