@@ -181,3 +181,45 @@ def test_a_redis_asyncio_client_that_decodes_responses_is_refused(redis_url: str
     aclient = redis.asyncio.Redis.from_url(redis_url, decode_responses=True)
     with pytest.raises(CacheError, match="decode_responses=False"):
         cached_function(redis=aclient)
+
+
+def test_a_task_cancelled_while_taking_the_lease_leaves_no_lease(
+    redis_url: str, unique_name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import redis
+
+    from codomyrmex.performance.caching import _lease
+    from codomyrmex.performance.caching._redis_tier import RedisTier
+
+    slow_acquire = RedisTier.acquire
+    acquired = threading.Event()
+
+    def acquire(self: Any, *args: Any) -> bool:
+        time.sleep(0.5)  # the task is cancelled while this runs on an I/O thread
+        try:
+            return slow_acquire(self, *args)
+        finally:
+            acquired.set()
+
+    monkeypatch.setattr(RedisTier, "acquire", acquire)
+
+    @cached_function(name=unique_name, redis=redis_url, lease_timeout=60)
+    async def f(x: int) -> int:
+        return x
+
+    async def main() -> None:
+        task = asyncio.create_task(f(1))
+        await asyncio.sleep(0.2)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(main())
+    assert acquired.wait(10)  # the step went on after the cancellation, and took the lease
+    client = redis.Redis.from_url(redis_url)
+    leases = lambda: [k for k in client.keys(f"codomyrmex:{unique_name}:*") if k.endswith(b":lease")]  # noqa: E731
+    deadline = time.monotonic() + 10
+    while (leases() or _lease.RENEWER.held()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert leases() == [] and _lease.RENEWER.held() == 0  # released, not renewed for 60 s
+    client.close()

@@ -19,10 +19,11 @@ the event loop's thread: a slow or hung tier delays the call that needs it, not 
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import threading
 from collections.abc import Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from ..telemetry import recording
@@ -97,7 +98,7 @@ async def acall(
             if value is MISSING:
                 steps = shared.lease(skey)
                 while True:
-                    done, out = await _io(loop, _step, steps)
+                    done, out = await _lease_step(core, skey, steps)
                     if done:
                         value, token = out
                         break
@@ -162,6 +163,28 @@ if hasattr(os, "register_at_fork"):
 async def _io(loop: asyncio.AbstractEventLoop, fn: Callable[..., Any], *args: Any) -> Any:
     """``fn(*args)`` on the cache's I/O threads."""
     return await loop.run_in_executor(_executor(), fn, *args)
+
+
+async def _lease_step(core: TieredCache, skey: str, steps: Steps) -> tuple[bool, Any]:
+    """One lease step on an I/O thread. If this task is cancelled meanwhile and the step took
+    the lease, the lease is released there (otherwise nobody would, and its renewal would hold
+    the other processes up to ``lease_timeout``)."""
+    future = _executor().submit(_step, steps)
+    try:
+        return await asyncio.wrap_future(future)
+    except asyncio.CancelledError:
+        future.add_done_callback(functools.partial(_release_taken, core, skey))
+        raise
+
+
+def _release_taken(core: TieredCache, skey: str, future: Future[tuple[bool, Any]]) -> None:
+    # (called on the I/O thread that finished the step, or on the loop's if it had finished
+    # already: the release itself is always handed to an I/O thread)
+    if future.cancelled() or future.exception() is not None:
+        return
+    done, out = future.result()
+    if done and out[1] is not None:
+        _executor().submit(core._release, skey, out[1])
 
 
 def _step(steps: Steps) -> tuple[bool, Any]:
