@@ -5,6 +5,8 @@ Run it: ``python examples/typed_usage.py``.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from codomyrmex.performance import CacheManager, LazyLoader, cached_function, lazy_import, telemetry
 from codomyrmex.performance.caching import CacheInfo
 from codomyrmex.performance.errors import PerformanceError
@@ -13,6 +15,17 @@ from codomyrmex.performance.profiling.benchmark import (
     BenchmarkSuite,
     run_benchmark,
 )
+
+# Lazy, and still typed: mypy and IDEs see numpy's own types; at runtime numpy is imported on
+# its first use (README, "Typed usage").
+if TYPE_CHECKING:
+    import numpy as np
+else:
+    np = lazy_import("numpy")
+
+
+def mean(xs: list[float]) -> float:
+    return float(np.mean(np.asarray(xs, dtype=np.float64)))
 
 
 @cached_function(ttl=60, maxsize=128)
@@ -48,6 +61,7 @@ def main() -> None:
     cache_methods_are_typed()
     json_mod = lazy_import("json")
     print("lazy json:", json_mod.dumps({"ok": True}))
+    print("lazy, typed numpy:", mean([1.0, 2.0, 3.0]))
     loader = LazyLoader("statistics")
     print("loader loaded before use:", loader.is_loaded())
 
