@@ -19,23 +19,49 @@ does).
 
 from __future__ import annotations
 
-from ._canary import canary_workload
-from ._compare import VariantComparison, compare_variants
-from ._environment import collect_environment, git_commit, timer_overhead
-from ._result import BenchmarkResult
-from ._run import Comparison, EmptySuiteWarning, SuiteRun, format_seconds
-from ._runner import (
-    BASELINE_RUNS,
-    HISTORY_LIMIT,
-    MIN_HISTORY_RUNS,
-    open_store,
-    run_benchmark,
-)
-from ._suite import Benchmark, BenchmarkSuite, load_suites
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._canary import canary_workload
+    from ._compare import VariantComparison, compare_variants
+    from ._environment import collect_environment, git_commit, timer_overhead
+    from ._instructions import MEASURES
+    from ._result import BenchmarkResult
+    from ._run import Comparison, EmptySuiteWarning, SuiteRun, format_seconds
+    from ._runner import BASELINE_RUNS, HISTORY_LIMIT, MIN_HISTORY_RUNS, open_store, run_benchmark
+    from ._suite import Benchmark, BenchmarkSuite, load_suites
+
+# Loaded on first use (PEP 562): a suite file only needs BenchmarkSuite, and instruction mode
+# imports every suite file again in each process it runs under Valgrind, where the regression and
+# series layers this package's runner pulls in would cost ~0.5 G instructions per process.
+_LAZY = {
+    "BASELINE_RUNS": "_runner",
+    "HISTORY_LIMIT": "_runner",
+    "MEASURES": "_instructions",
+    "MIN_HISTORY_RUNS": "_runner",
+    "Benchmark": "_suite",
+    "BenchmarkResult": "_result",
+    "BenchmarkSuite": "_suite",
+    "Comparison": "_run",
+    "EmptySuiteWarning": "_run",
+    "SuiteRun": "_run",
+    "VariantComparison": "_compare",
+    "canary_workload": "_canary",
+    "collect_environment": "_environment",
+    "compare_variants": "_compare",
+    "format_seconds": "_run",
+    "git_commit": "_environment",
+    "load_suites": "_suite",
+    "open_store": "_runner",
+    "run_benchmark": "_runner",
+    "timer_overhead": "_environment",
+}
 
 __all__ = [
     "BASELINE_RUNS",
     "HISTORY_LIMIT",
+    "MEASURES",
     "MIN_HISTORY_RUNS",
     "Benchmark",
     "BenchmarkResult",
@@ -54,3 +80,16 @@ __all__ = [
     "run_benchmark",
     "timer_overhead",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -33,7 +33,8 @@ _BOOTSTRAP_RESAMPLES = 1000
 
 @dataclass
 class BenchmarkResult:
-    """Samples in seconds per call (``times``), each the mean of ``loops`` calls.
+    """Samples per call (``times``) in ``unit`` -- seconds, or instructions in instruction
+    mode -- each the mean of ``loops`` calls.
 
     A failed benchmark has ``failed=True``, the exception text in ``error`` and no samples; its
     statistics are NaN rather than a misleading number.
@@ -52,6 +53,12 @@ class BenchmarkResult:
     ended_ns: int = 0
     #: where it was measured (python, platform, cpu, hostname, git commit, timer and overhead)
     environment: dict[str, Any] = field(default_factory=dict)
+    #: what ``times`` counts: ``"seconds"`` per call (time mode) or CPU ``"instructions"`` per
+    #: call (instruction mode, one exact sample); each unit is its own recorded series
+    unit: str = "seconds"
+    #: the run's own evidence says the machine disturbed this result (see ``SuiteRun.noise``):
+    #: it is recorded and shown, but never part of a baseline
+    noisy: bool = False
 
     # -- seed API ---------------------------------------------------------------------------
     @property
@@ -118,8 +125,9 @@ class BenchmarkResult:
 
     @property
     def ops_per_second(self) -> float:
+        """Calls per second (NaN for an instruction count, which says nothing about time)."""
         med = self.median
-        return 1.0 / med if med and med > 0 else math.nan
+        return 1.0 / med if self.unit == "seconds" and med and med > 0 else math.nan
 
     def median_ci(self, confidence: float = 0.95) -> tuple[float, float]:
         """Percentile-bootstrap confidence interval of the median (deterministic seed, so the
@@ -146,6 +154,8 @@ class BenchmarkResult:
         low, high = self.median_ci()
         out: dict[str, Any] = {
             "name": self.name,
+            "unit": self.unit,
+            "noisy": self.noisy,
             "iterations": self.iterations,
             "loops": self.loops,
             "failed": self.failed,

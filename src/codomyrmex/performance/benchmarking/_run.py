@@ -20,7 +20,7 @@ from typing import Any
 from ..regression import MIN_HISTORY_RUNS, NO_HISTORY, Verdict
 from ._result import BenchmarkResult
 
-__all__ = ["NO_HISTORY", "Comparison", "EmptySuiteWarning", "SuiteRun", "format_seconds"]
+__all__ = ["NO_HISTORY", "Comparison", "EmptySuiteWarning", "SuiteRun", "format_seconds", "format_value"]
 
 
 class EmptySuiteWarning(UserWarning):
@@ -85,6 +85,19 @@ def format_seconds(value: float) -> str:
         if abs(value) >= scale:
             return f"{value / scale:.3g} {unit}"
     return f"{value / 1e-9:.3g} ns"
+
+
+def format_value(value: float, unit: str = "seconds") -> str:
+    """A number of ``unit`` for a table: seconds via :func:`format_seconds`, instructions as
+    ``"64.3 k instr"``."""
+    if unit != "instructions":
+        return format_seconds(value)
+    if value is None or not math.isfinite(value):
+        return "-"
+    for suffix, scale in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if abs(value) >= scale:
+            return f"{value / scale:.4g} {suffix} instr"
+    return f"{value:.4g} instr"
 
 
 @dataclass
@@ -169,13 +182,19 @@ class SuiteRun:
                 verdict += f" (p={c.verdict.p_adjusted:.2g})"
             if c is not None and c.note and c.verdict_name != "new":
                 verdict += f": {c.note}"
+            if r.noisy:
+                verdict += " [noisy: not a baseline]"
+            fmt = r.unit
+            ops = f"{r.ops_per_second:,.0f}" if math.isfinite(r.ops_per_second) else "-"
             rows.append((
-                name, format_seconds(r.median), f"{format_seconds(lo)}..{format_seconds(hi)}",
-                format_seconds(r.p99), f"{r.ops_per_second:,.0f}", str(r.iterations),
-                "-" if c is None or c.baseline is None else format_seconds(c.baseline), change, verdict,
+                name, format_value(r.median, fmt), f"{format_value(lo, fmt)}..{format_value(hi, fmt)}",
+                format_value(r.p99, fmt), ops, str(r.iterations),
+                "-" if c is None or c.baseline is None else format_value(c.baseline, fmt), change, verdict,
             ))  # fmt: skip
         widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-        lines = [f"suite {self.suite}  (run {self.run_id[:12]}, canary {format_seconds(self.canary or math.nan)})"]
+        how = ("CPU instructions per call (Valgrind)" if self.environment.get("measure") == "instructions"
+               else f"canary {format_seconds(self.canary or math.nan)}")  # fmt: skip
+        lines = [f"suite {self.suite}  (run {self.run_id[:12]}, {how})"]
         for i, row in enumerate(rows):
             lines.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
             if i == 0:

@@ -49,6 +49,7 @@ from ..telemetry import names, recording
 from ..telemetry.stats import default_registry
 from ._canary import canary_workload
 from ._environment import collect_environment, timer_overhead
+from ._instructions import InstructionCounter, check_measure, find_valgrind
 from ._result import BenchmarkResult
 from ._run import Comparison, EmptySuiteWarning, SuiteRun
 from ._suite import Benchmark, BenchmarkSuite
@@ -96,16 +97,23 @@ def _measure_canary(timing: Timing) -> float:
     return sorted(m.samples)[len(m.samples) // 2]
 
 
-def _history(store: SeriesStore, suite: str, bench: str, host: str | None) -> list[HistoryPoint]:
-    """The recorded runs of one benchmark; only this host's when the store can tell hosts apart
-    (timings of two machines are not one series)."""
+def _history(store: SeriesStore, suite: str, bench: str, host: str | None, unit: str) -> list[HistoryPoint]:
+    """The recorded runs of one benchmark in ``unit``; only this host's when the store can tell
+    hosts apart (timings of two machines are not one series)."""
     try:
-        accepts_host = "host" in inspect.signature(store.history).parameters
+        params = set(inspect.signature(store.history).parameters)
     except (TypeError, ValueError):  # pragma: no cover - builtins without a signature
-        accepts_host = False
-    if accepts_host and host:
-        return store.history(suite, bench, limit=HISTORY_LIMIT, host=host)  # type: ignore[call-arg]
-    return store.history(suite, bench, limit=HISTORY_LIMIT)
+        params = set()
+    kwargs: dict[str, Any] = {"limit": HISTORY_LIMIT}
+    if "host" in params and host:
+        kwargs["host"] = host
+    if "unit" in params:
+        kwargs["unit"] = unit
+    elif unit != "seconds":
+        # a store that cannot tell units apart would mix seconds into an instruction series
+        raise SeriesStoreError(f"{type(store).__name__} cannot keep a series of {unit} apart from seconds")
+    points: list[HistoryPoint] = store.history(suite, bench, **kwargs)
+    return points
 
 
 def _past(points: list[HistoryPoint], normalize: bool) -> tuple[list[PastRun], str | None]:
@@ -121,7 +129,7 @@ def _past(points: list[HistoryPoint], normalize: bool) -> tuple[list[PastRun], s
     return [PastRun(p.median, p.samples, p.timestamp, p.noisy) for p in points], None
 
 
-def _accepted(store: SeriesStore, suite: str, host: str | None) -> dict[str, list[float]]:
+def _accepted(store: SeriesStore, suite: str, host: str | None, unit: str = "seconds") -> dict[str, list[float]]:
     """Times of the recorded acceptances per benchmark (``"*"``: the whole suite); a store that
     cannot record acceptances (or fails to read them) has none, and the gate keeps flagging."""
     read = getattr(store, "acceptances", None)
@@ -130,7 +138,7 @@ def _accepted(store: SeriesStore, suite: str, host: str | None) -> dict[str, lis
     out: dict[str, list[float]] = {}
     try:
         for a in read(suite):
-            if a.unit == "seconds" and (a.host is None or host is None or a.host == host):
+            if a.unit == unit and (a.host is None or host is None or a.host == host):
                 out.setdefault(a.benchmark or "*", []).append(a.timestamp)
     except SeriesStoreError:
         return {}
@@ -138,7 +146,8 @@ def _accepted(store: SeriesStore, suite: str, host: str | None) -> dict[str, lis
 
 
 def _compare(
-    run: SuiteRun, store: SeriesStore, *, alpha: float, min_effect: float, normalize: bool
+    run: SuiteRun, store: SeriesStore, *, alpha: float, min_effect: float | None, normalize: bool,
+    unit: str = "seconds",
 ) -> None:
     """Judge every benchmark of ``run`` against the store's history (one shared gate function,
     :func:`~codomyrmex.performance.regression.judge_runs`); a history that cannot be read makes
@@ -151,7 +160,7 @@ def _compare(
                 # a store that labels its runs with its own host name (PrometheusStore(host=...))
                 # reads them back under that name, not under this machine's hostname
                 host = getattr(store, "host", None) or run.environment.get("hostname")
-                points = _history(store, run.suite, name, host)
+                points = _history(store, run.suite, name, host, unit)
             except (SeriesStoreError, OSError) as exc:
                 result.comparison = Comparison(name, None, result.median, None, None,
                                                f"history could not be read: {exc}")  # fmt: skip
@@ -163,14 +172,14 @@ def _compare(
             cur_map, hist_map = groups.setdefault(fallback, ({}, {}))
             cur_map[name], hist_map[name] = list(current), past
         for fallback, (cur_map, hist_map) in groups.items():
-            accepted = _accepted(store, run.suite, run.environment.get("hostname"))
+            accepted = _accepted(store, run.suite, run.environment.get("hostname"), unit)
             per_bench = {n: accepted.get(n, []) + accepted.get("*", []) for n in cur_map}
             for name, j in judge_runs(cur_map, hist_map, alpha=alpha, min_effect=min_effect,
-                                      accepted=per_bench).items():  # fmt: skip
+                                      accepted=per_bench, unit=unit).items():  # fmt: skip
                 result = run.results[name]
                 base = None
                 if j.verdict is not None and j.verdict.current_median > 0:
-                    # the baseline in seconds, whatever scale was judged
+                    # the baseline in the result's unit, whatever scale was judged
                     base = j.verdict.baseline_median * (result.median / j.verdict.current_median)
                 note = "; ".join(n for n in (j.note, fallback) if n) or None
                 result.comparison = Comparison(
@@ -185,7 +194,7 @@ def _record(run: SuiteRun) -> RunRecord:
     return RunRecord(
         run.run_id, run.suite, run.timestamp,
         tuple(BenchmarkRecord(r.name, tuple(r.times), r.loops, r.failed, r.error, tuple(r.normalized),
-                              None if r.comparison is None else r.comparison.stored())
+                              None if r.comparison is None else r.comparison.stored(), r.unit, r.noisy)
               for r in run.results.values()),
         run.environment, run.canary,
     )  # fmt: skip
@@ -250,8 +259,9 @@ def run_benchmark(
     canary: bool = ...,
     normalize: bool = ...,
     alpha: float = ...,
-    min_effect: float = ...,
+    min_effect: float | None = ...,
     progress: ProgressFn | None = ...,
+    measure: str = ...,
 ) -> SuiteRun: ...
 @overload
 def run_benchmark(
@@ -269,8 +279,9 @@ def run_benchmark(
     canary: bool = ...,
     normalize: bool = ...,
     alpha: float = ...,
-    min_effect: float = ...,
+    min_effect: float | None = ...,
     progress: ProgressFn | None = ...,
+    measure: str = ...,
 ) -> BenchmarkResult: ...
 
 
@@ -289,8 +300,9 @@ def run_benchmark(
     canary: bool = True,
     normalize: bool = False,
     alpha: float = 0.01,
-    min_effect: float = 0.02,
+    min_effect: float | None = None,
     progress: ProgressFn | None = None,
+    measure: str = "time",
 ) -> SuiteRun | BenchmarkResult:
     """Run a suite (returns a :class:`SuiteRun`) or a plain callable (returns its
     :class:`BenchmarkResult`, as the seed API did; ``iterations`` is the seed's name for
@@ -305,6 +317,14 @@ def run_benchmark(
     and an empty suite opens no store; ``normalize=True``
     judges canary-normalised samples instead of raw ones. ``pushgateway`` (default
     ``CODOMYRMEX_PERF_PUSHGATEWAY``) receives the run's gauges.
+    ``min_effect`` (default: 2 % for seconds, 0.5 % for instructions) is the
+    smallest change reported.
+
+    ``measure="instructions"`` counts CPU instructions per call under Valgrind instead of timing
+    (see :mod:`~codomyrmex.performance.benchmarking._instructions`): one exact sample per benchmark
+    (``rounds``, ``canary`` and ``normalize`` do not apply; ``min_time`` sizes the loop), recorded
+    as its own series with ``unit="instructions"``. Without Valgrind it raises a
+    :class:`~codomyrmex.performance.errors.BenchmarkError` naming the package to install.
     """
     suite, single = _as_suite(suite_or_callable, name)
     if iterations is not None:
@@ -314,7 +334,16 @@ def run_benchmark(
     check_non_negative_number("min_time", min_time, error=BenchmarkError, unit="seconds")
     if isolate is not False and (isinstance(isolate, bool) or not isinstance(isolate, int) or isolate < 1):
         raise BenchmarkError(f"isolate must be False or a number of worker processes >= 1, got {isolate!r}")
-    _check_levels(alpha, min_effect)  # before anything is timed, with or without a store
+    measure = check_measure(measure)
+    _check_levels(alpha, 0.0 if min_effect is None else min_effect)  # before anything is timed
+    if measure == "instructions":
+        if normalize:
+            raise BenchmarkError("normalize=True applies to measure='time' (an instruction count "
+                                 "needs no canary)")  # fmt: skip
+        if isolate:
+            raise BenchmarkError("isolate applies to measure='time': instruction mode already runs "
+                                 "every benchmark in fresh processes")  # fmt: skip
+        find_valgrind()  # before anything is run
     if normalize and not canary:
         raise BenchmarkError("normalize=True needs canary=True (samples are normalised by the canary)")
     if store is DEFAULT_STORE:
@@ -323,7 +352,7 @@ def run_benchmark(
     target_store = open_store(store_arg)
     try:
         return _run(suite, single, name, target_store, pushgateway, warmup, rounds, float(min_time),
-                    isolate, gc, canary, normalize, alpha, min_effect, progress)  # fmt: skip
+                    isolate, gc, canary, normalize, alpha, min_effect, progress, measure)  # fmt: skip
     finally:
         # a store opened here from a path is closed here; one passed in belongs to the caller
         if target_store is not None and target_store is not store_arg:
@@ -335,8 +364,8 @@ def run_benchmark(
 def _run(
     suite: BenchmarkSuite, single: bool, name: str | None, target_store: SeriesStore | None,
     pushgateway: str | None, warmup: int, rounds: int, min_time: float, isolate: bool | int,
-    gc: bool, canary: bool, normalize: bool, alpha: float, min_effect: float,
-    progress: ProgressFn | None,
+    gc: bool, canary: bool, normalize: bool, alpha: float, min_effect: float | None,
+    progress: ProgressFn | None, measure: str = "time",
 ) -> SuiteRun | BenchmarkResult:  # fmt: skip
     push_url = pushgateway or env.get("CODOMYRMEX_PERF_PUSHGATEWAY")
     pusher = PrometheusStore(pushgateway=push_url) if push_url else None
@@ -351,12 +380,17 @@ def _run(
         run.warnings.append("the suite has no benchmarks")
         return run
     timing = Timing(warmup, rounds, min_time, gc, None, timer_overhead())
+    unit = "instructions" if measure == "instructions" else "seconds"
+    run.environment["measure"] = measure
     with recording.span(names.span_benchmark(run.suite), {"suite": run.suite}) as suite_span:
+        if measure == "instructions":
+            _count_instructions(run, suite, timing, progress)
+            canary = False
         # The canary is timed before the first benchmark and after each one; a benchmark is
         # normalised by the mean of the canaries on either side of it, so drift during a long
         # run is tracked rather than frozen at its start. The run's canary is their median.
         canaries = [_measure_canary(timing)] if canary else []
-        benches: list[Benchmark] = suite.benchmarks
+        benches: list[Benchmark] = suite.benchmarks if measure == "time" else []
         for i, bench in enumerate(benches):
             if progress is not None:
                 progress(i, len(benches), bench.name)
@@ -367,12 +401,13 @@ def _run(
                 canaries.append(_measure_canary(timing))
             run.results[bench.name] = result
         if progress is not None:
-            progress(len(benches), len(benches), "")
+            progress(len(suite), len(suite), "")
         run.canary = statistics.median(canaries) if canaries else None
         if canaries:
             _normalize(run, canaries)
         if target_store is not None:
-            _compare(run, target_store, alpha=alpha, min_effect=min_effect, normalize=normalize and canary)
+            _compare(run, target_store, alpha=alpha, min_effect=min_effect, normalize=normalize and canary,
+                     unit=unit)  # fmt: skip
         suite_span.set_attribute("benchmarks", len(run.results))
         suite_span.set_attribute("regressions", len(run.regressions))
         suite_span.set_attribute("failed", len(run.failed))
@@ -390,6 +425,16 @@ def _run(
     if pusher is not None:
         _push(pusher, record, run)
     return run.results[suite.name] if single else run
+
+
+def _count_instructions(run: SuiteRun, suite: BenchmarkSuite, timing: Timing,
+                        progress: ProgressFn | None) -> None:  # fmt: skip
+    counter = InstructionCounter(suite, timing)
+    run.environment.update(counter.environment())
+    for name, m in counter.measure(progress).items():
+        run.results[name] = BenchmarkResult(name, m.samples, m.loops, m.error, started_ns=m.started_ns,
+                                            ended_ns=m.ended_ns, environment=run.environment,
+                                            unit="instructions")  # fmt: skip
 
 
 #: a local canary (mean of the two around a benchmark) further than this from the run's median

@@ -60,6 +60,9 @@ def register(parser: argparse.ArgumentParser) -> None:
     run.add_argument("--min-time", type=float, default=0.005,
                      help="minimum seconds per sample (default 0.005)")  # fmt: skip
     run.add_argument("--isolate", type=int, default=0, help="take samples in N worker processes")
+    run.add_argument("--measure", choices=("time", "instructions"), default="time",
+                     help="time: seconds per call; instructions: CPU instructions per call under "
+                          "Valgrind (deterministic on a busy machine; needs the valgrind package)")  # fmt: skip
     run.add_argument("--normalize", action="store_true",
                      help="judge canary-normalised samples (less sensitive to machine drift)")  # fmt: skip
     run.set_defaults(func=_run)
@@ -189,7 +192,7 @@ def _run(args: argparse.Namespace) -> int:
             result = run_benchmark(
                 suite, rounds=args.rounds, warmup=args.warmup, min_time=args.min_time,
                 isolate=args.isolate or False, store=opened if opened is not None else False,
-                pushgateway=args.pushgateway, normalize=args.normalize,
+                pushgateway=args.pushgateway, normalize=args.normalize, measure=args.measure,
                 progress=_Progress(suite.name, sys.stderr) if show_progress else None,
             )  # fmt: skip
         except (PerformanceError, TypeError) as exc:
