@@ -264,6 +264,7 @@ def test_lambda(benchmark):
 '''
 
 
+@pytest.mark.slow  # a few processes under Valgrind per benchmark
 def test_perf_measure_instructions(pytester: pytest.Pytester, tmp_path: Path) -> None:
     """Instruction counts through run_benchmark(measure="instructions"), recorded as their own
     unit; a benchmark that cannot be sent to another process fails its test with the reason."""
