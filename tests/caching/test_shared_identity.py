@@ -129,24 +129,46 @@ def test_two_live_functions_cannot_share_a_name_on_one_tier(tier: Tier, unique_n
     assert ten(5) == 50
 
 
-def test_a_closure_without_a_name_fails_in_a_later_process_too(tmp_path: Path) -> None:
+def _process(tier: str, tmp_path: Path, redis_url: str | None, body: str) -> str:
+    """Run ``body`` in a new process, with ``TIER`` the shared-tier keywords of ``tier``."""
+    option = f"persist={str(tmp_path / 'y.sqlite3')!r}" if tier == "sqlite" else f"redis={redis_url!r}"
     script = (
         "from codomyrmex.performance import cached_function\n"
         "from codomyrmex.performance.errors import CacheError\n"
+        f"TIER = dict({option})\n" + body
+    )
+    return subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    ).stdout
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "redis"])
+def test_closures_in_later_processes(
+    kind: str, tmp_path: Path, request: pytest.FixtureRequest, unique_name: str
+) -> None:
+    url = request.getfixturevalue("redis_url") if kind == "redis" else None
+    unnamed = (
         "def make(n):\n"
-        f"    @cached_function(persist={str(tmp_path / 'y.sqlite3')!r})\n"
+        "    @cached_function(**TIER)\n"
         "    def scale(x): return x * n\n"
         "    return scale\n"
         "try:\n"
         "    print(make(7)(5))\n"
         "except CacheError as exc:\n"
-        "    print(type(exc).__name__, str(exc)[:40])\n"
+        "    print(type(exc).__name__, str(exc).split(' for ')[0])\n"
     )
-    for _ in range(2):  # a first process, then a later one on the same file
-        out = subprocess.run(
-            [sys.executable, "-c", script], capture_output=True, text=True, check=True
-        ).stdout
-        assert out == "CacheError cached_function(persist=...) needs name=\n"
+    shown = "persist=..." if kind == "sqlite" else "redis=..."
+    for _ in range(2):  # a first process, then a later one on the same store
+        assert _process(kind, tmp_path, url, unnamed) == f"CacheError cached_function({shown}) needs name=\n"
+    named = (
+        "def make(n):\n"
+        f"    @cached_function(name=f'{unique_name}.x{{n}}', **TIER)\n"
+        "    def scale(x): return x * n\n"
+        "    return scale\n"
+        "print(make(2)(5), make(10)(5), make(7)(5))\n"
+    )
+    assert _process(kind, tmp_path, url, named) == "10 50 35\n"
+    assert _process(kind, tmp_path, url, named) == "10 50 35\n"  # from the store, each its own
 
 
 # -- version= ------------------------------------------------------------------------------------
