@@ -110,3 +110,14 @@ def test_lazy_first_use_in_a_profiled_program_is_marked_with_its_site(
     assert run.returncode == 0, run.stderr
     rec = prof.find(target)
     assert rec is not None and rec.trigger == "first_use" and rec.site == "<string>:4"
+
+
+def test_the_one_difference_imports_through_importlib_import_module(tmp_path: Path) -> None:
+    # -X importtime times only the import statement's C path; importlib.import_module goes
+    # through importlib's Python code, which the recorder hooks too (README says so)
+    args = ["-c", "import importlib; importlib.import_module('colorsys')"]
+    prof, run = _ours(args, tmp_path)
+    assert run.returncode == 0, run.stderr
+    ours = {r.module for r in prof.records}
+    assert sorted(ours - _x_importtime(args)) == ["colorsys"]
+    assert sorted(_x_importtime(args) - ours) == []
