@@ -19,6 +19,7 @@ PACKAGES = [
     "codomyrmex.performance.series",
     "codomyrmex.performance.reporting",
     "codomyrmex.performance.assets",
+    "codomyrmex.performance.pytest_plugin",
     "codomyrmex.performance.profiling.benchmark",
 ]
 
