@@ -35,8 +35,6 @@ from codomyrmex.performance.caching import CacheInfo, _core
 
 __all__ = ["cachetools", "functools"]
 
-# The decorator's size keyword: ``maxsize`` (as functools) where offered, else ``max_size``.
-_SIZE = "maxsize" if "maxsize" in (cached_function.__kwdefaults__ or {}) else "max_size"
 
 # -- the caller's cache object as the memory store ------------------------------------------------
 _STORE: contextvars.ContextVar[Callable[[], Any] | None] = contextvars.ContextVar(
@@ -65,14 +63,14 @@ def _user_store(supplier: Callable[[], Any]) -> Iterator[None]:
 # -- functools ------------------------------------------------------------------------------------
 def _lru_cache(maxsize: Any = 128, typed: bool = False) -> Any:
     if callable(maxsize) and isinstance(typed, bool):
-        return cached_function(**{_SIZE: 128})(maxsize)  # @lru_cache without arguments
+        return cached_function(maxsize=128)(maxsize)  # @lru_cache without arguments
     if maxsize is not None and not isinstance(maxsize, int):
         raise TypeError("Expected first argument to be an integer, a callable, or None")
-    return cached_function(**{_SIZE: maxsize}, typed=typed)
+    return cached_function(maxsize=maxsize, typed=typed)
 
 
 def _cache(fn: Callable[..., Any]) -> Any:
-    return cached_function(**{_SIZE: None})(fn)
+    return cached_function(maxsize=None)(fn)
 
 
 # The rest of the module (partial, WRAPPER_ASSIGNMENTS, ...) is functools' own: the LRU tests
@@ -103,7 +101,7 @@ def _cached(
     def decorate(fn: Callable[..., Any]) -> Any:
         with _user_store(lambda: cache):
             return cached_function(
-                **{_SIZE: getattr(cache, "maxsize", None)}, **_key_options(key, False)
+                maxsize=getattr(cache, "maxsize", None), **_key_options(key, False)
             )(fn)
 
     return decorate
@@ -114,7 +112,7 @@ def _cachedmethod(
     condition: Any = None, info: bool = False,
 ) -> Any:  # fmt: skip
     def decorate(fn: Callable[..., Any]) -> Any:
-        inner = cached_function(**{_SIZE: None}, **_key_options(key, True))(fn)
+        inner = cached_function(maxsize=None, **_key_options(key, True))(fn)
 
         # The library makes a method's per-instance cache on the instance's first call; the
         # cachetools test supplies that cache through ``cache(self)``.
@@ -133,8 +131,8 @@ def _cachedmethod(
 def _policy_cache(policy: str) -> Callable[..., Any]:
     def decorator(maxsize: Any = 128, typed: bool = False) -> Any:
         if callable(maxsize):
-            return cached_function(**{_SIZE: 128}, policy=policy)(maxsize)
-        return cached_function(**{_SIZE: maxsize}, typed=typed, policy=policy)
+            return cached_function(maxsize=128, policy=policy)(maxsize)
+        return cached_function(maxsize=maxsize, typed=typed, policy=policy)
 
     return decorator
 
@@ -147,8 +145,8 @@ def _ttl_cache(
     maxsize: Any = 128, ttl: Any = 600, timer: Any = time.monotonic, typed: bool = False
 ) -> Any:
     if callable(maxsize):
-        return cached_function(**{_SIZE: 128}, ttl=ttl, timer=timer)(maxsize)
-    return cached_function(**{_SIZE: maxsize}, typed=typed, ttl=ttl, timer=timer)
+        return cached_function(maxsize=128, ttl=ttl, timer=timer)(maxsize)
+    return cached_function(maxsize=maxsize, typed=typed, ttl=ttl, timer=timer)
 
 
 _func = types.SimpleNamespace(

@@ -4,6 +4,9 @@ difference (README.md)."""
 
 from __future__ import annotations
 
+import re
+import sys
+
 import pytest
 
 from . import test_cachetools_suite, test_functools_lru  # noqa: F401 - importing applies skips
@@ -13,7 +16,13 @@ from .skips import SKIPS
 
 @pytest.mark.parametrize("suite", ["cpython-functools", "cachetools"])
 def test_every_skip_entry_names_a_test_of_the_suite(suite: str) -> None:
-    assert sorted(set(SKIPS[suite]) - used(suite)) == []
+    # An entry for a test that only a newer interpreter's suite has says so in its reason.
+    newer = {
+        entry for entry, reason in SKIPS[suite].items()
+        if (m := re.search(r"\(Python 3\.(\d+)\+ suite\)", reason))
+        and sys.version_info < (3, int(m.group(1)))
+    }  # fmt: skip
+    assert sorted(set(SKIPS[suite]) - used(suite) - newer) == []
 
 
 @pytest.mark.parametrize("suite", ["cpython-functools", "cachetools"])
