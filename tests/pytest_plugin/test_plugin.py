@@ -77,6 +77,8 @@ def test_pytest_benchmark_file_runs_unchanged_and_is_recorded(pytester: pytest.P
     assert {b.judgement["verdict"] for b in run.benchmarks} == {"new"}
     meta = run.environment["benchmark_metadata"]
     assert meta["test_param[8]"]["extra_info"] == {"n": 8}
+    assert (meta["test_param[8]"]["param"], meta["test_param[8]"]["params"]) == ("8", {"n": 8})
+    assert (meta["test_plain"]["param"], meta["test_plain"]["params"]) == (None, None)
     assert meta["TestClassBased::test_method"]["group"] == "sums"
     assert meta["test_plain"]["fullname"] == "test_bench_file.py::test_plain"
     # summarised in the terminal report
@@ -404,3 +406,22 @@ def test_runs_are_pushed_when_a_pushgateway_is_configured(pytester: pytest.Pytes
     pushed = [line for line in metrics.splitlines()
               if line.startswith("codomyrmex_benchmark_duration_seconds{") and f'suite="benches/test_{unique_name}.py"' in line]  # fmt: skip
     assert len(pushed) == 6 and all('benchmark="test_push"' in line for line in pushed)  # min p50 p90 p95 p99 mean
+
+
+def test_parameters_json_cannot_hold_are_recorded_as_their_repr(pytester: pytest.Pytester, tmp_path: Path) -> None:
+    pytester.makepyfile(test_objects='''
+import pytest
+
+class Shape:
+    def __repr__(self):
+        return "Shape()"
+
+@pytest.mark.parametrize("shape", [Shape()], ids=["shape"])
+def test_obj(benchmark, shape):
+    benchmark.extra_info["seen"] = {1, 2}
+    benchmark(repr, shape)
+''')
+    store = tmp_path / "perf.sqlite3"
+    pytester.runpytest("-p", "no:benchmark", f"--perf-store={store}", *FAST).assert_outcomes(passed=1)
+    meta = _runs(store, "test_objects.py")[0].environment["benchmark_metadata"]["test_obj[shape]"]
+    assert (meta["params"], meta["extra_info"]) == ({"shape": "Shape()"}, {"seen": "{1, 2}"})

@@ -26,10 +26,15 @@ def benchmark(request: pytest.FixtureRequest) -> Iterator[BenchmarkFixture]:
     group = marker.kwargs.get("group") if marker is not None else None
     if state.session is not None:
         state.session.sources.setdefault(suite, str(node.path))
-    yield BenchmarkFixture(
+    fixture = BenchmarkFixture(
         suite=suite, name=name or node.name, fullname=node.nodeid, group=group,
         session=state.session, timing=state.timing(), measure=state.measure,
     )  # fmt: skip
+    callspec = getattr(node, "callspec", None)
+    if callspec is not None:  # as pytest-benchmark: the parametrization id and values
+        fixture.param = callspec.id
+        fixture.params = dict(callspec.params)
+    yield fixture
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -57,6 +57,9 @@ class BenchmarkFixture:
         self.fullname = fullname
         self.group = group
         self.extra_info: dict[str, Any] = {}
+        #: pytest's parametrization id and values (None without parametrize), as pytest-benchmark
+        self.param: str | None = None
+        self.params: dict[str, Any] | None = None
         self.stats: Any = None  # BenchmarkResult once timed
         self._session = session
         self._timing = timing

@@ -10,6 +10,7 @@ its verdicts, and summarised by :meth:`PerfSession.summary` in pytest's terminal
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -71,8 +72,10 @@ class PerfSession:
                     result.environment = run.environment
                     run.results[fx.name] = result
                     meta[fx.name] = {"fullname": fx.fullname, "group": fx.group,
-                                     "extra_info": dict(fx.extra_info)}  # fmt: skip
-                run.environment[METADATA_KEY] = meta
+                                     "extra_info": dict(fx.extra_info), "param": fx.param,
+                                     "params": fx.params}  # fmt: skip
+                # stored as JSON: a parameter or extra_info value JSON cannot hold is kept as its repr
+                run.environment[METADATA_KEY] = json.loads(json.dumps(meta, default=repr))
                 run.environment["recorded_by"] = "pytest"
                 with recording.span(names.span_benchmark(suite), {"suite": suite}) as span:
                     _compare(run, store, alpha=self.alpha, min_effect=self.min_effect, normalize=False)
