@@ -425,3 +425,14 @@ def test_obj(benchmark, shape):
     pytester.runpytest("-p", "no:benchmark", f"--perf-store={store}", *FAST).assert_outcomes(passed=1)
     meta = _runs(store, "test_objects.py")[0].environment["benchmark_metadata"]["test_obj[shape]"]
     assert (meta["params"], meta["extra_info"]) == ({"shape": "Shape()"}, {"seen": "{1, 2}"})
+
+
+def test_a_store_that_cannot_be_opened_fails_the_session_naming_it(pytester: pytest.Pytester,
+                                                                  tmp_path: Path) -> None:  # fmt: skip
+    pytester.makepyfile(test_s="def test_a(benchmark):\n    benchmark(len, 'abc')\n")
+    not_a_file = tmp_path / "a-directory"
+    not_a_file.mkdir()
+    result = pytester.runpytest("-p", "no:benchmark", f"--perf-store={not_a_file}", *FAST)
+    result.assert_outcomes(passed=1)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED  # never a silently lost run
+    result.stdout.fnmatch_lines([f"error: could not open the store '{not_a_file}': *"])
