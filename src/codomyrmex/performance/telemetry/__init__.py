@@ -10,7 +10,11 @@ objects at collection time. Applications call :func:`configure` once::
     ...
     telemetry.shutdown()
 
-Importing this package does not import the OTel SDK, exporters or prometheus_client.
+Importing this package does not import the OTel SDK, exporters or prometheus_client. The SDK
+and exporters are the ``[otlp]`` extra; an application that installed its own providers gets the
+library's spans and metrics in them (``configure()`` then only adds what it was asked for, such
+as ``/metrics``). Under ``PROMETHEUS_MULTIPROC_DIR`` the stats are mirrored into
+prometheus_client's multiprocess files (:mod:`._multiprocess`).
 """
 
 from __future__ import annotations

@@ -3,7 +3,9 @@
 One set of names serves both export paths (DESIGN.md): the OTel instrument
 ``codomyrmex.cache.gets`` with attributes ``cache``, ``result``, ``tier`` becomes the Prometheus
 family ``codomyrmex_cache_gets_total{cache,result,tier}``, whether through our own collector or
-through an OTLP→Prometheus pipeline. Attribute keys equal label names.
+through an OTLP→Prometheus pipeline. Attribute keys equal label names, except the OTel
+semantic-convention key ``error.type`` of failed loads, which Prometheus spells ``error_type``
+(as an OTLP→Prometheus translation does).
 
     >>> from codomyrmex.performance.telemetry import names
     >>> names.CACHE_GETS.prometheus_name, names.CACHE_GETS.sample_name
@@ -18,6 +20,7 @@ __all__ = [
     "ALL_METRICS",
     "BENCHMARK_CHANGE_RATIO",
     "BENCHMARK_DURATION",
+    "BENCHMARK_INSTRUCTIONS",
     "BENCHMARK_LAST_RUN",
     "BENCHMARK_REGRESSION",
     "BENCHMARK_STATS",
@@ -137,6 +140,13 @@ BENCHMARK_CHANGE_RATIO = MetricName(
     "codomyrmex.benchmark.change_ratio", "codomyrmex_benchmark_change_ratio", "gauge", "",
     "Current median divided by the baseline median.", ("suite", "benchmark"),
 )  # fmt: skip
+BENCHMARK_INSTRUCTIONS = MetricName(
+    # unit "" like the other ratios/counts: "{instruction}" would be dropped by an OTLP→Prometheus
+    # translation anyway, and the name already says what is counted
+    "codomyrmex.benchmark.instructions", "codomyrmex_benchmark_instructions", "gauge", "",
+    "CPU instructions per call in the last instruction-mode run of each benchmark (Valgrind).",
+    ("suite", "benchmark"),
+)  # fmt: skip
 BENCHMARK_LAST_RUN = MetricName(
     "codomyrmex.benchmark.last_run_timestamp", "codomyrmex_benchmark_last_run_timestamp_seconds",
     "gauge", "s", "Unix time of the last run of the suite.", ("suite",),
@@ -146,6 +156,7 @@ ALL_METRICS: tuple[MetricName, ...] = (
     CACHE_GETS, CACHE_PUTS, CACHE_EVICTIONS, CACHE_ERRORS, CACHE_ENTRIES, CACHE_LOAD_DURATION,
     IMPORT_DURATION, MODULE_IMPORT, LAZY_IMPORTS,
     BENCHMARK_DURATION, BENCHMARK_REGRESSION, BENCHMARK_CHANGE_RATIO, BENCHMARK_LAST_RUN,
+    BENCHMARK_INSTRUCTIONS,
 )  # fmt: skip
 
 # Span names.
