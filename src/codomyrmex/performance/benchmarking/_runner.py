@@ -221,10 +221,12 @@ def _telemetry(run: SuiteRun, suite_span: Any) -> None:
                 child.set_attribute("change", c.change)
             if c is not None and c.verdict is not None:
                 child.set_attribute("p_value", c.verdict.p_adjusted)
+            counted = r.unit == "instructions"
             registry.set_benchmark(
-                run.suite, name, r.stats(),
+                run.suite, name, {} if counted else r.stats(),
                 regression=c is not None and c.verdict is not None and c.verdict.is_regression,
                 change_ratio=None if c is None or c.change is None else c.change + 1.0,
+                instructions=r.median if counted else None,
             )  # fmt: skip
         child.end(end_time=r.ended_ns or None)
     registry.set_suite_run(run.suite, run.timestamp)

@@ -50,6 +50,7 @@ _GAUGE_MODES = {
     names.BENCHMARK_REGRESSION.prometheus_name: "mostrecent",
     names.BENCHMARK_CHANGE_RATIO.prometheus_name: "mostrecent",
     names.BENCHMARK_LAST_RUN.prometheus_name: "mostrecent",
+    names.BENCHMARK_INSTRUCTIONS.prometheus_name: "mostrecent",
 }
 
 Key = tuple[str, str, tuple[str, ...], tuple[str, ...]]  # (family, sample name, label names, values)
@@ -118,6 +119,8 @@ class Mirror:
             gauge(names.BENCHMARK_CHANGE_RATIO, (suite, bench), v)
         for suite, v in list(b.last_run.items()):
             gauge(names.BENCHMARK_LAST_RUN, (suite,), v)
+        for (suite, bench), v in list(b.instructions.items()):
+            gauge(names.BENCHMARK_INSTRUCTIONS, (suite, bench), v)
         return out
 
     def _help(self, family: str) -> str:

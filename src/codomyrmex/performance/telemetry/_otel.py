@@ -57,6 +57,7 @@ class Bridge:
         gauge(names.BENCHMARK_REGRESSION, self._bench_regression)
         gauge(names.BENCHMARK_CHANGE_RATIO, self._bench_change)
         gauge(names.BENCHMARK_LAST_RUN, self._bench_last_run)
+        gauge(names.BENCHMARK_INSTRUCTIONS, self._bench_instructions)
 
         def histogram(m: names.MetricName) -> metrics.Histogram:
             return meter.create_histogram(
@@ -150,6 +151,10 @@ class Bridge:
 
     def _bench_change(self, _: CallbackOptions) -> Iterable[Observation]:
         for (suite, bench), v in list(self.registry.benchmarks.change_ratio.items()):
+            yield Observation(v, {"suite": suite, "benchmark": bench})
+
+    def _bench_instructions(self, _: CallbackOptions) -> Iterable[Observation]:
+        for (suite, bench), v in list(self.registry.benchmarks.instructions.items()):
             yield Observation(v, {"suite": suite, "benchmark": bench})
 
     def _bench_last_run(self, _: CallbackOptions) -> Iterable[Observation]:

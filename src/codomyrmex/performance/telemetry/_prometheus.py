@@ -118,7 +118,10 @@ class CodomyrmexCollector(Collector):
         last = _gauge(names.BENCHMARK_LAST_RUN)
         for suite, v in list(b.last_run.items()):
             last.add_metric([suite], v)
-        yield from (duration, regression, change, last)
+        instructions = _gauge(names.BENCHMARK_INSTRUCTIONS)
+        for (suite, bench), v in list(b.instructions.items()):
+            instructions.add_metric([suite, bench], v)
+        yield from (duration, regression, change, last, instructions)
 
 
 _lock = threading.Lock()

@@ -21,6 +21,7 @@ from ._prometheus import CodomyrmexCollector
 from .names import (
     BENCHMARK_CHANGE_RATIO,
     BENCHMARK_DURATION,
+    BENCHMARK_INSTRUCTIONS,
     BENCHMARK_LAST_RUN,
     BENCHMARK_REGRESSION,
 )
@@ -30,7 +31,8 @@ __all__ = ["push_benchmark_stats"]
 
 _BENCHMARK_FAMILIES = frozenset(
     m.prometheus_name
-    for m in (BENCHMARK_DURATION, BENCHMARK_REGRESSION, BENCHMARK_CHANGE_RATIO, BENCHMARK_LAST_RUN)
+    for m in (BENCHMARK_DURATION, BENCHMARK_REGRESSION, BENCHMARK_CHANGE_RATIO, BENCHMARK_LAST_RUN,
+              BENCHMARK_INSTRUCTIONS)
 )
 
 

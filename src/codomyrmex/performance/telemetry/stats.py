@@ -236,7 +236,7 @@ class BenchmarkGauges:
     A plain class, not a dataclass: see the import-cost note in :mod:`.names`.
     """
 
-    __slots__ = ("change_ratio", "duration", "last_run", "regression")
+    __slots__ = ("change_ratio", "duration", "instructions", "last_run", "regression")
 
     def __init__(self) -> None:
         #: (suite, benchmark, stat) -> seconds
@@ -245,6 +245,8 @@ class BenchmarkGauges:
         self.regression: dict[tuple[str, str], float] = {}
         #: (suite, benchmark) -> current median / baseline median
         self.change_ratio: dict[tuple[str, str], float] = {}
+        #: (suite, benchmark) -> CPU instructions per call (instruction mode)
+        self.instructions: dict[tuple[str, str], float] = {}
         #: suite -> unix seconds
         self.last_run: dict[str, float] = {}
 
@@ -497,8 +499,10 @@ class StatsRegistry:
         *,
         regression: bool | None = None,
         change_ratio: float | None = None,
+        instructions: float | None = None,
     ) -> None:
-        """Record the last run of one benchmark. ``stats`` keys: min, p50, p90, p95, p99, mean."""
+        """Record the last run of one benchmark. ``stats`` keys: min, p50, p90, p95, p99, mean
+        (seconds; empty for an instruction-mode run, whose count goes in ``instructions``)."""
         unknown = set(stats) - set(BENCHMARK_STATS)
         if unknown:
             raise ValueError(f"unknown benchmark stat(s) {sorted(unknown)}; accepted: {BENCHMARK_STATS}")
@@ -516,6 +520,9 @@ class StatsRegistry:
             if change_ratio is not None:
                 s_, b_ = self._admit("codomyrmex_benchmark_change_ratio", gauges.change_ratio, (suite, benchmark), (1, 0))
                 gauges.change_ratio[(s_, b_)] = float(change_ratio)
+            if instructions is not None:
+                s_, b_ = self._admit("codomyrmex_benchmark_instructions", gauges.instructions, (suite, benchmark), (1, 0))
+                gauges.instructions[(s_, b_)] = float(instructions)
 
     def remove_benchmark(self, suite: str, benchmark: str) -> None:
         """Forget the gauges of one benchmark (e.g. it failed in its last run: its previous
@@ -526,6 +533,7 @@ class StatsRegistry:
                 del gauges.duration[key]
             gauges.regression.pop((suite, benchmark), None)
             gauges.change_ratio.pop((suite, benchmark), None)
+            gauges.instructions.pop((suite, benchmark), None)
 
     def set_suite_run(self, suite: str, timestamp: float) -> None:
         with self.lock:
