@@ -383,3 +383,24 @@ def test_a_method_and_a_coroutine_raise_without_context(unique_name: str) -> Non
 def test_a_timer_returning_a_non_number_is_a_type_error_naming_timer(reading: Any) -> None:
     with pytest.raises(TypeError, match=r"^timer must return a number of seconds .*got "):
         cached_function(ttl=5, timer=lambda: reading)
+
+
+# -- a leader's failure (async; threads: test_stampede.py) ---------------------------------------
+@pytest.mark.parametrize("cached", [False, True], ids=["uncached-error", "cache_exceptions"])
+def test_async_waiters_get_a_leaders_failure_only_when_it_is_cached(
+    unique_name: str, cached: bool
+) -> None:
+    executions: list[int] = []
+
+    @cached_function(name=unique_name, cache_exceptions=(RuntimeError,) if cached else ())
+    async def boom(x: int) -> int:
+        executions.append(x)
+        await asyncio.sleep(0.01)
+        raise RuntimeError("failed load")
+
+    async def run() -> list[BaseException | int]:
+        return await asyncio.gather(*(boom(1) for _ in range(5)), return_exceptions=True)
+
+    results = asyncio.run(run())
+    assert [type(r) for r in results] == [RuntimeError] * 5
+    assert executions == ([1] if cached else [1] * 5)
