@@ -25,8 +25,8 @@ if TYPE_CHECKING:
     from ._decorator import CacheInfo, cached_function
     from ._manager import CacheManager, NamedCache
     from ._options import Tiers
-    from ._protocol import CachedFunction
     from ._policies import POLICIES
+    from ._protocol import CachedFunction
     from ._redis_tier import RedisTier
     from ._serialize import Serializer
     from ._sqlite_tier import SQLiteTier
