@@ -46,7 +46,6 @@ __all__ = [
     "Locate",
     "function_wrapper",
     "keysrc_of",
-    "lookup_key",
     "method_wrapper",
     "unhashable_key",
 ]
@@ -72,16 +71,6 @@ class HashedKey(list[Any]):
 
     def __hash__(self) -> int:  # type: ignore[override]
         return self.hashvalue
-
-
-def lookup_key(args: tuple[Any, ...], kwargs: dict[str, Any], typed: bool) -> Any:
-    """The L1 key exactly as the wrappers build it (a :class:`HashedKey` when the first
-    argument has a hash of its own). Raises ``TypeError`` for unhashable arguments."""
-    k = l1_key(args, kwargs, typed)
-    if args and type(args[0]) not in FAST_TYPES:
-        return HashedKey(k)
-    hash(k)
-    return k
 
 
 def unhashable_key(args: tuple[Any, ...], kwargs: dict[str, Any]) -> EncodedKey:
