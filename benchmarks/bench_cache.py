@@ -223,10 +223,10 @@ def build_cases(
 
     ours_disk(0), ours_disk(1)
     conn = sqlite3.connect(db, isolation_level=None)
-    # The stored value is b"C" + CRC-32 (4 bytes) + b"J" + JSON: the raw reference skips the
+    # The stored value is b"C" + b"J" + JSON + CRC-32 (4 bytes): the raw reference skips the
     # seal (it verifies nothing) and parses the JSON, as hand-written code would.
     row_keys = {
-        json.loads(value[6:])["value"]: key
+        json.loads(value[2:-4])["value"]: key
         for key, value in conn.execute("SELECT key, value FROM cache_entries")
     }
     sql = "SELECT value, expires_at FROM cache_entries WHERE key = ?"  # SQLiteTier's query
@@ -234,7 +234,7 @@ def build_cases(
 
     def raw_select(x: int) -> Any:
         value, _exp = conn.execute(sql, (row_keys[x],)).fetchone()
-        return json.loads(value[6:])
+        return json.loads(value[2:-4])
 
     def raw_select_same_decode(x: int) -> Any:
         key = row_keys[x]
@@ -285,18 +285,18 @@ def build_cases(
         ours_redis(0), ours_redis(1), ours_redis_mac(0), ours_redis_mac(1)
         client = redis.Redis.from_url(redis_url)
 
-        def redis_keys(name: str, skip: int) -> dict[int, bytes]:
+        def redis_keys(name: str, json_at: slice) -> dict[int, bytes]:
             return {
-                json.loads(client.get(k)[skip:])["value"]: k
+                json.loads(client.get(k)[json_at])["value"]: k
                 for k in client.keys(f"codomyrmex:{name}:*")
                 if not k.endswith(b":lease")
             }
 
-        rkeys = redis_keys("bench_redis", 6)  # b"C" + CRC-32 + b"J" + JSON (no TTL header)
-        rkeys_mac = redis_keys("bench_redis_mac", 34)  # b"S" + MAC + b"J" + JSON
+        rkeys = redis_keys("bench_redis", slice(2, -4))  # b"CJ" + JSON + CRC-32 (no TTL header)
+        rkeys_mac = redis_keys("bench_redis_mac", slice(34, None))  # b"S" + MAC + b"J" + JSON
 
         def raw_get(x: int) -> Any:  # the same GET (same key for the same argument) + decode
-            return json.loads(client.get(rkeys[x])[6:])
+            return json.loads(client.get(rkeys[x])[2:-4])
 
         def raw_get_mac_row(x: int) -> Any:
             return json.loads(client.get(rkeys_mac[x])[34:])
