@@ -124,4 +124,4 @@ def test_the_forbidden_lists_catch_a_module_that_creeps_in() -> None:
     # the check itself: a statement that does load typing is caught
     modules = _modules_in_fresh_interpreter("from codomyrmex.performance import lazy_import; import typing")
     forbidden = FORBIDDEN_AFTER["from codomyrmex.performance import lazy_import"]
-    assert [m for m in ("typing", "re") if m in modules and m in forbidden] == ["typing", "re"]
+    assert "typing" in modules and "typing" in forbidden

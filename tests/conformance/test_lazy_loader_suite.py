@@ -54,7 +54,9 @@ def test_lazy_loader_suite_passes_apart_from_the_skip_table(tmp_path: Path) -> N
     (suite / "conftest.py").write_text(CONFTEST)
     (suite / "pytest.ini").write_text("[pytest]\n")  # the suite's own defaults, not ours
     skips = SKIPS["lazy_loader"]
-    env = {**os.environ, "PYTHONPATH": str(suite), "CONFORMANCE_SKIPS": json.dumps(skips)}
+    # the adapter first; the rest of PYTHONPATH kept (an uninstalled checkout runs from it)
+    pythonpath = os.pathsep.join(p for p in (str(suite), os.environ.get("PYTHONPATH", "")) if p)
+    env = {**os.environ, "PYTHONPATH": pythonpath, "CONFORMANCE_SKIPS": json.dumps(skips)}
     env.pop("CODOMYRMEX_PERF_EAGER_IMPORTS", None)
     junit = tmp_path / "junit.xml"
     run = subprocess.run(

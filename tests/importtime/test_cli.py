@@ -119,7 +119,7 @@ def test_python_m_runs_a_module_and_a_script(pythonpath: ModuleFactory, tmp_path
     # the program's own imports (timestamped; start-up rows come from -X importtime): the
     # package and its submodule, nothing of the runner's
     assert [r.module for r in prof.records if r.start_ns is not None] == [pkg, f"{pkg}.part"]
-    assert prof.profiler_modules == []
+    assert prof.profiler_modules == []  # the profiler loads nothing the program could import
 
 
 def test_python_m_rejects_bad_usage() -> None:

@@ -68,6 +68,7 @@ def test_python_m_module_set_equals_python_x_importtime(tmp_path: Path) -> None:
     ours = {r.module for r in prof.records}
     assert sorted(ours ^ _x_importtime(args)) == []
     assert "runpy" in ours  # python -m imports it for the program too
+    assert prof.profiler_modules == []
 
 
 def test_cli_top_3_of_import_typing_reports_typing(tmp_path: Path) -> None:

@@ -1,9 +1,9 @@
 """The whole-program recorder: installed before the program imports anything.
 
 ``python -m codomyrmex.performance.importtime`` and ``codomyrmex-perf importtime`` start the
-program as ``python -c STUB THIS_FILE OUTPUT KIND TARGET [ARGS...]`` (see :mod:`._run`). This
-file is executed by that stub, not imported, and uses only modules the interpreter has already
-loaded at start-up (``sys``, ``_thread``, ``time``, ``os``, the ``_frozen_importlib`` modules):
+program as ``python THIS_FILE OUTPUT KIND TARGET [ARGS...]`` (see :mod:`._run`): this file runs
+as the child's ``__main__`` script, is never imported, and uses only modules the interpreter has
+already loaded at start-up (``sys``, ``_thread``, ``time``, ``os``, the ``_frozen_importlib`` modules):
 every module the program imports is still unimported when the hook goes in, so the profile is
 complete. It hooks ``_find_and_load`` as :mod:`._recorder` does (see there why that sees every
 import), runs the program as python itself would -- ``-c`` code and scripts compiled and executed
@@ -25,9 +25,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-#: The name this file runs under (the stub passes it), and the sys.modules key of the small
-#: object through which lazy imports open their "first use" records (lazy/_proxy.py looks it up).
-BOOTSTRAP_NAME = "_codomyrmex_importtime_bootstrap"
+#: The sys.modules key of the small object through which lazy imports open their "first use"
+#: records (lazy/_proxy.py looks it up).
 API_NAME = "_codomyrmex_perf_import_recorder"
 
 _modules = sys.modules
@@ -107,37 +106,41 @@ def finish(rec: "list[Any] | None", exc: "BaseException | None") -> None:
         stack.pop()
 
 
+def _set_path0(entry: str) -> None:
+    # What python puts first on sys.path for this kind of program, in place of this file's
+    # directory (nothing under -P / PYTHONSAFEPATH, where python puts nothing there either).
+    if not getattr(sys.flags, "safe_path", False) and sys.path:
+        sys.path[0] = entry
+
+
 def _run(kind: str, target: str, args: "list[str]") -> None:
-    """Run the program as ``python -c``/``python script``/``python -m`` would."""
+    """Run the program as ``python -c``/``python script``/``python -m`` would, in a fresh
+    ``__main__`` module (this file's own module stays alive for the hook's globals)."""
+    main = type(sys)("__main__")
+    main.__dict__["__builtins__"] = sys.modules["builtins"]
+    sys.modules["__main__"] = main
     if kind == "module":
         sys.argv = ["-m", *args]  # runpy puts the module's path in argv[0]
-        sys.path[0] = os.getcwd()
-        # runpy runs the module in the current __main__'s namespace: leave it as python -m
-        # would (the launching stub's own names removed)
-        namespace = sys.modules["__main__"].__dict__
-        for key in [k for k in namespace if not k.startswith("__")]:
-            del namespace[key]
+        _set_path0(os.getcwd())
         import runpy  # what `python -m` imports too: recorded as part of the program
 
         runpy._run_module_as_main(target)  # type: ignore[attr-defined]
         return
-    main = type(sys)("__main__")
-    main.__dict__["__builtins__"] = sys.modules["builtins"]
     if kind == "code":
         sys.argv = ["-c", *args]
+        _set_path0("")
         code = compile(target, "<string>", "exec", dont_inherit=True)
         main.__dict__["__loader__"] = _importlib.BuiltinImporter
     else:
         sys.argv = [target, *args]
         path = os.path.abspath(target)
-        sys.path[0] = os.path.dirname(os.path.realpath(target))  # what python puts there
+        _set_path0(os.path.dirname(os.path.realpath(target)))
         with open(path, "rb") as f:
             source = f.read()
         code = compile(source, path, "exec", dont_inherit=True)
         external = sys.modules["_frozen_importlib_external"]
         main.__dict__.update(__file__=path, __cached__=None, __loader__=external.SourceFileLoader("__main__", path))
     main.__dict__["__spec__"] = None
-    sys.modules["__main__"] = main
     exec(code, main.__dict__)
 
 
@@ -151,8 +154,8 @@ def _exit_code(exc: SystemExit) -> int:
 
 
 def main() -> int:
-    """``sys.argv`` = ``[-c, OUTPUT, KIND, TARGET, *ARGS]``: run, record, write, return the
-    program's exit status."""
+    """``sys.argv`` = ``[THIS_FILE, OUTPUT, KIND, TARGET, *ARGS]``: run, record, write, return
+    the program's exit status."""
     global _original, _active
     output, kind, target, *args = sys.argv[1:]
     before = list(_modules)
@@ -188,5 +191,5 @@ def main() -> int:
     return code
 
 
-if __name__ == BOOTSTRAP_NAME:
+if __name__ == "__main__":
     sys.exit(main())

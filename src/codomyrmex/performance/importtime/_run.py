@@ -1,13 +1,14 @@
 """Run a program (``-m module``, ``-c code`` or a script) under the import profiler.
 
 Used by ``python -m codomyrmex.performance.importtime`` and ``codomyrmex-perf importtime``. The
-program runs in a child interpreter started as ``python -c STUB _bootstrap.py ...``: the
-recorder (:mod:`._bootstrap`) is installed there before anything the program imports, using
+program runs in a child interpreter started as ``python .../_bootstrap.py ...``: the recorder
+(:mod:`._bootstrap`) is installed there before anything the program imports, using
 only modules the interpreter loaded at start-up, so nothing the launcher imports (this package,
 argparse, runpy) hides a module from the profile. What the interpreter imported at start-up,
 before any program code (``site``, ``encodings``, ``os``, ...), is taken from ``python -X
-importtime -c pass`` run alongside with the same interpreter flags, so the module set of the
-profile is the set ``python -X importtime`` reports for the same program. The modules the
+importtime`` of an empty program launched the same way (``-c`` or a script) with the same
+interpreter flags, so the module set of the profile is the set ``python -X importtime`` reports
+for the same program. The modules the
 profiler itself loaded in the child are listed in the report (normally none).
 """
 
@@ -26,12 +27,8 @@ if TYPE_CHECKING:
 
 __all__ = ["Options", "build_profile", "main", "parse_args", "profile_program"]
 
-# Executed by `python -c`: reads and runs _bootstrap.py under its own name, importing nothing
-# (`sys` is loaded at start-up; `open` and the UTF-8 codec are too).
-STUB = (
-    "import sys;exec(compile(open(sys.argv[1],encoding='utf-8').read(),sys.argv.pop(1),'exec',"
-    "dont_inherit=True),{'__name__':'_codomyrmex_importtime_bootstrap'})"
-)
+# Run as the child's script (not with -c: Python 3.13 imports linecache at start-up for -c,
+# which a script or -m program would then miss from its profile).
 BOOTSTRAP_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_bootstrap.py")
 _MODULES_PROBE = "import sys; print(repr(sorted(sys.modules)))"
 
@@ -138,17 +135,26 @@ def _wait(argv: list[str]) -> int:
     return code if code >= 0 else 128 - code
 
 
-def _startup(flags: list[str]) -> tuple[Any, list[str] | None]:
-    """(-X importtime profile of interpreter start-up, modules a plain ``python -c`` has)."""
+def _startup(flags: list[str], kind: str, tmp: str) -> tuple[Any, list[str] | None]:
+    """(-X importtime profile of interpreter start-up, modules a plain interpreter has when the
+    program's first line runs), launched as the program is: ``-c`` for code, a script file for
+    scripts and modules (``python -m`` imports runpy after start-up, and the bootstrap records
+    that). The launch kind matters: Python 3.13 imports ``linecache`` at start-up for ``-c``."""
     import ast
     import subprocess
 
     from ._parse import parse_importtime
 
+    if kind == "code":
+        launch = ["-c", _MODULES_PROBE]
+    else:
+        probe = os.path.join(tmp, "startup_probe.py")
+        with open(probe, "w", encoding="utf-8") as f:
+            f.write(_MODULES_PROBE + "\n")
+        launch = [probe]
     out = subprocess.run(
-        [sys.executable, *flags, "-X", "importtime", "-c", _MODULES_PROBE],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
+        [sys.executable, *flags, "-X", "importtime", *launch], capture_output=True, text=True, check=False
+    )
     try:
         modules: list[str] | None = list(ast.literal_eval(out.stdout.strip().splitlines()[-1]))
     except (IndexError, SyntaxError, ValueError):
@@ -182,15 +188,15 @@ def build_profile(raw: dict[str, Any], startup: Any = None, plain_modules: list[
     for rec in program:
         rec.self_ns = max(0, rec.cumulative_ns - sum(c.cumulative_ns for c in rec.children))
     profile = ImportProfile(records + program, source="recorder")
-    before = [m for m in raw["before"] if m != "__main__"]
     if startup is not None:
         profile.notes.append(
             f"{len(records)} of them at interpreter start-up, before the program (timed by "
-            "`python -X importtime -c pass` run alongside)"
+            "`python -X importtime` of an empty program run alongside)"
         )
-    # Modules the child had before the recorder started that a plain `python -c` does not
-    # have: what the profiler itself loaded (they cannot appear in the program's profile).
-    profile.profiler_modules = sorted(set(before) - set(plain_modules)) if plain_modules is not None else []
+    # Modules the child had before the recorder started that the same interpreter launched the
+    # same way does not have: what the profiler itself loaded (the program cannot show them).
+    if plain_modules is not None:
+        profile.profiler_modules = sorted(set(raw["before"]) - set(plain_modules) - {"__main__"})
     return profile
 
 
@@ -204,13 +210,13 @@ def profile_program(opts: Options) -> tuple[ImportProfile, int]:
     flags = _interpreter_flags()
     with tempfile.TemporaryDirectory(prefix="codomyrmex-importtime-") as tmp:
         raw_path = os.path.join(tmp, "records.txt")
-        argv = [sys.executable, *flags, "-c", STUB, BOOTSTRAP_FILE, raw_path, opts.kind, opts.target, *opts.args]
+        argv = [sys.executable, *flags, BOOTSTRAP_FILE, raw_path, opts.kind, opts.target, *opts.args]
         code = _wait(argv)
         if not os.path.exists(raw_path):
             raise ConfigurationError(f"the profiled program wrote no import records (exit status {code})")
         with open(raw_path, encoding="utf-8") as f:
             raw = ast.literal_eval(f.read())
-    startup, plain_modules = _startup(flags)
+        startup, plain_modules = _startup(flags, opts.kind, tmp)
     return build_profile(raw, startup, plain_modules), code
 
 
