@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import math
 import random
-import statistics
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -75,6 +74,10 @@ class BenchmarkResult:
 
     @property
     def average_time(self) -> float:
+        # statistics (with fractions, decimal, numbers: ~5 ms) is imported where it is used, so
+        # that importing BenchmarkResult (the seed's import) does not load it (issue 12)
+        import statistics
+
         return self._stat(statistics.fmean)
 
     mean = average_time
@@ -93,6 +96,8 @@ class BenchmarkResult:
 
     @property
     def stdev(self) -> float:
+        import statistics
+
         return statistics.stdev(self.times) if len(self.times) > 1 else (0.0 if self.times else math.nan)
 
     def percentile(self, p: float) -> float:
