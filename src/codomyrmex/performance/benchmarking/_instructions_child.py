@@ -1,27 +1,28 @@
-"""The program that instruction mode runs under Valgrind (``python _instructions_child.py SPEC TAG``).
+"""The program that instruction mode runs under Valgrind (``python _instructions_child.py SPEC``).
 
-Every process of one measurement does exactly the same work: load the benchmarks, run each
-one's setup and warm it up for its own loop count, in suite order. Then, depending on ``TAG``:
+It loads the benchmarks, runs each one's setup and warms it up for its own loop count, in suite
+order. Then, for every benchmark ``k`` that did not fail, it runs three segments, each ended by
+``os.sched_yield()``, where callgrind (``--dump-before=sched_yield``) writes the instructions
+counted since the previous marker:
 
-* ``B000000`` (the baseline) runs every benchmark for its loop count once more;
-* ``L000007`` does the same, but benchmark 7 for twice its loop count;
-* ``S000007`` / ``C000007`` (a ``setup_per_round`` benchmark) run its setup ``loops`` times,
-  without / with the call after each setup.
+    marker | loops_k calls | marker | loops_k calls | marker | 2 * loops_k calls | marker | ...
 
-So ``(count(L k) - count(B)) / loops_k``, two processes taking the same code path with
-benchmark ``k`` called ``2 loops_k`` and ``3 loops_k`` times, is the cost of one warmed-up call of benchmark ``k``:
-interpreter start, imports, every setup and every warmup cancel out. Tags have a fixed width so
-that the command line, and with it the start of the stack, is the same in every process.
+The first segment absorbs the bookkeeping between benchmarks; the second and third are reached
+by the same code and differ only in the loop count, so ``(count(third) - count(second)) /
+loops_k`` is the cost of one warmed-up call: interpreter start, imports, setup, warmup and the
+markers are not in it. A ``setup_per_round`` benchmark's segments are ``loops`` setups without,
+without, and with the call after each setup.
 
 This file is run by path, not imported as part of the package: only a benchmark loaded from a
-suite file pulls in ``codomyrmex.performance``, and then in every process alike. It writes what
-failed to ``<SPEC>.<TAG>.json`` (a failure is deterministic, so it fails in every process).
+suite file pulls in ``codomyrmex.performance``. It writes which benchmarks were measured (in
+order) and what failed to ``<SPEC>.json``.
 """
 
 from __future__ import annotations
 
 import gc
 import json
+import os
 import sys
 import traceback
 from itertools import repeat
@@ -52,8 +53,26 @@ def _loop(call: Any, loops: int) -> None:
         call()
 
 
+def _per_round(prepare: Any, loops: int, with_call: bool) -> None:
+    for _ in repeat(None, loops):
+        call = prepare()
+        if with_call:
+            call()
+
+
+def _segment(run: Any, call: Any, n: int, with_call: bool | None, done: list[int]) -> None:
+    try:
+        if with_call is None:
+            run(call, n)
+        else:
+            run(call, n, with_call)
+    finally:
+        done[0] += 1
+        os.sched_yield()  # callgrind dumps the segment's count here (--dump-before=sched_yield)
+
+
 def main() -> int:
-    spec_path, tag = sys.argv[1], sys.argv[2]
+    spec_path = sys.argv[1]
     with open(spec_path, encoding="utf-8") as fh:
         spec = json.load(fh)
     # the parent's import path, so that the benchmarks' modules are found as they were there
@@ -61,16 +80,17 @@ def main() -> int:
     errors: dict[str, str] = {}
     benches = _load(spec)
     loops: list[int] = spec["loops"]
-    use_gc: bool = spec["gc"]
     calls: list[Any] = []
     # the collector stays off while benchmarks run (as in time mode) unless gc=True
-    if not use_gc:
+    if not spec["gc"]:
         gc.disable()
     for bench, n in zip(benches, loops, strict=True):
         try:
             if bench.setup_per_round:
-                for _ in range(spec["warmup"]):
-                    bench.prepare()()
+                # both paths warmed as often as they will be measured: the interpreter
+                # specialises a call site over its first executions
+                _per_round(bench.prepare, n, False)
+                _per_round(bench.prepare, n, True)
                 calls.append(bench.prepare)
             else:
                 call = bench.prepare()
@@ -79,30 +99,33 @@ def main() -> int:
         except (Exception, SystemExit) as exc:
             errors[bench.name] = f"{type(exc).__name__}: {exc}"
             calls.append(None)
-    kind, index = tag[0], int(tag[1:])
-    if kind in "BL":
-        # every process loops every benchmark once more, the one being measured twice as often:
-        # both counts then take exactly the same code path, and only the loop count differs
-        for k, (bench, call, n) in enumerate(zip(benches, calls, loops, strict=True)):
-            if call is None or bench.setup_per_round:
-                continue
-            try:
-                _loop(call, 2 * n if kind == "L" and k == index else n)
-            except (Exception, SystemExit) as exc:
-                errors[bench.name] = f"{type(exc).__name__}: {exc}"
-    elif calls[index] is not None:
-        bench, call, n = benches[index], calls[index], loops[index]
+    measured: list[str] = []
+    os.sched_yield()  # the first marker: everything before it is start-up
+    for bench, call, n in zip(benches, calls, loops, strict=True):
+        if call is None:
+            continue
+        measured.append(bench.name)
+        double = 2 * n
+        run = _per_round if bench.setup_per_round else _loop
+        done = [0]
         try:
-            if kind == "S":
-                for _ in repeat(None, n):
-                    call()
-            else:  # "C": setup, then the call it prepared
-                for _ in repeat(None, n):
-                    call()()
+            # three segments, each ending in a marker; the first absorbs this loop's own
+            # bookkeeping, so the second and third are reached by exactly the same code and
+            # differ only in the loop count (or, per round, in whether the call is made)
+            if bench.setup_per_round:
+                _segment(run, call, n, False, done)
+                _segment(run, call, n, False, done)
+                _segment(run, call, n, True, done)
+            else:
+                _segment(run, call, n, None, done)
+                _segment(run, call, n, None, done)
+                _segment(run, call, double, None, done)
         except (Exception, SystemExit) as exc:
             errors[bench.name] = f"{type(exc).__name__}: {exc}"
-    with open(f"{spec_path}.{tag}.json", "w", encoding="utf-8") as fh:
-        json.dump({"errors": errors}, fh)
+            for _ in range(3 - done[0]):  # keep the markers in step: three per benchmark
+                os.sched_yield()
+    with open(f"{spec_path}.json", "w", encoding="utf-8") as fh:
+        json.dump({"errors": errors, "measured": measured}, fh)
     return 0
 
 
