@@ -4,6 +4,7 @@ in CI; this test also proves that a wrong call is *rejected*)."""
 
 from __future__ import annotations
 
+import os
 import textwrap
 from pathlib import Path
 
@@ -47,7 +48,12 @@ SOURCE = textwrap.dedent(
 
 @pytest.mark.slow
 def test_mypy_strict_accepts_the_cache_methods_and_rejects_a_wrong_call(tmp_path: Path) -> None:
-    api = pytest.importorskip("mypy.api")
+    try:
+        from mypy import api
+    except ImportError:  # mypy is in the dev extra, which .ci/run installs
+        if os.environ.get("CI"):
+            raise
+        pytest.skip("mypy is not installed (pip install -e '.[dev]')")
     path = tmp_path / "use_cache.py"
     path.write_text(SOURCE)
     out, err, status = api.run(["--strict", "--no-incremental", str(path)])
