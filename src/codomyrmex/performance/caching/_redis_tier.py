@@ -291,20 +291,19 @@ class RedisTier:
         """The clock of the expiry headers (Unix seconds)."""
         return time.time()
 
-    def read(self, key: str) -> tuple[bytes, float | None, float | None] | None:
-        """``(value, expires_at, seconds left)`` (both ``None``: no expiry), or ``None`` when
-        the key is absent or its expiry header says it has expired. The sealed value covers
+    def read(self, key: str) -> tuple[bytes, float | None] | None:
+        """``(value, expires_at)`` (``None``: no expiry; Unix seconds), or ``None`` when the key
+        is absent or its expiry header says it has expired. The sealed value covers
         ``expires_at``, so a rewritten header does not verify."""
         data = self.client.get(key)
         if data is None:
             return None
         if data[:1] != _EXPIRY_TAG or len(data) < _HEADER:
-            return bytes(data), None, None
+            return bytes(data), None
         (expires_at,) = _EXPIRY.unpack_from(data, 1)
-        left = expires_at - time.time()
-        if left <= 0:
+        if expires_at <= time.time():
             return None
-        return bytes(data[_HEADER:]), expires_at, left
+        return bytes(data[_HEADER:]), expires_at
 
     def set(self, key: str, value: bytes, ttl: float | None) -> None:
         self.write(key, value, None if ttl is None else time.time() + ttl)

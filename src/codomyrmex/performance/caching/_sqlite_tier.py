@@ -196,10 +196,11 @@ class SQLiteTier:
         """This tier's clock (Unix seconds): absolute expiries are computed and checked by it."""
         return self._now()
 
-    def read(self, key: str) -> tuple[bytes, float | None, float | None] | None:
-        """``(value, expires_at, seconds left)`` (both ``None``: no expiry), or ``None`` for a
-        missing or expired row. The sealed value covers ``expires_at``: the shared tiers verify
-        it against the row's own expiry, so a re-dated row does not verify."""
+    def read(self, key: str) -> tuple[bytes, float | None] | None:
+        """``(value, expires_at)`` (``None``: no expiry; Unix seconds by :meth:`now`), or
+        ``None`` for a missing or expired row. The sealed value covers ``expires_at``: the
+        shared tiers verify it against the row's own expiry, so a re-dated row does not
+        verify. (The row itself is returned: this is the L2 hit path.)"""
         try:  # the L2 hit path: one attribute read instead of a method call
             conn: sqlite3.Connection = self._local.conn
         except AttributeError:
@@ -211,14 +212,14 @@ class SQLiteTier:
         if type(value) is not bytes:
             raise sqlite3.DatabaseError(f"row {key!r} holds {type(value).__name__}, not bytes")
         if expires_at is None:
-            return value, None, None
+            return row  # type: ignore[no-any-return]
         if type(expires_at) is not float:
             raise sqlite3.DatabaseError(f"row {key!r} has expiry {expires_at!r}, not a number")
         now = self._now()
         if expires_at <= now:
             conn.execute("DELETE FROM cache_entries WHERE key = ? AND expires_at <= ?", (key, now))
             return None
-        return value, expires_at, expires_at - now
+        return row  # type: ignore[no-any-return]
 
     def set(self, key: str, value: bytes, ttl: float | None) -> None:
         self.write(key, value, None if ttl is None else self._now() + ttl)

@@ -190,8 +190,10 @@ class SharedTiers:
         if entry is None or entry is MISSING:
             out = MISSING
         else:
+            data, expires_at = entry
             try:
-                out = self.serializer.loads(entry[0], skey, entry[1]), entry[2]
+                value = self.serializer.loads(data, skey, expires_at)
+                out = value, (None if expires_at is None else expires_at - tier.now())
             except DecodeError as exc:
                 # count=False: a re-read within one lookup (the lease), whose first read
                 # already counted this value's error.
@@ -233,8 +235,10 @@ class SharedTiers:
             return MISSING
         if entry is None:
             return MISSING
+        data, expires_at = entry
         try:
-            return self.serializer.loads(entry[0], skey, entry[1]), entry[2]
+            value = self.serializer.loads(data, skey, expires_at)
+            return value, (None if expires_at is None else expires_at - disk.now())
         except DecodeError as exc:
             return self._undecodable(disk, skey, exc)
 
