@@ -122,3 +122,12 @@ def test_the_one_difference_imports_through_importlib_import_module(tmp_path: Pa
     ours = {r.module for r in prof.records}
     assert sorted(ours - _x_importtime(args)) == ["colorsys"]
     assert sorted(_x_importtime(args) - ours) == []
+
+
+def test_a_program_ending_with_os_exit_keeps_its_status_and_says_nothing_was_profiled(tmp_path: Path) -> None:
+    run = subprocess.run(
+        [sys.executable, "-m", "codomyrmex.performance.importtime", "-c", "import os; os._exit(3)"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert run.returncode == 3
+    assert "ended without writing its import records (exit status 3" in run.stderr

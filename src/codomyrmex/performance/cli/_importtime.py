@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
             return _fail(f"--from-file {args.from_file!r} holds no `python -X importtime` rows "
                          "(was the program run with -X importtime, and its stderr captured?)")  # fmt: skip
     elif python_args:
-        from ..importtime._run import parse_args, profile_program
+        from ..importtime._run import NoRecordsError, parse_args, profile_program
 
         try:
             opts = parse_args(python_args)
@@ -69,8 +69,9 @@ def run(args: argparse.Namespace) -> int:
             return _fail(f"can't open file {str(Path(opts.target).absolute())!r}: no such file or directory")
         try:
             profile, code = profile_program(opts)
-        except ConfigurationError as exc:
-            return _fail(f"{exc}: {python_args}")
+        except NoRecordsError as exc:
+            _fail(f"{exc}: {python_args}")
+            return exc.exit_code or 1  # the program's status; 1 when it was 0 but nothing was profiled
     else:
         return _fail("nothing to profile: give a program after -- (e.g. -- -c 'import numpy') or --from-file F")
     if args.json:

@@ -25,7 +25,16 @@ if TYPE_CHECKING:
 
     from ._model import ImportProfile
 
-__all__ = ["Options", "build_profile", "main", "parse_args", "profile_program"]
+__all__ = ["NoRecordsError", "Options", "build_profile", "main", "parse_args", "profile_program"]
+
+
+class NoRecordsError(ConfigurationError):
+    """The profiled program ended without its records being written (``os._exit``, a signal);
+    ``exit_code`` is the program's exit status, which the launcher still returns."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
 
 # Run as the child's script (not with -c: Python 3.13 imports linecache at start-up for -c,
 # which a script or -m program would then miss from its profile).
@@ -202,8 +211,8 @@ def build_profile(raw: dict[str, Any], startup: Any = None, plain_modules: list[
 
 def profile_program(opts: Options) -> tuple[ImportProfile, int]:
     """Run the program of ``opts`` in a child interpreter under the bootstrap recorder and return
-    ``(profile, exit status)``. Raises :class:`ConfigurationError` when the child wrote no
-    records (killed before it could)."""
+    ``(profile, exit status)``. Raises :class:`NoRecordsError` when the child wrote no records
+    (it ended through ``os._exit`` or a signal before it could)."""
     import ast
     import tempfile
 
@@ -213,7 +222,11 @@ def profile_program(opts: Options) -> tuple[ImportProfile, int]:
         argv = [sys.executable, *flags, BOOTSTRAP_FILE, raw_path, opts.kind, opts.target, *opts.args]
         code = _wait(argv)
         if not os.path.exists(raw_path):
-            raise ConfigurationError(f"the profiled program wrote no import records (exit status {code})")
+            raise NoRecordsError(
+                f"the profiled program ended without writing its import records (exit status {code}; "
+                "os._exit() or a signal skip the recorder's end)",
+                code,
+            )
         with open(raw_path, encoding="utf-8") as f:
             raw = ast.literal_eval(f.read())
         startup, plain_modules = _startup(flags, opts.kind, tmp)
@@ -236,9 +249,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2  # what python says and returns for a missing script
     try:
         profile, code = profile_program(opts)
-    except ConfigurationError as exc:
+    except NoRecordsError as exc:
         print(f"codomyrmex.performance.importtime: {exc}", file=sys.stderr)
-        return 1
+        return exc.exit_code or 1  # the program's status; 1 when it was 0 but nothing was profiled
     text = profile.to_json() if opts.json else profile.report(top=opts.top, tree=opts.tree, min_ms=opts.min_ms)
     if opts.output:
         with open(opts.output, "w", encoding="utf-8") as f:
