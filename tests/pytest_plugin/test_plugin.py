@@ -436,3 +436,17 @@ def test_a_store_that_cannot_be_opened_fails_the_session_naming_it(pytester: pyt
     result.assert_outcomes(passed=1)
     assert result.ret == pytest.ExitCode.TESTS_FAILED  # never a silently lost run
     result.stdout.fnmatch_lines([f"error: could not open the store '{not_a_file}': *"])
+
+
+def test_under_xdist_benchmarks_run_as_plain_tests_and_the_summary_says_so(pytester: pytest.Pytester,
+                                                                          tmp_path: Path) -> None:  # fmt: skip
+    # pytest-xdist is not installed here: a conftest declares its -n option (what the plugin reads)
+    pytester.makeconftest('def pytest_addoption(parser):\n'
+                          '    parser.addoption("--numprocesses", dest="numprocesses", type=int)\n')  # fmt: skip
+    pytester.makepyfile(test_x='calls = []\n\ndef test_a(benchmark):\n    benchmark(calls.append, 1)\n'
+                               '    assert calls == [1]\n')  # fmt: skip
+    store = tmp_path / "perf.sqlite3"
+    result = pytester.runpytest("-p", "no:benchmark", f"--perf-store={store}", "--numprocesses=2")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["codomyrmex-perf: benchmarks run as plain tests under pytest-xdist*"])
+    assert not store.exists()

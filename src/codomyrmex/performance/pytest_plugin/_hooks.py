@@ -91,7 +91,9 @@ def pytest_configure(config: pytest.Config) -> None:
     if config.getoption("perf_disable"):
         state.disabled_reason = ("codomyrmex-perf: benchmarks disabled (--perf-disable): each ran once "
                                  "as a plain test, nothing recorded")  # fmt: skip
-    elif hasattr(config, "workerinput"):  # pytest-xdist worker: a module's tests are split
+    elif hasattr(config, "workerinput") or getattr(config.option, "numprocesses", None):
+        # pytest-xdist (a worker, or the controller of -n N): a module's tests are split across
+        # processes, so no process holds a whole run; said in the controller's summary
         state.disabled_reason = ("codomyrmex-perf: benchmarks run as plain tests under pytest-xdist "
                                  "(a run needs all of a module's benchmarks in one process: use -n 0)")  # fmt: skip
     else:
