@@ -37,8 +37,21 @@ def _declaration_error(message: str) -> Exception:
     return LazyDeclarationError(message)
 
 
+# `VAR in os.environ` costs a KeyError raised and caught (~2 us; two per declaration were a
+# third of its cost): look the encoded name up in os.environ's own dict, which every change
+# made through os.environ (monkeypatch.setenv included) keeps current. Fallback: the mapping.
+_environ_data: Any = getattr(os.environ, "_data", None)
+try:
+    _eager_key: Any = os.environ.encodekey(_EAGER_VAR)
+except AttributeError:  # pragma: no cover - not CPython's os._Environ
+    _environ_data = None
+
+
 def _is_eager(name: str) -> bool:
-    if _EAGER_VAR not in os.environ:
+    if _environ_data is not None:
+        if _eager_key not in _environ_data:
+            return False
+    elif _EAGER_VAR not in os.environ:  # pragma: no cover
         return False
     from ._eager import is_eager
 
@@ -106,12 +119,14 @@ def declare(
     globals_: dict[str, Any] | None,
     check: bool,
     use_frame: types.FrameType | None,
+    eager: bool | None = None,
 ) -> LazyModule:
-    """A proxy for ``name``; ``use_frame`` is the user's frame, the first use when eager."""
+    """A proxy for ``name``; ``use_frame`` is the user's frame, the first use when eager
+    (``eager``: already read from the environment by the caller, or ``None``)."""
     if check:
         _check_exists(name, declared_at)
     proxy = new_proxy(name, declared_at, globals_)
-    if _is_eager(name):
+    if _is_eager(name) if eager is None else eager:
         load_module(proxy, use_frame)
     return proxy
 
@@ -140,13 +155,13 @@ def lazy_import(
     absolute = absolute_name("name", name, package)
     if not isinstance(check, bool):
         raise TypeError(f"check must be True or False, got {check!r} ({type(check).__name__})")
-    _is_eager(absolute)  # read first: a malformed variable is an error even for a loaded module
+    eager = _is_eager(absolute)  # read first: a malformed variable is an error even for a loaded module
     if require is None:
         module = sys.modules.get(absolute)
         if module is not None:  # already imported (or a proxy placed there): nothing to defer
             return module
         declared_at, globals_ = declared_site(1)
-        return declare(absolute, declared_at, globals_, check, sys._getframe(1))
+        return declare(absolute, declared_at, globals_, check, sys._getframe(1), eager)
     check_name("require", require)
     declared_at, globals_ = declared_site(1)
     from ._require import unmet_requirement
