@@ -43,6 +43,9 @@ DURATION = sample("BENCHMARK_DURATION")
 REGRESSION = sample("BENCHMARK_REGRESSION")
 CHANGE = sample("BENCHMARK_CHANGE_RATIO")
 LAST_RUN = sample("BENCHMARK_LAST_RUN")
+INSTRUCTIONS = sample("BENCHMARK_INSTRUCTIONS")
+#: a suite or benchmark shows up in the variables whether it is timed, counted, or both
+MEASURED = f'{{__name__=~"{DURATION}|{INSTRUCTIONS}"}}'
 
 BENCH = selector("suite", "benchmark")
 SUITE = selector("suite")
@@ -243,13 +246,36 @@ def _annotations() -> list[cogbuilder.Builder[gmodel.AnnotationQuery]]:
     return [builtin, regressions, runs]
 
 
+def _instructions() -> PanelBuilder:
+    # Instruction mode (measure="instructions") is deterministic to ~1e-4: a step in this line
+    # is a change in what the code executes, not a neighbour on the machine.
+    return (
+        timeseries.Panel()
+        .title("$benchmark: CPU instructions per call")
+        .description(
+            "Instruction-mode runs (Valgrind): CPU instructions per call, one point per run. "
+            "Blind to I/O, sleeps and cache misses; see the p50 panel for those."
+        )
+        .datasource(DATASOURCE)
+        .unit("short")
+        .span(12)
+        .height(8)
+        .show_points(gcommon.VisibilityMode.ALWAYS)
+        .repeat("benchmark")
+        .repeat_direction("h")
+        .max_per_row(2)
+        .with_target(prom(f"max by (suite) ({INSTRUCTIONS}{{{BENCH}}})", "{{suite}} instructions"))
+    )
+
+
 def build() -> gdash.Dashboard:
     """The LEARN dashboard builder (``.build()`` gives the model)."""
     variables = [
         datasource_variable(),
-        query_variable("suite", "Suite", f"label_values({DURATION}, suite)"),
+        query_variable("suite", "Suite", f"label_values({MEASURED}, suite)"),
         query_variable(
-            "benchmark", "Benchmark", f'label_values({DURATION}{{suite=~"$suite"}}, benchmark)'
+            "benchmark", "Benchmark",
+            f'label_values({{__name__=~"{DURATION}|{INSTRUCTIONS}", suite=~"$suite"}}, benchmark)',
         ),
     ]
     d = (
@@ -276,4 +302,4 @@ def build() -> gdash.Dashboard:
         .variables(variables)
         .annotations(_annotations())
     )
-    return layout(d, [*(("Overview", _overview()), ("Per benchmark", [_per_benchmark()]))])
+    return layout(d, [*(("Overview", _overview()), ("Per benchmark", [_per_benchmark(), _instructions()]))])
