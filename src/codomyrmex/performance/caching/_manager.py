@@ -207,11 +207,18 @@ class CacheManager:
 
     - ``cache_dir``: directory for the SQLite tier (``cache.sqlite3`` in it) — the seed's name;
       ``persist``: an explicit SQLite file (or ``True`` for the default location).
-    - ``max_memory_items``: entries kept in memory per named cache; ``policy``: lru, lfu, fifo, rr.
+    - ``maxsize``: entries kept in memory per named cache (``max_memory_items``, its old name,
+      still works with a DeprecationWarning); ``policy``: lru, lfu, fifo, rr.
     - ``default_ttl``: seconds an entry lives unless ``set(..., ttl=)`` says otherwise.
-    - ``redis``: a ``redis://`` URL or a redis-py client; ``strict=True`` checks it now and
-      raises :class:`CacheError` when it is unreachable (default: fail open, count, log once).
-    - ``signing_key``: HMAC key; enables signed pickle for values JSON cannot carry.
+    - The shared tiers, as ``tiers=Tiers(...)`` or the same keywords (see
+      :class:`~codomyrmex.performance.caching.Tiers`): ``persist``, ``redis`` (a ``redis://``
+      URL, a redis-py or ``redis.asyncio`` client), ``signing_key`` (values sealed with an HMAC
+      over namespace, key, expiry and value; enables signed pickle), ``strict`` (raise at set-up
+      when a tier cannot be opened; default: fail open, count, log once, retry), ``key_prefix``,
+      ``lease_timeout``, ``lease_wait``, ``retry_after``.
+
+    ``cache_stats()`` returns the totals and one entry per cache (``get_stats()``, its old name,
+    still works with a DeprecationWarning).
     """
 
     def __init__(
