@@ -203,10 +203,15 @@ def configure(
     - The Prometheus collector on ``prometheus_registry`` (default ``prometheus_client.REGISTRY``).
     - A ``/metrics`` server when ``metrics_port`` (or ``CODOMYRMEX_PERF_METRICS_PORT``) is set;
       ``0`` picks a free port, readable afterwards as ``Telemetry.metrics_port``.
-    - ``set_global``: also install the providers as the OTel globals when no SDK provider is
-      installed yet (the OTel API allows that only once per process); the library's own
-      telemetry always goes to these providers.
-
+    - ``OTEL_TRACES_EXPORTER`` / ``OTEL_METRICS_EXPORTER`` (``otlp``, ``console``, ``none``,
+      comma-separated) choose the exporters of a signal when set; ``OTEL_SDK_DISABLED=true``
+      builds no SDK provider at all. The SDK and exporters are the ``[otlp]`` extra: without
+      them, asking for an exporter raises :class:`ConfigurationError` naming it.
+    - An SDK provider is built only for a signal that has an exporter and no provider installed
+      by the application. When the application installed one, the library records into it and
+      leaves it exactly as it is (``Telemetry.host_providers`` names those signals).
+    - ``set_global``: install the providers built here as the OTel globals (nobody else has;
+      the API allows it only once per process, else the library uses them explicitly).
     - ``span_threshold``: seconds; a ``cache.load`` span is then made only for loads at least
       that slow (after the fact, with the real start time). Spans are made only when the
       current context is sampled in any case (a miss outside a traced request makes none).
