@@ -82,4 +82,4 @@ def test_run_benchmark_pushes_to_a_pushgateway(pushgateway: Any, unique_name: st
            if s.labels.get("suite") == unique_name and s.labels["stat"] == "p50"]  # fmt: skip
     assert len(p50) == 1 and p50[0].value == pytest.approx(run["fast"].p50)
     assert p50[0].labels["job"] == "codomyrmex_benchmarks" and p50[0].labels["host"]
-    assert not run.warnings
+    assert not [w for w in run.warnings if "push" in w]  # (a busy machine may add its own warning)

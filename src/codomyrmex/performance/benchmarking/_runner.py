@@ -23,6 +23,7 @@ treats a suite file whose suites are all empty as an error.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import math
 import os
@@ -50,6 +51,7 @@ from ..telemetry.stats import default_registry
 from ._canary import canary_workload
 from ._environment import collect_environment, timer_overhead
 from ._instructions import InstructionCounter, check_measure, find_valgrind
+from ._noise import busy_warnings, disturbed, finish_noise, measure_undisturbed, system_state
 from ._result import BenchmarkResult
 from ._run import Comparison, EmptySuiteWarning, SuiteRun
 from ._suite import Benchmark, BenchmarkSuite
@@ -374,6 +376,7 @@ def _run(
 
     run_name = name if name is not None and not single else suite.name
     run = SuiteRun(run_name, environment=collect_environment(suite.source))
+    cpu0, wall0 = time.process_time(), time.perf_counter()
     if len(suite) == 0:
         warnings.warn(
             f"suite {suite.name!r} has no benchmarks; nothing was timed or recorded",
@@ -381,6 +384,9 @@ def _run(
         )  # fmt: skip
         run.warnings.append("the suite has no benchmarks")
         return run
+    run.environment["system"] = system_state()
+    if measure == "time":  # an instruction count does not care who else runs
+        run.warnings.extend(busy_warnings(run.environment["system"]))
     timing = Timing(warmup, rounds, min_time, gc, None, timer_overhead())
     unit = "instructions" if measure == "instructions" else "seconds"
     run.environment["measure"] = measure
@@ -396,9 +402,10 @@ def _run(
         for i, bench in enumerate(benches):
             if progress is not None:
                 progress(i, len(benches), bench.name)
-            m = _run_one(bench, timing, isolate)
+            m = measure_undisturbed(run.environment, bench.name, functools.partial(_run_one, bench, timing, isolate))
             result = BenchmarkResult(bench.name, m.samples, m.loops, m.error, started_ns=m.started_ns,
-                                     ended_ns=m.ended_ns, environment=run.environment)  # fmt: skip
+                                     ended_ns=m.ended_ns, environment=run.environment,
+                                     noisy=disturbed(m))  # fmt: skip
             if canary:
                 canaries.append(_measure_canary(timing))
             run.results[bench.name] = result
@@ -407,6 +414,7 @@ def _run(
         run.canary = statistics.median(canaries) if canaries else None
         if canaries:
             _normalize(run, canaries)
+        run.warnings.extend(finish_noise(run.environment, cpu0, wall0))
         if target_store is not None:
             _compare(run, target_store, alpha=alpha, min_effect=min_effect, normalize=normalize and canary,
                      unit=unit)  # fmt: skip
@@ -464,6 +472,10 @@ def _normalize(run: SuiteRun, canaries: list[float]) -> None:
         around = [c for c in (canaries[i], canaries[i + 1]) if usable(c)]
         if len(around) < 2:
             replaced.append(result.name)
+            if result.times and not around:  # both canaries off: the machine moved under it
+                result.noisy = True
+                why = run.environment.setdefault("noisy", {})
+                why[result.name] = "; ".join(filter(None, (why.get(result.name), "the canaries on both sides were off")))
         local = sum(around) / len(around) if around else centre
         if result.times:
             result.normalized = [t / local for t in result.times]

@@ -54,6 +54,35 @@ class Measurement:
     error: str | None = None
     started_ns: int = 0
     ended_ns: int = 0
+    #: fraction of the timed wall time this thread spent runnable but waiting for a CPU
+    #: (``/proc/thread-self/schedstat``); None where the kernel does not say
+    cpu_wait: float | None = None
+    #: CPU time of this thread over the timed wall time (~1.0 alone on a CPU)
+    cpu_ratio: float | None = None
+
+
+def _schedstat() -> tuple[int, int] | None:
+    """(CPU time, run-queue wait) of this thread in ns, or None. The run-queue wait is the
+    evidence of a disturbed sample: time the benchmark was ready to run and another process had
+    the CPU -- unlike CPU time alone, it does not count a benchmark's own sleeps or I/O."""
+    try:
+        with open("/proc/thread-self/schedstat", encoding="ascii") as fh:
+            cpu, wait, _ = fh.read().split()
+        return int(cpu), int(wait)
+    except (OSError, ValueError):
+        return None
+
+
+def _scheduling(m: Measurement, before: tuple[int, int] | None, cpu: float, wall: float) -> None:
+    """CPU time from the thread clock (exact); the run-queue wait from schedstat, which the
+    kernel updates at context switches only, so it is lumpy over short windows and is read
+    only together with the CPU ratio (see ``_noise.disturbed``)."""
+    if wall <= 0:
+        return
+    m.cpu_ratio = cpu / wall
+    after = _schedstat()
+    if before is not None and after is not None:
+        m.cpu_wait = (after[1] - before[1]) / 1e9 / wall
 
 
 def _sample(call: Callable[[], Any], loops: int, gc_enabled: bool) -> float:
@@ -133,8 +162,10 @@ def measure(call: Callable[[], Any], timing: Timing, rounds: int | None = None) 
         m.loops = loops
         for _ in range(timing.warmup):
             _sample(call, loops, timing.gc)
+        sched, cpu0, wall0 = _schedstat(), time.thread_time(), time.perf_counter()
         for _ in range(timing.rounds if rounds is None else rounds):
             m.samples.append(_sample(call, loops, timing.gc) / loops)
+        _scheduling(m, sched, time.thread_time() - cpu0, time.perf_counter() - wall0)
     except (Exception, SystemExit) as exc:  # reported as a failed benchmark, never as a time
         # sys.exit() inside a benchmark fails that benchmark, not the whole suite; Ctrl-C
         # (KeyboardInterrupt) still stops everything
