@@ -61,9 +61,12 @@ def test_typed_keys_f1_and_f1_0_apart_in_every_tier(tier: Tier, unique_name: str
 
 
 # -- reproducer 1: two functions with one default name ------------------------------------------
-def _shared_only(tier: Tier) -> None:
-    if not tier.shared:
-        pytest.skip("memory caches are per function: no name is shared")
+@pytest.fixture(params=["sqlite", "redis"])
+def shared_tier(request: pytest.FixtureRequest, tmp_path: Path) -> Tier:
+    """The shared tiers only (a memory cache is per function: no name is shared)."""
+    if request.param == "sqlite":
+        return Tier("sqlite", persist=tmp_path / "cache.sqlite3")
+    return Tier("redis", redis=request.getfixturevalue("redis_url"))
 
 
 def test_lambdas_on_a_shared_tier_need_a_name(tier: Tier, unique_name: str) -> None:
@@ -97,8 +100,8 @@ def _make(n: int, **opts: Any) -> Any:
     return scale
 
 
-def test_closures_on_a_shared_tier_need_a_name(tier: Tier, unique_name: str) -> None:
-    _shared_only(tier)
+def test_closures_on_a_shared_tier_need_a_name(shared_tier: Tier, unique_name: str) -> None:
+    tier = shared_tier
     with pytest.raises(CacheError, match=r"needs name= for _make\.<locals>\.scale: .* ambiguous "
                        r"\(every function made by the enclosing function has it"):  # fmt: skip
         _make(2, **tier.options())
@@ -107,8 +110,10 @@ def test_closures_on_a_shared_tier_need_a_name(tier: Tier, unique_name: str) -> 
     assert (two(5), ten(5)) == (10, 50)  # before: 10, 10
 
 
-def test_two_live_functions_cannot_share_a_name_on_one_tier(tier: Tier, unique_name: str) -> None:
-    _shared_only(tier)
+def test_two_live_functions_cannot_share_a_name_on_one_tier(
+    shared_tier: Tier, unique_name: str
+) -> None:
+    tier = shared_tier
     two = _make(2, name=unique_name, **tier.options())
     assert two(5) == 10
     where = "disk" if tier.persist else "redis"
@@ -172,8 +177,8 @@ def test_closures_in_later_processes(
 
 
 # -- version= ------------------------------------------------------------------------------------
-def test_a_new_version_does_not_read_the_old_entries(tier: Tier, unique_name: str) -> None:
-    _shared_only(tier)
+def test_a_new_version_does_not_read_the_old_entries(shared_tier: Tier, unique_name: str) -> None:
+    tier = shared_tier
     calls: list[Any] = []
     v1 = _fresh(tier, unique_name, calls, version=1)
     assert v1(5) == [5, "int"]
