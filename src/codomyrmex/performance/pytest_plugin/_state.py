@@ -21,7 +21,7 @@ class PluginState:
     #: None with --perf-disable (benchmarks run once as plain calls) or when dormant
     session: PerfSession | None = None
     #: (warmup, rounds, min_time) from the options
-    options: tuple[int, int, float] = (1, 20, 0.005)
+    options: tuple[int, int, float] = (1, 100, 0.0002)
     #: "time" or "instructions" (--perf-measure)
     measure: str = "time"
     _timing: Timing | None = None
