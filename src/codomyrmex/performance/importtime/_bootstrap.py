@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 #: The sys.modules key of the small object through which lazy imports open their "first use"
-#: records (lazy/_proxy.py looks it up).
+#: records (lazy/_load.py looks it up).
 API_NAME = "_codomyrmex_perf_import_recorder"
 
 _modules = sys.modules

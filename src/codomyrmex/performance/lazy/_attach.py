@@ -25,7 +25,8 @@ from _collections_abc import Iterable, Mapping
 from ..errors import LazyDeclarationError
 from ._declare import check_name
 from ._eager import is_eager
-from ._proxy import _import_module, active_recorder, count_lazy_import, declared_site, lazy_error
+from ._load import active_recorder, count_lazy_import, lazy_error
+from ._proxy import _import_module, declared_site
 
 TYPE_CHECKING = False  # typing costs ~10 ms to import; mypy treats this name as typing's
 if TYPE_CHECKING:

@@ -23,7 +23,8 @@ from ..errors import LazyDeclarationError
 from ._declare import absolute_name as _absolute_name
 from ._declare import check_name, declare
 from ._eager import is_eager
-from ._proxy import LazyModule, declared_site, lazy_error, load_module, namespace, new_proxy
+from ._load import lazy_error
+from ._proxy import LazyModule, declared_site, load_module, namespace, new_proxy
 
 __all__ = ["LazyFunction", "LazyLoader", "get_lazy_loader", "lazy_function"]
 
