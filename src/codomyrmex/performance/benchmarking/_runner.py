@@ -402,7 +402,7 @@ def _run(
         for i, bench in enumerate(benches):
             if progress is not None:
                 progress(i, len(benches), bench.name)
-            m = measure_undisturbed(run.environment, bench.name, functools.partial(_run_one, bench, timing, isolate))
+            m = measure_undisturbed(run.environment, bench.name, _measurer(bench, timing, isolate))
             result = BenchmarkResult(bench.name, m.samples, m.loops, m.error, started_ns=m.started_ns,
                                      ended_ns=m.ended_ns, environment=run.environment,
                                      noisy=disturbed(m))  # fmt: skip
@@ -485,17 +485,20 @@ def _normalize(run: SuiteRun, canaries: list[float]) -> None:
                             "was left out of its normalisation")  # fmt: skip
 
 
-def _run_one(bench: Benchmark, timing: Timing, isolate: bool | int) -> Measurement:
+def _measurer(bench: Benchmark, timing: Timing, isolate: bool | int) -> Callable[[], Measurement]:
+    """Run the benchmark's setup once and return what takes one measurement of it: measuring
+    again after a disturbance reuses the same prepared call (and does not run setup again)."""
     if bench.setup_per_round:  # setup before every sample, in this process
-        return measure_per_round(bench.prepare, timing)
+        return functools.partial(measure_per_round, bench.prepare, timing)
     try:
         call = bench.prepare()
     except (Exception, SystemExit) as exc:  # setup failed: the benchmark failed, nothing was timed
         now = time.time_ns()
-        return Measurement([], 1, f"setup failed: {_describe(exc)}", now, now)
+        failed = Measurement([], 1, f"setup failed: {_describe(exc)}", now, now)
+        return lambda: failed
     if isolate:
-        return measure_isolated(call, timing, int(isolate))
-    return measure(call, timing)
+        return functools.partial(measure_isolated, call, timing, int(isolate))
+    return functools.partial(measure, call, timing)
 
 
 def _push(pusher: PrometheusStore, record: RunRecord, run: SuiteRun, *, fatal: bool = False) -> None:
