@@ -122,6 +122,14 @@ def test_max_series_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) 
         StatsRegistry().count_lazy_import("p", "loaded")
 
 
+def test_package_top_k_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CODOMYRMEX_PERF_IMPORT_TOP_K", "3")
+    stats = StatsRegistry()
+    for i in range(10):
+        stats.observe_import(f"pkg{i}", "self", i / 1000)
+    assert sorted({k[0] for k in stats.import_durations}) == ["other", "pkg7", "pkg8", "pkg9"]
+
+
 @pytest.fixture(autouse=True)
 def _capture_warnings(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.WARNING, logger="codomyrmex.performance.telemetry.stats")

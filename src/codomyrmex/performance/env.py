@@ -59,7 +59,8 @@ ENV_VARS: dict[str, EnvVar] = {
                "'1' resolves every lazy_import at once; or a comma-separated list of glob patterns "
                "of module names to resolve eagerly (for CI)."),
         EnvVar("CODOMYRMEX_PERF_IMPORT_TOP_K", "20",
-               "How many of the slowest modules get a codomyrmex_module_import_seconds series."),
+               "How many of the slowest modules get a codomyrmex_module_import_seconds series, "
+               "and of the slowest top-level packages a codomyrmex_import_duration_seconds one."),
         EnvVar("CODOMYRMEX_PERF_MAX_SERIES", "1000",
                "Label sets per metric family; values past it fold into 'other' (one warning)."),
     )

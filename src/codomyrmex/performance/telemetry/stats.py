@@ -36,6 +36,19 @@ __all__ = [
 ]
 
 
+def _env_positive_int(name: str, default: int) -> int:
+    # os.environ, not the env module: this runs on the first lazy import of a process, whose
+    # import cost is guarded (the variables are documented in env.ENV_VARS).
+    import os
+
+    raw = os.environ.get(name, "").strip() or str(default)
+    if not raw.isdigit() or int(raw) < 1:
+        from ..errors import ConfigurationError
+
+        raise ConfigurationError(f"{name} must be an integer >= 1, got {raw!r}")
+    return int(raw)
+
+
 class BenchmarkGauges:
     """The last values of the benchmark gauges, keyed by label tuples.
 
@@ -65,13 +78,14 @@ class StatsRegistry:
     """
 
     def __init__(
-        self, *, module_top_k: int = 20, package_top_k: int = 20, max_series: int | None = None
+        self, *, module_top_k: int = 20, package_top_k: int | None = None, max_series: int | None = None
     ) -> None:
         #: label sets per family before new values fold into ``other``; ``None``:
         #: ``CODOMYRMEX_PERF_MAX_SERIES`` (default 1000), read on first need
         self._max_series = max_series
-        #: import-duration histograms are kept for the ``package_top_k`` slowest packages
-        self.package_top_k = package_top_k
+        #: import-duration histograms are kept for the ``package_top_k`` slowest packages;
+        #: ``None``: ``CODOMYRMEX_PERF_IMPORT_TOP_K`` (default 20), read on first need
+        self._package_top_k = package_top_k
         self._import_rank: dict[str, float] = {}  # package -> longest observation (its rank)
         self.folded: set[str] = set()  # families that have folded values (warned once each)
         #: False until the first stat is recorded; then PROMETHEUS_MULTIPROC_DIR is looked at
@@ -99,17 +113,14 @@ class StatsRegistry:
     @property
     def max_series(self) -> int:
         if self._max_series is None:
-            # os.environ, not the env module: this runs on the first lazy import of a process,
-            # whose import cost is guarded (the variable is documented in env.ENV_VARS).
-            import os
-
-            raw = os.environ.get("CODOMYRMEX_PERF_MAX_SERIES", "").strip() or "1000"
-            if not raw.isdigit() or int(raw) < 1:
-                from ..errors import ConfigurationError
-
-                raise ConfigurationError(f"CODOMYRMEX_PERF_MAX_SERIES must be an integer >= 1, got {raw!r}")
-            self._max_series = int(raw)
+            self._max_series = _env_positive_int("CODOMYRMEX_PERF_MAX_SERIES", 1000)
         return self._max_series
+
+    @property
+    def package_top_k(self) -> int:
+        if self._package_top_k is None:
+            self._package_top_k = _env_positive_int("CODOMYRMEX_PERF_IMPORT_TOP_K", 20)
+        return self._package_top_k
 
     def _warn_folded(self, family: str) -> None:
         if family not in self.folded:
@@ -260,7 +271,7 @@ class StatsRegistry:
         with self.lock:
             rank = self._import_rank
             if package not in rank and package != OTHER:
-                if len(rank) >= self.package_top_k:
+                if len(rank) >= self.package_top_k:  # (a property: may read the environment)
                     weakest = min(rank, key=rank.__getitem__)
                     if seconds <= rank[weakest]:
                         package = OTHER
