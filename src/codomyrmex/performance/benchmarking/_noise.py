@@ -114,13 +114,14 @@ def disturbed(m: Measurement) -> bool:
     )  # fmt: skip
 
 
-def measure_undisturbed(environment: dict[str, Any], name: str, once: Callable[[], Measurement]) -> Measurement:
+def measure_undisturbed(environment: dict[str, Any], name: str, once: Callable[[], Measurement], *,
+                        remeasure: bool = True) -> Measurement:  # fmt: skip
     """``once()``, again while the result is :func:`disturbed` (at most :data:`REMEASURE` more
     times), keeping the least disturbed measurement; records what the scheduler said in
     ``environment["scheduling"]`` and a disturbed result's reason in ``environment["noisy"]``."""
     m = once()
     again = 0
-    while disturbed(m) and again < REMEASURE:
+    while remeasure and disturbed(m) and again < REMEASURE:
         again += 1
         other = once()
         if other.error is not None or (other.cpu_wait or 0.0) < (m.cpu_wait or 0.0):
@@ -130,7 +131,7 @@ def measure_undisturbed(environment: dict[str, Any], name: str, once: Callable[[
             "cpu_ratio": round(m.cpu_ratio, 4), "cpu_wait": None if m.cpu_wait is None else round(m.cpu_wait, 4),
             "remeasured": again,
         }  # fmt: skip
-    if disturbed(m):
+    if remeasure and disturbed(m):
         environment.setdefault("noisy", {})[name] = (
             f"got {m.cpu_ratio:.0%} of its wall time as CPU time, waited for a CPU {m.cpu_wait:.0%} "
             f"(measured {again + 1} times)"
