@@ -108,3 +108,15 @@ def test_a_noisy_result_is_recorded_shown_and_never_a_baseline(tmp_path: Path, m
     assert len(points) == 6 and all(p.noisy for p in points)
     c = run["sleepy"].comparison
     assert c is not None and c.verdict is None and "5 noisy left out" in (c.note or "")
+
+
+def test_noise_false_records_the_evidence_but_judges_every_run(tmp_path: Path, monkeypatch: Any) -> None:
+    def starved(m: Measurement, before: Any, cpu: float, wall: float) -> None:
+        m.cpu_ratio, m.cpu_wait = 0.2, 0.75
+
+    monkeypatch.setattr(_timing, "_scheduling", starved)
+    suite = BenchmarkSuite("noise_off")
+    suite.add("sum", lambda: sum(range(100)))
+    run = run_benchmark(suite, rounds=3, min_time=0.0005, canary=False, store=False, noise=False)
+    assert not run["sum"].noisy and "noisy" not in run.environment
+    assert run.environment["scheduling"]["sum"] == {"cpu_ratio": 0.2, "cpu_wait": 0.75, "remeasured": 0}
