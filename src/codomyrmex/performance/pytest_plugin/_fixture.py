@@ -29,6 +29,26 @@ if TYPE_CHECKING:
 __all__ = ["BenchmarkFixture", "FixtureAlreadyUsed"]
 
 
+class _Scheduling:
+    """Around the timed samples: CPU time and run-queue wait of this thread against wall time,
+    into the Measurement (what ``run_benchmark`` reads to tell a disturbed measurement)."""
+
+    def __init__(self, m: Any) -> None:
+        self.m = m
+
+    def __enter__(self) -> None:
+        from ..benchmarking._timing import _schedstat
+
+        self.sched, self.cpu0, self.wall0 = _schedstat(), time.thread_time(), time.perf_counter()
+
+    def __exit__(self, *exc: object) -> None:
+        from ..benchmarking._timing import _scheduling
+
+        if exc[0] is None:
+            _scheduling(self.m, self.sched, time.thread_time() - self.cpu0, time.perf_counter() - self.wall0)
+        self.m.ended_ns = time.time_ns()
+
+
 class FixtureAlreadyUsed(BenchmarkError):
     """The ``benchmark`` fixture was called twice in one test (one test is one benchmark)."""
 
@@ -61,6 +81,9 @@ class BenchmarkFixture:
         self.param: str | None = None
         self.params: dict[str, Any] | None = None
         self.stats: Any = None  # BenchmarkResult once timed
+        #: what the scheduler said while it was timed ({"scheduling": {...}, "noisy": {...}}),
+        #: merged into the run's environment as run_benchmark records it
+        self.noise: dict[str, Any] = {}
         self._session = session
         self._timing = timing
         self._measure = measure
@@ -93,7 +116,8 @@ class BenchmarkFixture:
             return function_to_benchmark(*args, **kwargs)
         if self._measure == "instructions":
             return self._instructions(function_to_benchmark, args, kwargs, None)
-        from ..benchmarking._timing import _sample, calibrate
+        from ..benchmarking._noise import measure_undisturbed
+        from ..benchmarking._timing import Measurement, _sample, calibrate
 
         timing = self._timing
         assert timing is not None  # narrowed by disabled
@@ -101,18 +125,26 @@ class BenchmarkFixture:
         def call() -> Any:
             return function_to_benchmark(*args, **kwargs)
 
+        def once() -> Measurement:  # raises what the function raises (the test fails with it)
+            m = Measurement(started_ns=time.time_ns())
+            m.loops = calibrate(call, timing)
+            for _ in range(timing.warmup):
+                _sample(call, m.loops, timing.gc)
+            with _Scheduling(m):
+                m.samples = [_sample(call, m.loops, timing.gc) / m.loops for _ in range(timing.rounds)]
+            return m
+
         started = time.time_ns()
         try:
-            loops = calibrate(call, timing)
-            for _ in range(timing.warmup):
-                _sample(call, loops, timing.gc)
-            samples = [_sample(call, loops, timing.gc) / loops for _ in range(timing.rounds)]
+            # as run_benchmark: measured again (at most twice) while the scheduler says another
+            # process had the CPU, and recorded as noisy (never a baseline) if it stays so
+            m = measure_undisturbed(self.noise, self.name, once)
             # as pytest-benchmark: the result comes from one more (untimed) call
             result = function_to_benchmark(*args, **kwargs)
         except Exception as exc:  # the test fails with it; the run records a failed benchmark
             self._record([], 1, started, exc)
             raise
-        self._record(samples, loops, started, None)
+        self._record(m.samples, m.loops, started, None, m)
         return result
 
     # -- benchmark.pedantic(...) -----------------------------------------------------------------
@@ -163,36 +195,52 @@ class BenchmarkFixture:
             # rounds, iterations and warmup_rounds do not apply: instruction counts are
             # differenced over calibrated loop counts (see run_benchmark(measure="instructions"))
             return self._instructions(target, args, kwargs or {}, setup, arguments)
-        import gc
-
         timing = self._timing
         assert timing is not None
-        timer = time.perf_counter
+        from ..benchmarking._timing import Measurement
+
         samples: list[float] = []
         started = time.time_ns()
         result: Any = None
+        # exactly the rounds asked for (no re-measuring), but a disturbed run is still flagged
+        m = Measurement(samples, iterations, started_ns=started)
         try:
-            for i in range(warmup_rounds + rounds):
-                a, k = arguments()
-                was_enabled = gc.isenabled()
-                if not timing.gc:
-                    gc.disable()
-                try:
-                    t0 = timer()
-                    for _ in range(iterations):
-                        result = target(*a, **k)
-                    t1 = timer()
-                finally:
-                    if was_enabled:
-                        gc.enable()
-                if i >= warmup_rounds:
-                    samples.append((t1 - t0) / iterations)
-                if teardown is not None:
-                    teardown(*a, **k)
+            with _Scheduling(m):
+                result = self._pedantic_rounds(target, arguments, teardown, rounds, warmup_rounds,
+                                               iterations, samples, timing.gc)  # fmt: skip
         except Exception as exc:
             self._record([], iterations, started, exc)
             raise
-        self._record(samples, iterations, started, None)
+        self._record(samples, iterations, started, None, m)
+        return result
+
+    @staticmethod
+    def _pedantic_rounds(
+        target: Callable[..., Any], arguments: Callable[[], tuple[Sequence[Any], Mapping[str, Any]]],
+        teardown: Callable[..., Any] | None, rounds: int, warmup_rounds: int, iterations: int,
+        samples: list[float], gc_enabled: bool,
+    ) -> Any:  # fmt: skip
+        import gc
+
+        timer = time.perf_counter
+        result: Any = None
+        for i in range(warmup_rounds + rounds):
+            a, k = arguments()
+            was_enabled = gc.isenabled()
+            if not gc_enabled:
+                gc.disable()
+            try:
+                t0 = timer()
+                for _ in range(iterations):
+                    result = target(*a, **k)
+                t1 = timer()
+            finally:
+                if was_enabled:
+                    gc.enable()
+            if i >= warmup_rounds:
+                samples.append((t1 - t0) / iterations)
+            if teardown is not None:
+                teardown(*a, **k)
         return result
 
     def _instructions(
@@ -216,12 +264,21 @@ class BenchmarkFixture:
         self._keep(result)
         return value
 
-    def _record(self, samples: list[float], loops: int, started_ns: int, exc: BaseException | None) -> None:
+    def _record(
+        self, samples: list[float], loops: int, started_ns: int, exc: BaseException | None,
+        measured: Any = None,
+    ) -> None:  # fmt: skip
         from ..benchmarking import BenchmarkResult
+        from ..benchmarking._noise import disturbed
 
         error = None if exc is None else f"{type(exc).__name__}: {exc}"
+        noisy = measured is not None and disturbed(measured)
+        if noisy and self.name not in self.noise.get("noisy", {}):  # pedantic: not re-measured
+            self.noise.setdefault("noisy", {})[self.name] = (
+                f"got {measured.cpu_ratio:.0%} of its wall time as CPU time, waited for a CPU "
+                f"{measured.cpu_wait:.0%}")  # fmt: skip
         self._keep(BenchmarkResult(self.name, samples, loops, error, started_ns=started_ns,
-                                   ended_ns=time.time_ns()))  # fmt: skip
+                                   ended_ns=time.time_ns(), noisy=noisy))  # fmt: skip
 
     def _keep(self, result: Any) -> None:
         self.stats = result

@@ -71,6 +71,8 @@ class PerfSession:
                     result = fx.stats
                     result.environment = run.environment
                     run.results[fx.name] = result
+                    for key, per_benchmark in fx.noise.items():  # "scheduling", "noisy"
+                        run.environment.setdefault(key, {}).update(per_benchmark)
                     meta[fx.name] = {"fullname": fx.fullname, "group": fx.group,
                                      "extra_info": dict(fx.extra_info), "param": fx.param,
                                      "params": fx.params}  # fmt: skip
