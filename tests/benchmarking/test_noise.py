@@ -120,3 +120,28 @@ def test_noise_false_records_the_evidence_but_judges_every_run(tmp_path: Path, m
     run = run_benchmark(suite, rounds=3, min_time=0.0005, canary=False, store=False, noise=False)
     assert not run["sum"].noisy and "noisy" not in run.environment
     assert run.environment["scheduling"]["sum"] == {"cpu_ratio": 0.2, "cpu_wait": 0.75, "remeasured": 0}
+
+
+def _blocks(log: list[str]) -> list[str]:
+    return [name for i, name in enumerate(log) if i == 0 or log[i - 1] != name]
+
+
+def test_samples_are_spread_over_windows_so_one_burst_hits_one_third() -> None:
+    log: list[str] = []
+    setups: list[str] = []
+    suite = BenchmarkSuite("windows")
+    for name in ("a", "b"):
+        suite.add(name, lambda _state, n=name: log.append(n), setup=lambda n=name: setups.append(n) or n)
+    run = run_benchmark(suite, rounds=7, warmup=0, min_time=0.0005, canary=False, store=False)
+    # three passes over the suite: a, b, a, b, a, b -- each pass takes a third of the samples
+    assert _blocks(log) == ["a", "b", "a", "b", "a", "b"]
+    assert [run[n].iterations for n in ("a", "b")] == [7, 7]
+    assert setups == ["a", "b"]  # setup and calibration once, in the first pass
+
+
+def test_a_single_benchmark_or_isolated_workers_take_their_samples_in_one_go() -> None:
+    log: list[str] = []
+    suite = BenchmarkSuite("one")
+    suite.add("a", lambda: log.append("a"))
+    run = run_benchmark(suite, rounds=6, warmup=0, min_time=0.0005, canary=False, store=False)
+    assert _blocks(log) == ["a"] and run["a"].iterations == 6

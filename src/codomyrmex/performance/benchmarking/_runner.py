@@ -56,11 +56,14 @@ from ._result import BenchmarkResult
 from ._run import Comparison, EmptySuiteWarning, SuiteRun
 from ._suite import Benchmark, BenchmarkSuite
 from ._timing import Measurement, Timing, _describe, measure, measure_isolated, measure_per_round
+from ._timing import measure as _take_samples  # (``measure`` is also run_benchmark's argument)
 
 __all__ = ["BASELINE_RUNS", "HISTORY_LIMIT", "MIN_HISTORY_RUNS", "open_store", "run_benchmark"]
 
 #: runs read back per benchmark to find the last change point
 HISTORY_LIMIT = 200
+#: passes over the suite its samples are spread over (time mode, two or more benchmarks)
+WINDOWS = 3
 
 
 class _DefaultStore:
@@ -406,17 +409,48 @@ def _run(
         # run is tracked rather than frozen at its start. The run's canary is their median.
         canaries = [_measure_canary(timing)] if canary else []
         benches: list[Benchmark] = suite.benchmarks if measure == "time" else []
+        # Samples are taken in WINDOWS passes over the suite (rounds split between them), so a
+        # burst on the machine lands in one window of each benchmark, not in all its samples,
+        # and cannot move its median. Setup and calibration happen once, in the first pass.
+        shares = _shares(rounds, WINDOWS if len(benches) > 1 and not isolate else 1)
+        first = Timing(warmup, shares[0], min_time, gc, None, timing.timer_overhead)
+        whole = Timing(warmup, rounds, min_time, gc, None, timing.timer_overhead)
+        calls: dict[str, Callable[[], Any]] = {}
         for i, bench in enumerate(benches):
             if progress is not None:
                 progress(i, len(benches), bench.name)
-            m = measure_undisturbed(run.environment, bench.name, _measurer(bench, timing, isolate),
-                                    remeasure=noise)  # fmt: skip
+            # a setup_per_round benchmark takes all its samples at once (its setup is per sample)
+            once, call = _measurer(bench, whole if bench.setup_per_round else first, isolate)
+            m = measure_undisturbed(run.environment, bench.name, once, remeasure=noise)
             result = BenchmarkResult(bench.name, m.samples, m.loops, m.error, started_ns=m.started_ns,
                                      ended_ns=m.ended_ns, environment=run.environment,
                                      noisy=noise and disturbed(m))  # fmt: skip
+            if call is not None and m.error is None and not bench.setup_per_round:
+                calls[bench.name] = call
             if canary:
                 canaries.append(_measure_canary(timing))
             run.results[bench.name] = result
+        for share in shares[1:]:
+            window = [_measure_canary(timing)] if canary else []
+            for bench in benches:
+                result = run.results[bench.name]
+                if bench.name in calls and not result.failed:
+                    fixed = Timing(0, share, min_time, gc, result.loops, timing.timer_overhead)
+                    m = measure_undisturbed(run.environment, bench.name,
+                                            functools.partial(_take_samples, calls[bench.name], fixed),
+                                            remeasure=noise)  # fmt: skip
+                    result.ended_ns = m.ended_ns
+                    if m.error is not None:
+                        result.times, result.error = [], m.error
+                    else:
+                        result.times.extend(m.samples)
+                        result.noisy = result.noisy or (noise and disturbed(m))
+                if canary:
+                    window.append(_measure_canary(timing))
+            # each benchmark is normalised by the canaries around it, over all windows
+            canaries = [c + w for c, w in zip(canaries, window, strict=True)] if window else canaries
+        if canary and len(shares) > 1:
+            canaries = [c / len(shares) for c in canaries]
         if progress is not None:
             progress(len(suite), len(suite), "")
         run.canary = statistics.median(canaries) if canaries else None
@@ -493,20 +527,28 @@ def _normalize(run: SuiteRun, canaries: list[float], noise: bool = True) -> None
                             "was left out of its normalisation")  # fmt: skip
 
 
-def _measurer(bench: Benchmark, timing: Timing, isolate: bool | int) -> Callable[[], Measurement]:
-    """Run the benchmark's setup once and return what takes one measurement of it: measuring
-    again after a disturbance reuses the same prepared call (and does not run setup again)."""
+def _shares(rounds: int, windows: int) -> list[int]:
+    """``rounds`` split into at most ``windows`` nearly equal, non-empty parts."""
+    windows = max(1, min(windows, rounds))
+    return [rounds // windows + (1 if i < rounds % windows else 0) for i in range(windows)]
+
+
+def _measurer(
+    bench: Benchmark, timing: Timing, isolate: bool | int
+) -> tuple[Callable[[], Measurement], Callable[[], Any] | None]:
+    """Run the benchmark's setup once; return what takes one measurement of it (measuring again
+    after a disturbance reuses the same prepared call) and that call (None if there is none)."""
     if bench.setup_per_round:  # setup before every sample, in this process
-        return functools.partial(measure_per_round, bench.prepare, timing)
+        return functools.partial(measure_per_round, bench.prepare, timing), None
     try:
         call = bench.prepare()
     except (Exception, SystemExit) as exc:  # setup failed: the benchmark failed, nothing was timed
         now = time.time_ns()
         failed = Measurement([], 1, f"setup failed: {_describe(exc)}", now, now)
-        return lambda: failed
+        return (lambda: failed), None
     if isolate:
-        return functools.partial(measure_isolated, call, timing, int(isolate))
-    return functools.partial(measure, call, timing)
+        return functools.partial(measure_isolated, call, timing, int(isolate)), call
+    return functools.partial(measure, call, timing), call
 
 
 def _push(pusher: PrometheusStore, record: RunRecord, run: SuiteRun, *, fatal: bool = False) -> None:
