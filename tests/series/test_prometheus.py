@@ -183,3 +183,32 @@ def test_a_store_with_its_own_host_label_judges_against_the_runs_it_pushed(
     c = result["tokenize"].comparison
     assert c is not None and c.verdict_name != "new", c
     assert c.baseline_runs == MIN_HISTORY_RUNS
+
+
+def test_an_instruction_run_does_not_wipe_the_time_runs_of_its_suite(
+    pushgateway: Any, prometheus_factory: Any, unique_name: str
+) -> None:
+    # A Pushgateway push replaces its whole group: an instruction-mode run pushed into the
+    # time-mode group {suite, host} would delete that suite's durations and regression flags.
+    prom = prometheus_factory(targets=[f"127.0.0.1:{pushgateway.port}"], honor_labels=True)
+    store = PrometheusStore(pushgateway=pushgateway.url, prometheus=prom.url, lookback=600)
+    timed = _run(unique_name, (0.010, 0.011, 0.012), time.time() - 5)
+    counted = RunRecord.new(unique_name, [BenchmarkRecord("tokenize", (62_454.0,), unit="instructions")],
+                            environment={"hostname": "ci-host"}, timestamp=time.time())  # fmt: skip
+    store.append(timed, regressions={"tokenize": True}, change_ratios={"tokenize": 1.5})
+    store.append(counted, regressions={"tokenize": False}, change_ratios={"tokenize": 1.0})
+
+    flags = _wait_for(lambda: (lambda r: r if len(r) == 2 else None)(
+        _query(prom.url, f'codomyrmex_benchmark_regression{{suite="{unique_name}"}}')), "both groups scraped")  # fmt: skip
+    assert {r["metric"].get("measure", ""): float(r["value"][1]) for r in flags} == {"": 1.0, "instructions": 0.0}
+    p50 = _query(prom.url, f'codomyrmex_benchmark_duration_seconds{{suite="{unique_name}",stat="p50"}}')
+    assert [float(r["value"][1]) for r in p50] == [pytest.approx(0.011)]
+    count = _query(prom.url, f'codomyrmex_benchmark_instructions{{suite="{unique_name}"}}')
+    assert [(r["metric"]["measure"], float(r["value"][1])) for r in count] == [("instructions", 62_454.0)]
+
+    # each measure reads back its own run, with its own timestamp
+    seconds = store.history(unique_name, "tokenize")
+    instructions = store.history(unique_name, "tokenize", unit="instructions")
+    assert [(p.timestamp, p.median) for p in seconds] == [(pytest.approx(timed.timestamp), pytest.approx(0.011))]
+    assert [(p.timestamp, p.median, p.unit) for p in instructions] == [
+        (pytest.approx(counted.timestamp), 62_454.0, "instructions")]  # fmt: skip

@@ -6,7 +6,10 @@ when known the regression flag and change ratio), grouped by ``suite`` and ``hos
 id, which would create a new series per run. Prometheus scrapes the Pushgateway (with
 ``honor_labels: true``); :meth:`PrometheusStore.history` then reads the p50 series back through
 the HTTP API (``/api/v1/query_range``, which Thanos and Mimir also speak) and keeps one point per
-distinct ``last_run_timestamp``, i.e. one per run that a scrape saw. The range is evaluated every
+distinct ``last_run_timestamp``, i.e. one per run that a scrape saw. An instruction-mode run is
+pushed as ``codomyrmex_benchmark_instructions`` into a group of its own (``measure=
+"instructions"`` beside suite and host): a Pushgateway push replaces its whole group, so sharing
+the time-mode group would wipe that suite's durations and regression flags. The range is evaluated every
 :data:`HISTORY_STEP` seconds (15 s, in windows of 10,000 points), so two runs pushed within one
 scrape interval leave only the second one in the history. ``host`` restricts it to one
 machine's runs (``run_benchmark`` judges a run against its own host's history).
@@ -105,31 +108,50 @@ class PrometheusStore:
         regressions: Mapping[str, bool] | None = None,
         change_ratios: Mapping[str, float] | None = None,
     ) -> None:
-        """Push ``run`` to the Pushgateway (replacing the previous run of the suite on this host)."""
+        """Push ``run`` to the Pushgateway (replacing the previous run of the suite on this host
+        in the same measure)."""
         if self.pushgateway is None:
             raise SeriesStoreError(
                 "no Pushgateway configured: pass pushgateway= or set CODOMYRMEX_PERF_PUSHGATEWAY"
             )
+        host = self.host or str(run.environment.get("hostname") or socket.gethostname())
+        # One push per measure present (a run normally has one): each into its own group.
+        for unit in sorted({b.unit for b in run.benchmarks} or {"seconds"}):
+            self._push_unit(run, unit, host, regressions or {}, change_ratios or {})
+
+    def _push_unit(
+        self,
+        run: RunRecord,
+        unit: str,
+        host: str,
+        regressions: Mapping[str, bool],
+        change_ratios: Mapping[str, float],
+    ) -> None:
+        assert self.pushgateway is not None
         stats = StatsRegistry()
         for b in run.benchmarks:
-            # An instruction count is not a duration: it must never land in the seconds gauge
-            # (codomyrmex_benchmark_instructions carries it). A noisy result is left out so that
-            # the history read back, which is only these p50s, never takes it as a baseline.
-            if b.failed or not b.samples or b.unit != "seconds" or b.noisy:
+            # A noisy result is left out so that the history read back, which is only these
+            # p50s, never takes it as a baseline.
+            if b.unit != unit or b.failed or not b.samples or b.noisy:
                 continue
-            stats.set_benchmark(
-                run.suite, b.name, run_stats(b.samples),
-                regression=None if regressions is None else regressions.get(b.name),
-                change_ratio=None if change_ratios is None else change_ratios.get(b.name),
-            )  # fmt: skip
+            regression, change_ratio = regressions.get(b.name), change_ratios.get(b.name)
+            if unit == "instructions":
+                # An instruction count is not a duration: it never lands in the seconds gauge.
+                stats.set_benchmark(run.suite, b.name, {}, regression=regression,
+                                    change_ratio=change_ratio,
+                                    instructions=statistics.median(b.samples))  # fmt: skip
+            else:
+                stats.set_benchmark(run.suite, b.name, run_stats(b.samples),
+                                    regression=regression, change_ratio=change_ratio)  # fmt: skip
         stats.set_suite_run(run.suite, run.timestamp)
-        host = self.host or str(run.environment.get("hostname") or socket.gethostname())
+        grouping = {"suite": run.suite, "host": host}
+        if unit == "instructions":
+            grouping["measure"] = "instructions"
         try:
             from ..telemetry._push import push_benchmark_stats
 
             push_benchmark_stats(
-                self.pushgateway, stats, job=self.job,
-                grouping_key={"suite": run.suite, "host": host}, timeout=self.timeout,
+                self.pushgateway, stats, job=self.job, grouping_key=grouping, timeout=self.timeout,
             )  # fmt: skip
         except ImportError as exc:  # pragma: no cover - prometheus_client is a dependency
             raise SeriesStoreError(
@@ -201,7 +223,9 @@ class PrometheusStore:
             p50 = f'{names.BENCHMARK_DURATION.prometheus_name}{{{sel},benchmark="{_label(benchmark)}",stat="p50"}}'
         else:
             p50 = f'{_INSTRUCTIONS_METRIC}{{{sel},benchmark="{_label(benchmark)}"}}'
-        last_run = f"{names.BENCHMARK_LAST_RUN.prometheus_name}{{{sel}}}"
+        # each measure has its own Pushgateway group, and so its own last-run series
+        measure = 'measure=""' if unit == "seconds" else 'measure="instructions"'
+        last_run = f"{names.BENCHMARK_LAST_RUN.prometheus_name}{{{sel},{measure}}}"
         medians: list[dict[str, Any]] = []
         runs: list[dict[str, Any]] = []
         window = step * _MAX_POINTS
