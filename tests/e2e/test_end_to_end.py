@@ -152,6 +152,28 @@ def test_demo_agent_on_real_prometheus_pushgateway_and_otlp(
                    90, f"{ALERT} pending or firing for suite {SUITE}")  # fmt: skip
         alert_states = {a["labels"]["benchmark"]: a["state"] for a in regression_alerts(prom)}
 
+        # Instruction mode through the CLI, under the real Valgrind, pushed to the same
+        # Pushgateway: its own group, so the suite's time-mode flags stay as they were.
+        counted_suite = tmp_path / "counted_suite.py"
+        counted_suite.write_text(
+            "from codomyrmex.performance.benchmarking import BenchmarkSuite\n"
+            f"suite = BenchmarkSuite({SUITE!r})\n"
+            "@suite.benchmark\n"
+            "def parse_tool_output():\n"
+            "    'status=ok;files=12;failures=0'.split(';')\n"
+        )  # fmt: skip
+        counted = subprocess.run(
+            [sys.executable, "-m", "codomyrmex.performance.cli", "bench", "run", str(counted_suite),
+             "--measure", "instructions", "--store", str(tmp_path / "counted.sqlite3"),
+             "--pushgateway", pushgateway.url, "--no-progress"],
+            capture_output=True, text=True, timeout=600,
+        )  # fmt: skip
+        assert counted.returncode == 0, counted.stdout + counted.stderr
+        wait_until(lambda: query(prom, f'codomyrmex_benchmark_instructions{{suite="{SUITE}",measure="instructions"}} > 0'),
+                   60, "the instruction count scraped")  # fmt: skip
+        flags = query(prom, f'codomyrmex_benchmark_regression{{suite="{SUITE}",measure=""}}')
+        assert {r["metric"]["benchmark"] for r in flags} == {"tool_call_latency", "parse_tool_output"}
+
         # Every dashboard query parses and returns data, with the variables substituted.
         values = {"job": "test", "instance": ".*", "cache": "demo_.*", "suite": SUITE, "benchmark": ".*",
                   "datasource": "prometheus"}  # fmt: skip
