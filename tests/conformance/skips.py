@@ -75,10 +75,6 @@ PARTIAL = (
     "deliberate: the wrapper of a functools.partial is a function and has a __qualname__ "
     "(cachetools returns a wrapper object without one)"
 )
-LEN_IN_MISS_PATH = (
-    "known, not deliberate: the miss path's telemetry (telemetry/_otel.py defer_load) calls "
-    "builtins.len, so caching len itself recurses; reported to the telemetry owner"
-)
 
 SKIPS: dict[str, dict[str, str]] = {
     "lazy_loader": {
@@ -96,7 +92,6 @@ SKIPS: dict[str, dict[str, str]] = {
         ),
         "test_functools.py::TestLRU::test_kwargs_order": KWARGS_ORDER,
         "test_functools.py::TestLRU::test_lru_cache_threaded2": SINGLE_FLIGHT,
-        "test_functools.py::TestLRU::test_lru_reentrancy_with_len": LEN_IN_MISS_PATH,
         "test_functools.py::TestLRU::test_lru_type_error": UNHASHABLE,
     },
     "cachetools": {

@@ -86,7 +86,9 @@ class Bridge:
             return  # configure()'s own exporters read the plain buckets (_histogram_export)
         pending = self.pending
         pending.append((seconds, cache, error_type, ctx))
-        if len(pending) >= self.MAX_PENDING:
+        # the deque's own __len__, not builtins.len: a program may cache len itself
+        # (functools' test_lru_reentrancy_with_len), and this runs on every miss
+        if pending.__len__() >= self.MAX_PENDING:
             if self.global_meter and _api_only_meter_provider():
                 pending.clear()
             else:
