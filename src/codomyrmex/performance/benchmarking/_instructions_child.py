@@ -1,7 +1,7 @@
 """The program that instruction mode runs under Valgrind (``python _instructions_child.py SPEC``).
 
-It loads the benchmarks, runs each one's setup and warms it up for its own loop count, in suite
-order. Then, for every benchmark ``k`` that did not fail, it runs three segments, each ended by
+It loads the benchmarks, runs each one's setup and warms it up (8 times its loop count, see
+``_warmup_calls``), in suite order. Then, for every benchmark ``k`` that did not fail, it runs three segments, each ended by
 ``os.sched_yield()``, where callgrind (``--dump-before=sched_yield``) writes the instructions
 counted since the previous marker:
 
@@ -71,6 +71,19 @@ def _segment(run: Any, call: Any, n: int, with_call: bool | None, done: list[int
         os.sched_yield()  # callgrind dumps the segment's count here (--dump-before=sched_yield)
 
 
+#: the adaptive interpreter (3.12+) retries an instruction it failed to specialise after 2, 4,
+#: 8, ... 4096 executions; until each instruction has run ~8,000 times those retries thin out,
+#: so a segment measured earlier costs more per call than one measured later and the difference
+#: of the two is off (3.13: reps ~0.5 %, a per-round pop ~1.5 %). Warming up with 8 times the
+#: loop count (at most the calls that take 8,192 executions of a once-per-call instruction)
+#: brings both measured segments into the steady state.
+_WARMUP_FACTOR, _WARMUP_CALLS = 8, 8_192
+
+
+def _warmup_calls(loops: int) -> int:
+    return max(loops, min(_WARMUP_CALLS, _WARMUP_FACTOR * loops))
+
+
 def main() -> int:
     spec_path = sys.argv[1]
     with open(spec_path, encoding="utf-8") as fh:
@@ -85,16 +98,15 @@ def main() -> int:
     if not spec["gc"]:
         gc.disable()
     for bench, n in zip(benches, loops, strict=True):
+        warm = _warmup_calls(n)
         try:
             if bench.setup_per_round:
-                # both paths warmed as often as they will be measured: the interpreter
-                # specialises a call site over its first executions
-                _per_round(bench.prepare, n, False)
-                _per_round(bench.prepare, n, True)
+                _per_round(bench.prepare, warm, False)
+                _per_round(bench.prepare, warm, True)
                 calls.append(bench.prepare)
             else:
                 call = bench.prepare()
-                _loop(call, n)
+                _loop(call, warm)
                 calls.append(call)
         except (Exception, SystemExit) as exc:
             errors[bench.name] = f"{type(exc).__name__}: {exc}"
