@@ -158,9 +158,12 @@ def test_the_count_does_not_depend_on_the_loop_count(counted: tuple[SuiteRun, Pa
     assert any(again[n].loops != first[n].loops for n in ("w100", "w200", "reps"))
     # a few thousand instructions per segment do not scale with the loop count (the allocator
     # taking a fresh pool in one segment and not the other); with these tiny segments (~1e6
-    # instructions) that is up to ~1e-3, with the default min_time 10x less
-    for name in ("w100", "w200", "reps"):
-        assert again[name].median == pytest.approx(first[name].median, rel=1e-3), name
+    # instructions) that is up to ~1e-3 for code that allocates nothing, with the default
+    # min_time 10x less. "reps" builds a list per call: pymalloc's arena state adds a few
+    # hundred instructions per call that depend on what ran before (seen 1.3e-3 on 3.12), so
+    # its bound is 3e-3 (README: "what instruction counts cannot see").
+    for name, rel in (("w100", 1e-3), ("w200", 1e-3), ("reps", 3e-3)):
+        assert again[name].median == pytest.approx(first[name].median, rel=rel), name
 
 
 def test_the_count_is_exported_as_its_own_gauge(clean_stats: Any, tmp_path: Path) -> None:
