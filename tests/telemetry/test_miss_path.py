@@ -120,3 +120,67 @@ def test_configured_sdk_gets_the_load_histogram_from_plain_buckets(
     assert points["success"].kind == "histogram"
     assert points["success"].count == 25
     assert points["failure"].count == 1 and points["failure"].attributes["error.type"] == "ValueError"
+
+
+def test_span_threshold_slow_load_outside_a_sampled_context_makes_no_span(unique_name: str, otel: Any) -> None:
+    from opentelemetry import trace
+    from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
+
+    @cached_function(name=unique_name)
+    def f(x: float) -> float:
+        time.sleep(x)
+        return x
+
+    unsampled = NonRecordingSpan(SpanContext(trace_id=1, span_id=2, is_remote=True, trace_flags=TraceFlags(0)))
+    recording.set_span_threshold(0.01)
+    try:
+        f(0.02)  # slow, but no context at all
+        with trace.use_span(unsampled):
+            f(0.03)  # slow, in a context that is not sampled
+        with otel.tracer_provider.get_tracer("app").start_as_current_span("request") as request:
+            f(0.04)  # slow and sampled: the one span
+    finally:
+        recording.set_span_threshold(None)
+    (load,) = loads(otel)
+    assert load.parent.span_id == request.get_span_context().span_id
+    # every load is in the histogram, span or not
+    ((_, point),) = [(a, p) for a, p in otel.points("codomyrmex.cache.load_duration") if a["cache"] == unique_name]
+    assert point.count == 3
+    assert [e.span_id for e in point.exemplars] == [load.context.span_id]
+
+
+def test_load_histogram_counts_every_concurrent_load_exactly(unique_name: str) -> None:
+    """The histogram is observed under the cache's own lock (the one that stores the value):
+    eight threads missing at once lose no observation, for a function and for the per-instance
+    caches of a method (which share one lock and one set of counters)."""
+    import threading
+
+    from codomyrmex.performance.telemetry.stats import default_registry
+
+    @cached_function(name=unique_name, maxsize=64)
+    def f(x: int) -> int:
+        return x
+
+    class C:
+        @cached_function(name=f"{unique_name}_m", maxsize=64)
+        def m(self, x: int) -> int:
+            return x
+
+    objects = [C() for _ in range(8)]
+    barrier = threading.Barrier(8)
+
+    def work(i: int) -> None:
+        barrier.wait()
+        for x in range(i * 1000, i * 1000 + 500):  # keys of this thread alone: every call a miss
+            f(x)
+            objects[i].m(x)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    views = {v.name: v for v in default_registry().cache_views()}
+    for name in (unique_name, f"{unique_name}_m"):
+        hist = views[name].load_success
+        assert (hist.count, sum(hist.counts), views[name].misses) == (4000, 4000, 4000), name

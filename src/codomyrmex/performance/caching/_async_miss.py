@@ -206,7 +206,7 @@ async def _acompute(
     try:
         value = await fn(*args, **kwargs)
     except BaseException as exc:
-        recording.load_end(core.stats, load, core._load_lock, exc)
+        recording.load_end(core.stats, load, core.lock, exc)
         raise
-    recording.load_end(core.stats, load, core._load_lock)
+    recording.load_end(core.stats, load, core.lock)
     return value

@@ -359,12 +359,12 @@ def _build(
         check_default_name(qualname, cache_name, shared)
     per_entry = bool(excs) and exception_ttl is not None and exception_ttl != ttl
 
-    # This decorated function's own counters (and the locks guarding them), shared by the
+    # This decorated function's own counters (and the lock guarding them), shared by the
     # per-instance caches of a method; other caches with the same name count apart, and the
     # exporters sum them by name.
     registry = default_registry()
     stats = registry.new_cache(cache_name)
-    lock, load_lock = threading.RLock(), threading.Lock()
+    lock = threading.RLock()
 
     def new_core() -> TieredCache:
         return TieredCache(
@@ -373,7 +373,7 @@ def _build(
             redis=rtier, serializer=serializer,
             namespace=namespace(prefix, cache_name, version),
             lease_ms=lease_ms, lease_wait=lease_wait, retry_after=retry_after,
-            stats=stats, lock=lock, load_lock=load_lock,
+            stats=stats, lock=lock,
         )  # fmt: skip
 
     cores: dict[int, TieredCache] = {}

@@ -35,10 +35,12 @@ import functools
 import threading
 import weakref
 from collections.abc import Callable
+from threading import get_ident
 from typing import Any
 
 from ._core import Raised, TieredCache
 from ._keys import KWMARK, EncodedKey, KeyEncodingError, canonical, encoded_key, l1_key
+from ._singleflight import Flight
 
 __all__ = [
     "FAST_TYPES",
@@ -153,7 +155,15 @@ def function_wrapper(
     if key is None and not typed and not excs and not is_async:
         # The fast path, measured against cachetools.cached(..., lock=Lock()) in
         # benchmarks/bench_cache.py: the same key tuple, one lock, one store read, one ``+= 1``.
+        # acquire/release rather than ``with``: measured 2.5x cheaper per round trip on CPython
+        # 3.11-3.13. A memory-only cache that misses becomes the leader of the key's flight
+        # under that same lock (no second round trip, no second look at the store); with
+        # shared tiers the miss goes to TieredCache.call, which reads them before any flight.
+        acquire, release = lock.acquire, lock.release
+        flights, lead, local = core.flights, core.lead, core.shared is None
+
         def wrapper(*args: Any, **kwargs: Any) -> Any:
+            flight = None
             try:
                 if kwargs:
                     k: Any = args + kwmark + tuple(sorted(kwargs.items()))
@@ -163,15 +173,22 @@ def function_wrapper(
                     k = HashedKey(args)  # the argument's own __hash__ runs once, here
                 else:
                     k = args
-                with lock:
+                acquire()
+                try:
                     v = store[k]
                     stats.hits += 1
                     return v
-            except KeyError:
-                pass
+                except KeyError:
+                    if local and k not in flights:
+                        flight = flights[k] = Flight(get_ident())
+                        stats.misses += 1
+                finally:
+                    release()
             except TypeError:
                 k = unhashable_key(args, kwargs)
             # Outside the except blocks: the function's exceptions get no KeyError context.
+            if flight is not None:
+                return lead(k, fn, args, kwargs, flight)
             return miss(k, fn, args, kwargs, partial(canonical, args, kwargs))  # keysrc_of()
 
         return functools.update_wrapper(wrapper, fn), locate

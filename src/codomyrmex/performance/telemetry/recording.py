@@ -24,10 +24,12 @@ __all__ = [
     "SpanLike",
     "count_lazy_import",
     "load_end",
+    "load_quiet",
     "load_start",
     "mark_error",
     "record_cache_load",
     "record_import_duration",
+    "record_quiet_load",
     "set_span_threshold",
     "span",
     "start_span",
@@ -56,7 +58,7 @@ def record_cache_load(
 ) -> None:
     """A miss computed a value (``ok``) or raised (``error_type``: the exception's qualified
     name, ``_OTHER`` when unknown): the plain histogram, read by the exporters at collection.
-    Callers hold the cache's load lock. Prefer :func:`load_start` / :func:`load_end`."""
+    Callers hold the cache's lock. Prefer :func:`load_start` / :func:`load_end`."""
     if ok:
         stats.load_success.observe(seconds)
     else:
@@ -73,7 +75,11 @@ def record_cache_load(
 # histogram is fed from a queue when a reader collects (see _otel.Bridge.defer_load).
 
 _span_threshold: float | None = None
-_Load = tuple[float, Any, Any, int]  # (perf_counter start, span | None, context token, start ns)
+#: What :func:`load_start` returns: ``(perf_counter start, span | None, context token,
+#: deadline)``. ``deadline`` is the perf_counter time from which the load counts as slow (a
+#: span is then made after the fact), 0.0 without a span threshold. Callers on the hot path
+#: read it through :func:`load_quiet` (spelled out there, see TieredCache._lead).
+_Load = tuple[float, Any, Any, float]
 
 
 def set_span_threshold(seconds: float | None) -> None:
@@ -100,38 +106,69 @@ def _bind() -> Any:
     return _get_current_span
 
 
+def _otel() -> Any:
+    """The ._otel module (bound on first use)."""
+    if _otel_module is None:
+        _bind()
+    return _otel_module
+
+
 def load_start(stats: CacheStats) -> _Load:
     """Begin a load (a miss computing its value). Pass the result to :func:`load_end`."""
+    threshold = _span_threshold
+    if threshold is not None:
+        # Only a slow load gets a span, made after the fact: whether the context is sampled
+        # is asked then (load_end), in the same context, so a fast load never asks.
+        start = perf_counter()
+        return (start, None, None, start + threshold)
     current = (_get_current_span or _bind())()
     if current is _INVALID_SPAN or not current.get_span_context().trace_flags.sampled:
-        return (perf_counter(), None, None, 0)
-    if _span_threshold is not None:
-        return (perf_counter(), None, None, time_ns())
+        return (perf_counter(), None, None, 0.0)
     from opentelemetry import context, trace
 
     sp = _otel_module.bridge().tracer.start_span(SPAN_CACHE_LOAD, attributes={"cache": stats.name})
     token = context.attach(trace.set_span_in_context(sp))
-    return (perf_counter(), sp, token, 0)
+    return (perf_counter(), sp, token, 0.0)
+
+
+def load_quiet(load: _Load, end: float) -> bool:
+    """Whether a successful load that ended at ``end`` (perf_counter) needs no span: then the
+    caller records it with :func:`record_quiet_load` (under its own lock, beside whatever else
+    it does there) instead of calling :func:`load_end`. TieredCache._lead spells this test out
+    to save a call on every miss; keep the two in step."""
+    return load[1] is None and (not load[3] or end < load[3])
+
+
+def record_quiet_load(stats: CacheStats, seconds: float) -> None:
+    """Record a successful load that has no span (see :func:`load_quiet`): the plain
+    histogram, then the OTel queue. The caller holds the lock that guards ``stats``."""
+    stats.load_success.observe(seconds)
+    otel = _otel_module or _otel()
+    if not otel._load_histogram_exported:  # configure()'s exporters read the plain buckets
+        # bridge() inlined: the injected providers' bridge, else the global one once made
+        (otel._bridge or otel._global_bridge or otel.bridge()).defer_load(seconds, stats.name, None, None)
 
 
 def load_end(
     stats: CacheStats, load: _Load, lock: AbstractContextManager[Any], exc: BaseException | None = None
 ) -> None:
     """End a load begun by :func:`load_start`: ``exc`` is what the load raised, if anything.
+    ``lock`` guards ``stats`` (the cache's own lock).
 
     The duration is recorded while the ``cache.load`` span is still current, so exemplars point
     at it; a failed load carries ``error.type`` on the span and on the metric."""
-    start, sp, token, start_ns = load
-    seconds = perf_counter() - start
-    if sp is None and not start_ns and exc is None:  # the common case, kept short
+    end = perf_counter()
+    start, sp, token, deadline = load
+    seconds = end - start
+    if exc is None and sp is None and (not deadline or end < deadline):  # the common case
         with lock:
-            stats.load_success.observe(seconds)
-        _otel_module.bridge().defer_load(seconds, stats.name, None, None)
+            record_quiet_load(stats, seconds)
         return
     error_type = None if exc is None else _error_type(exc)
-    if sp is None and start_ns and _span_threshold is not None and seconds >= _span_threshold:
-        sp = _otel_module.bridge().tracer.start_span(
-            SPAN_CACHE_LOAD, attributes={"cache": stats.name}, start_time=start_ns
+    if sp is None and deadline and end >= deadline and _sampled():
+        # a slow load in a sampled context: its span, made now with its real start time
+        sp = _otel().bridge().tracer.start_span(
+            SPAN_CACHE_LOAD, attributes={"cache": stats.name}, start_time=time_ns() - int(seconds * 1e9)
         )
     exemplar = None
     ctx = None
@@ -151,13 +188,18 @@ def load_end(
             stats.load_success.observe(seconds, exemplar)
         else:
             stats.observe_failure(seconds, error_type, exemplar)
-    _otel_module.bridge().defer_load(seconds, stats.name, error_type, ctx)
+    _otel().bridge().defer_load(seconds, stats.name, error_type, ctx)
     if sp is not None:
         sp.end()
         if token is not None:
             from opentelemetry import context
 
             context.detach(token)
+
+
+def _sampled() -> bool:
+    current = (_get_current_span or _bind())()
+    return current is not _INVALID_SPAN and bool(current.get_span_context().trace_flags.sampled)
 
 
 def _error_type(exc: BaseException) -> str:
