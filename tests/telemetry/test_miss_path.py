@@ -184,3 +184,78 @@ def test_load_histogram_counts_every_concurrent_load_exactly(unique_name: str) -
     for name in (unique_name, f"{unique_name}_m"):
         hist = views[name].load_success
         assert (hist.count, sum(hist.counts), views[name].misses) == (4000, 4000, 4000), name
+
+
+def _recorder_threads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The name of the thread of every SDK Histogram.record from now on."""
+    import threading
+
+    from opentelemetry.sdk.metrics._internal.instrument import Histogram as SdkHistogram
+
+    threads: list[str] = []
+    real = SdkHistogram.record
+
+    def spy(self: Any, *args: Any, **kwargs: Any) -> None:
+        threads.append(threading.current_thread().name)
+        real(self, *args, **kwargs)
+
+    monkeypatch.setattr(SdkHistogram, "record", spy)
+    return threads
+
+
+def test_a_full_load_queue_is_recorded_off_the_callers_thread(
+    unique_name: str, otel: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a host SDK and no collection for a while, the miss that fills the queue does not
+    record thousands of loads itself (a stall of ~0.1 s in someone's request or event loop):
+    a background thread does; a collection still sees every load exactly once."""
+    from codomyrmex.performance.telemetry import _otel
+
+    threads = _recorder_threads(monkeypatch)
+    monkeypatch.setattr(_otel.Bridge, "MAX_PENDING", 64)
+
+    @cached_function(name=unique_name, maxsize=10)
+    def f(x: int) -> int:
+        return x
+
+    for x in range(200):
+        f(x)
+    bridge = _otel.bridge()
+    deadline = time.monotonic() + 10
+    while bridge.handed_over and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not bridge.handed_over
+    assert len(threads) >= 64
+    assert set(threads) == {"codomyrmex-otel-drain"}  # none on the caller's thread
+    ((_, point),) = [(a, p) for a, p in otel.points("codomyrmex.cache.load_duration") if a["cache"] == unique_name]
+    assert point.count == 200  # the rest was drained by the collection, none twice
+
+
+def test_a_load_queue_past_its_hard_bound_is_drained_by_the_caller(
+    unique_name: str, otel: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When the background thread cannot keep up, the queue stays bounded: the miss that
+    reaches HARD_PENDING records the queue itself (backpressure), and nothing is lost."""
+    import threading
+
+    from codomyrmex.performance.telemetry import _otel
+
+    threads = _recorder_threads(monkeypatch)
+    monkeypatch.setattr(_otel.Bridge, "MAX_PENDING", 8)
+    monkeypatch.setattr(_otel.Bridge, "HARD_PENDING", 16)
+    handed: list[Any] = []
+    monkeypatch.setattr(_otel._drainer, "request", handed.append)  # a drainer that never runs
+
+    @cached_function(name=unique_name, maxsize=10)
+    def f(x: int) -> int:
+        return x
+
+    for x in range(20):
+        f(x)
+    bridge = _otel.bridge()
+    assert handed == [bridge]  # handed over once at 8, not again while it is pending
+    assert threads == [threading.current_thread().name] * 16  # the caller drained at 16
+    assert len(bridge.pending) == 4
+    bridge.handed_over = False
+    ((_, point),) = [(a, p) for a, p in otel.points("codomyrmex.cache.load_duration") if a["cache"] == unique_name]
+    assert point.count == 20

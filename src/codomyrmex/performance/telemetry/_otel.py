@@ -70,16 +70,23 @@ class Bridge:
         self.global_meter = meter_provider is None
         #: loads waiting to be recorded into ``cache_load`` (see :meth:`defer_load`)
         self.pending: deque[tuple[float, str, str | None, Any]] = deque()
+        #: a full queue was handed to the background drainer, which has not finished it yet
+        self.handed_over = False
 
     # -- the load histogram, fed at collection time --------------------------------------------
-    # An SDK Histogram.record costs ~5 µs, twice a whole cachetools miss; so a load is queued
-    # (deque.append is atomic and ~50 ns) and recorded when a reader collects: the SDK runs the
-    # observable callbacks (below, _gets drains first) before it reads the histogram storage, so
-    # every load queued before a collection is in it, with the cache.load span's context for
-    # the exemplar. The queue is bounded: at MAX_PENDING the miss that fills it drains it (or,
-    # when no application or configure() installed a meter provider, discards it: the API is a
-    # no-op then and nothing could ever read it).
+    # An SDK Histogram.record costs 5-25 µs, more than a whole cachetools miss; so a load is
+    # queued (deque.append is atomic and ~50 ns) and recorded when a reader collects: the SDK
+    # runs the observable callbacks (below, _gets drains first) before it reads the histogram
+    # storage, so every load queued before a collection is in it, with the cache.load span's
+    # context for the exemplar. The queue is bounded. At MAX_PENDING the miss that fills it
+    # hands it to a background thread (one per process, started on first need), so no caller
+    # stalls for the thousands of records a full queue means (~0.1 s on a slow machine, an
+    # event loop's whole budget); only past HARD_PENDING, when the loads come faster than that
+    # thread records them, does the miss path drain itself: slower, never unbounded, nothing
+    # lost. When no application or configure() installed a meter provider, a full queue is
+    # discarded: the API is a no-op then and nothing could ever read it.
     MAX_PENDING = 4096
+    HARD_PENDING = 65536
 
     def defer_load(self, seconds: float, cache: str, error_type: str | None, ctx: Any) -> None:
         if _load_histogram_exported:
@@ -88,11 +95,18 @@ class Bridge:
         pending.append((seconds, cache, error_type, ctx))
         # the deque's own __len__, not builtins.len: a program may cache len itself
         # (functools' test_lru_reentrancy_with_len), and this runs on every miss
-        if pending.__len__() >= self.MAX_PENDING:
-            if self.global_meter and _api_only_meter_provider():
-                pending.clear()
-            else:
-                self.drain()
+        n = pending.__len__()
+        if n >= self.MAX_PENDING and (not self.handed_over or n >= self.HARD_PENDING):
+            self._full(n)
+
+    def _full(self, n: int) -> None:
+        if self.global_meter and _api_only_meter_provider():
+            self.pending.clear()
+        elif n >= self.HARD_PENDING:
+            self.drain()  # backpressure: the background thread cannot keep up
+        else:
+            self.handed_over = True  # until the background drain is done: no second request
+            _drainer.request(self)
 
     def drain(self) -> None:
         """Record every queued load into the OTel histogram (any thread; each once)."""
@@ -164,6 +178,53 @@ class Bridge:
             yield Observation(v, {"suite": suite})
 
 
+class _Drainer:
+    """The background thread that records full queues (see :meth:`Bridge.defer_load`).
+
+    A daemon thread, started on the first full queue and again in a child process after
+    ``fork`` (the parent's thread does not exist there). It only ever calls
+    :meth:`Bridge.drain`, which any thread may call; a collection on the exporter's thread
+    may drain the same queue at the same time, each load being recorded once."""
+
+    def __init__(self) -> None:
+        self.requests: deque[Bridge] = deque()
+        self.wakeup = threading.Event()
+        self.thread: threading.Thread | None = None
+        self.lock = threading.Lock()
+
+    def request(self, bridge: Bridge) -> None:
+        self.requests.append(bridge)
+        thread = self.thread
+        if thread is None or not thread.is_alive():
+            with self.lock:
+                if self.thread is None or not self.thread.is_alive():
+                    self.thread = threading.Thread(
+                        target=self._run, name="codomyrmex-otel-drain", daemon=True
+                    )
+                    self.thread.start()
+        self.wakeup.set()
+
+    def _run(self) -> None:
+        while True:
+            self.wakeup.wait()
+            self.wakeup.clear()  # before the work: a request made during it wakes us again
+            while self.requests:
+                bridge = self.requests.popleft()
+                try:
+                    bridge.drain()
+                except Exception:  # an SDK that fails must not end this thread
+                    import logging
+
+                    logging.getLogger(__name__).warning(
+                        "recording queued cache loads into the OpenTelemetry histogram failed",
+                        exc_info=True,
+                    )
+                    bridge.pending.clear()  # they cannot be recorded; do not retry forever
+                finally:
+                    bridge.handed_over = False
+
+
+_drainer = _Drainer()
 _load_histogram_exported = False
 
 
