@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from codomyrmex.performance.benchmarking import (
     BenchmarkResult,
@@ -13,7 +16,13 @@ from codomyrmex.performance.benchmarking import (
 )
 from codomyrmex.performance.benchmarking._runner import _compare, _record
 from codomyrmex.performance.cli import main
-from codomyrmex.performance.series import SQLiteStore
+from codomyrmex.performance.series import (
+    Acceptance,
+    BenchmarkRecord,
+    RunRecord,
+    SQLiteStore,
+    loads_acceptances,
+)
 
 
 def _suite(path: Path, factor: dict[str, int]) -> BenchmarkSuite:
@@ -80,3 +89,92 @@ def test_accept_names_what_is_wrong(tmp_path: Path, capsys: Any) -> None:
     assert "does not exist" in capsys.readouterr().err
     with SQLiteStore(path) as store:
         assert store.acceptances() == []
+
+
+def _verdict_of(store: SQLiteStore, level: float, timestamp: float) -> str:
+    """The gate's verdict for one run at ``level`` judged against ``store`` (not recorded)."""
+    result = BenchmarkResult("work", [level * (1 + 0.001 * k) for k in (-1, 0, 1, 0, 2)])
+    run = SuiteRun("acc", {"work": result}, {"hostname": "h"}, timestamp=timestamp)
+    _compare(run, store, alpha=0.01, min_effect=0.02, normalize=False)
+    assert result.comparison is not None
+    return str(result.comparison.verdict_name)
+
+
+def _accepted_history(path: Path) -> None:
+    """8 runs at a level, 8 at double it, the doubled level accepted (and another suite's run)."""
+    with SQLiteStore(path) as store:
+        for i in range(8):
+            _judged(store, 1e-3 * (1 + 0.004 * (i % 3)))
+        for _ in range(8):
+            _judged(store, 2e-3)
+        store.accept("acc", "work", note="doubled on purpose", who="ana", timestamp=float(next(_clock)))
+        store.append(RunRecord.new("other", [BenchmarkRecord("x", (1e-6, 2e-6))], timestamp=1.0))
+        store.accept("other", note="new CI image", who="bo", timestamp=2.0)
+
+
+def test_export_import_carries_acceptances_so_the_verdict_stays_accepted(tmp_path: Path, capsys: Any) -> None:
+    source, target, doc = tmp_path / "a.sqlite3", tmp_path / "b.sqlite3", tmp_path / "runs.json"
+    _accepted_history(source)
+    when = float(next(_clock))
+    with SQLiteStore(source) as store:
+        assert _verdict_of(store, 2e-3, when) == "unchanged"
+    assert main(["bench", "export", "--store", str(source), "-o", str(doc)]) == 0
+    assert [a["who"] for a in json.loads(doc.read_text())["acceptances"]] == ["bo", "ana"]
+    capsys.readouterr()
+    assert main(["bench", "import", str(doc), "--store", str(target)]) == 0
+    assert capsys.readouterr().out == "imported 17 run(s), skipped 0 already recorded; 2 acceptance(s), skipped 0\n"
+    with SQLiteStore(target) as store:
+        # before: the acceptance stayed behind and the accepted level was a regression again
+        assert _verdict_of(store, 2e-3, when) == "unchanged"
+        assert store.acceptances("acc") == SQLiteStore(source).acceptances("acc")
+    # importing the same document again records nothing twice, as for runs
+    assert main(["bench", "import", str(doc), "--store", str(target)]) == 0
+    assert capsys.readouterr().out == "imported 0 run(s), skipped 17 already recorded; 0 acceptance(s), skipped 2\n"
+    with SQLiteStore(target) as store:
+        assert [(a.suite, a.who) for a in store.acceptances()] == [("other", "bo"), ("acc", "ana")]
+
+
+def test_export_of_one_suite_carries_only_its_acceptances(tmp_path: Path, capsys: Any) -> None:
+    source, doc = tmp_path / "a.sqlite3", tmp_path / "runs.json"
+    _accepted_history(source)
+    assert main(["bench", "export", "--store", str(source), "--suite", "acc", "-o", str(doc)]) == 0
+    assert [(a.suite, a.benchmark) for a in loads_acceptances(doc.read_text())] == [("acc", "work")]
+    with SQLiteStore(source) as store:
+        last = store.runs("other")[-1].run_id
+    assert main(["bench", "export", "--store", str(source), "--run", last, "-o", str(doc)]) == 0
+    assert [(a.suite, a.benchmark) for a in loads_acceptances(doc.read_text())] == [("other", None)]
+    # an import restricted to one suite restores only that suite's acceptances
+    target = tmp_path / "b.sqlite3"
+    assert main(["bench", "export", "--store", str(source), "-o", str(doc)]) == 0
+    capsys.readouterr()
+    assert main(["bench", "import", str(doc), "--store", str(target), "--suite", "other"]) == 0
+    assert capsys.readouterr().out == "imported 1 run(s), skipped 0 already recorded; 1 acceptance(s), skipped 0\n"
+
+
+@pytest.mark.parametrize("fmt", ["pyperf", "pytest-benchmark"])
+def test_a_foreign_export_says_how_many_acceptances_it_cannot_carry(tmp_path: Path, capsys: Any, fmt: str) -> None:
+    source, doc = tmp_path / "a.sqlite3", tmp_path / "runs.json"
+    _accepted_history(source)
+    capsys.readouterr()
+    assert main(["bench", "export", "--store", str(source), "--suite", "acc", "--format", fmt, "-o", str(doc)]) == 0
+    assert capsys.readouterr().err == (
+        f"codomyrmex-perf bench export: warning: 1 acceptance (of acc) not carried: a {fmt} file "
+        "cannot hold acceptances; --format codomyrmex keeps them\n"
+    )
+    assert main(["bench", "export", "--store", str(tmp_path / "a.sqlite3"), "--suite", "other", "--format",
+                 "pytest-benchmark", "-o", str(doc)]) == 0  # fmt: skip
+    assert "1 acceptance (of other) not carried" in capsys.readouterr().err
+
+
+def test_merge_appends_new_runs_and_acceptances_in_one_transaction(tmp_path: Path) -> None:
+    run = RunRecord.new("s", [BenchmarkRecord("x", (1e-6, 2e-6))], timestamp=1.0)
+    acc = Acceptance("s", "x", 2.0, "why", "ana", "seconds", None)
+    same_but_host = Acceptance("s", "x", 2.0, "why", "ana", "seconds", "ci-1")
+    with SQLiteStore(tmp_path / "s.sqlite3") as store:
+        assert store.merge([run], [acc, acc]) == (1, 1)  # a duplicate inside one batch, too
+        assert store.merge([run], [acc, same_but_host]) == (0, 1)
+        assert store.acceptances() == [acc, same_but_host]
+        bad = RunRecord("other-id", "s", 3.0, (BenchmarkRecord("x", (1e-6,)),))
+        with pytest.raises(TypeError, match="acceptances must be Acceptance records, got str"):
+            store.merge([bad], ["nope"])  # type: ignore[list-item]
+        assert store.count_runs() == 1  # nothing of the refused batch was appended

@@ -299,12 +299,25 @@ def _history(args: argparse.Namespace) -> int:
     return 0
 
 
+def _carried(accepted: list[Any], runs: list[Any], whole_store: bool) -> list[Any]:
+    """The acceptances that belong with the exported ``runs``: all of them when the whole store
+    (or a whole suite) is exported; otherwise those of the exported suites that apply to an
+    exported benchmark (or to the whole suite)."""
+    if whole_store:
+        return accepted
+    names = {(r.suite, b.name) for r in runs for b in r.benchmarks}
+    suites = {r.suite for r in runs}
+    return [a for a in accepted
+            if a.suite in suites and (a.benchmark is None or (a.suite, a.benchmark) in names)]  # fmt: skip
+
+
 def _export(args: argparse.Namespace) -> int:
-    from ..series import dumps_format
+    from ..series import dumps_format, dumps_runs
 
     try:
         with _existing_store(args.store) as store:
             runs = store.runs(args.suite)
+            accepted = store.acceptances(args.suite)
         if args.run:
             runs = [r for r in runs if r.run_id.startswith(args.run)]
             if len(runs) != 1:
@@ -319,18 +332,31 @@ def _export(args: argparse.Namespace) -> int:
             if args.format == "pyperf" and len(runs) > 1:
                 return _error(f"a pyperf file holds one run; the store has {len(runs)} suites "
                               f"({', '.join(r.suite for r in runs)}): give --suite or --run")  # fmt: skip
-        text = dumps_format(runs, args.format)
+        # the recorded acceptances go with the runs: without them an accepted level would be a
+        # regression again in the store the file is imported into
+        carried = _carried(accepted, runs, whole_store=not args.run and args.format == "codomyrmex")
+        if args.format == "codomyrmex":
+            text = dumps_runs(runs, acceptances=carried)
+        else:
+            text = dumps_format(runs, args.format)
     except PerformanceError as exc:
         return _error(str(exc))
     if args.output:
         Path(args.output).write_text(text + "\n", encoding="utf-8")
     else:
         print(text)
+    if carried and args.format != "codomyrmex":
+        # pyperf and pytest-benchmark files have no place for them: the file is still useful to
+        # those tools, so it is written, but what it leaves behind is said
+        n, of = len(carried), ", ".join(sorted({a.suite for a in carried}))
+        print(f"codomyrmex-perf bench export: warning: {n} acceptance{'' if n == 1 else 's'} (of {of}) "
+              f"not carried: a {args.format} file cannot hold acceptances; --format codomyrmex keeps "
+              "them", file=sys.stderr)  # fmt: skip
     return 0
 
 
 def _import(args: argparse.Namespace) -> int:
-    from ..series import SQLiteStore, detect_format, loads_format
+    from ..series import SQLiteStore, detect_format, loads_acceptances, loads_format
 
     try:
         text = Path(args.file).read_text(encoding="utf-8")
@@ -341,12 +367,18 @@ def _import(args: argparse.Namespace) -> int:
         # a pyperf file names no suite: by default the file's name (timeit.json -> "timeit")
         suite = args.suite or (Path(args.file).stem if fmt == "pyperf" else None)
         runs = loads_format(text, fmt, suite=suite)
+        accepted = loads_acceptances(text) if fmt == "codomyrmex" else []
+        if suite:
+            accepted = [a for a in accepted if a.suite == suite]
         with SQLiteStore(args.store) if args.store else SQLiteStore() as store:
-            # one transaction: all new runs of the file are appended, or none
-            added = store.append_many(runs, skip_known=True)
+            # one transaction: all new runs and acceptances of the file are appended, or none
+            added, added_acc = store.merge(runs, accepted)
     except PerformanceError as exc:
         return _error(str(exc))
-    print(f"imported {added} run(s), skipped {len(runs) - added} already recorded")
+    line = f"imported {added} run(s), skipped {len(runs) - added} already recorded"
+    if fmt == "codomyrmex":
+        line += f"; {added_acc} acceptance(s), skipped {len(accepted) - added_acc}"
+    print(line)
     return 0
 
 

@@ -23,7 +23,7 @@ import os
 import sqlite3
 import threading
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from statistics import median
 from types import TracebackType
@@ -145,6 +145,10 @@ def make_acceptance(
             who = "unknown"
     return Acceptance(suite, benchmark, time.time() if timestamp is None else float(timestamp),
                       note.strip(), str(who), unit, host)  # fmt: skip
+
+
+def _acceptance_row(acc: Acceptance) -> tuple[Any, ...]:
+    return (acc.suite, acc.benchmark, acc.unit, acc.host, acc.timestamp, acc.who, acc.note)
 
 
 def _loads_mapping(text: str) -> dict[str, Any]:
@@ -275,10 +279,33 @@ class SQLiteStore:
         """Append ``runs`` in one transaction: all of them or none. With ``skip_known``, runs whose
         id is already recorded are skipped (not replaced); otherwise one raises and nothing is
         appended. Returns how many were appended."""
+        return self._write(runs, [], skip_known=skip_known)[0]
+
+    def merge(
+        self, runs: Iterable[RunRecord] = (), acceptances: Iterable[Acceptance] = ()
+    ) -> tuple[int, int]:
+        """Append what an exported document holds and the store does not (``bench import``):
+        runs whose id is not recorded yet, and acceptances not recorded yet (the same suite,
+        benchmark, unit, host, time, who and note), all in one transaction or nothing. Merging
+        the same document twice records nothing twice. Returns (runs appended, acceptances
+        appended).
+
+            text = Path("runs.json").read_text()   # written by bench export / dumps_runs
+            added_runs, added_acceptances = store.merge(loads_runs(text), loads_acceptances(text))
+        """
+        runs, acceptances = list(runs), list(acceptances)
+        for acc in acceptances:
+            if not isinstance(acc, Acceptance):
+                raise TypeError(f"acceptances must be Acceptance records, got {type(acc).__name__}")
+        return self._write(runs, acceptances, skip_known=True)
+
+    def _write(
+        self, runs: list[RunRecord], acceptances: list[Acceptance], *, skip_known: bool
+    ) -> tuple[int, int]:
         for run in runs:
             if not isinstance(run, RunRecord):
                 raise TypeError(f"run must be a RunRecord, got {type(run).__name__}")
-        added = 0
+        added = accepted = 0
         with self._lock:
             try:
                 self._conn.execute("BEGIN IMMEDIATE")
@@ -290,6 +317,17 @@ class SQLiteStore:
                             continue
                         self._insert(run)
                         added += 1
+                    for acc in acceptances:
+                        # an acceptance has no id of its own: the whole record is its identity
+                        # (IS compares NULL host/benchmark as equal)
+                        if self._conn.execute(
+                            "SELECT 1 FROM acceptances WHERE suite IS ? AND benchmark IS ? AND "
+                            "unit IS ? AND host IS ? AND timestamp IS ? AND who IS ? AND note IS ?",
+                            _acceptance_row(acc),
+                        ).fetchone():
+                            continue
+                        self._insert_acceptance(acc)
+                        accepted += 1
                     self._conn.execute("COMMIT")
                 except BaseException:
                     if self._conn.in_transaction:
@@ -299,7 +337,14 @@ class SQLiteStore:
                 raise SeriesStoreError(
                     f"cannot write to the store {str(self.path)!r}: {exc}; no run was changed"
                 ) from exc
-        return added
+        return added, accepted
+
+    def _insert_acceptance(self, acc: Acceptance) -> None:
+        self._conn.execute(
+            "INSERT INTO acceptances (suite, benchmark, unit, host, timestamp, who, note) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            _acceptance_row(acc),
+        )
 
     def _insert(self, run: RunRecord) -> None:
         env_json = json.dumps(dict(run.environment), sort_keys=True, default=str)
@@ -453,11 +498,7 @@ class SQLiteStore:
             try:
                 self._conn.execute("BEGIN IMMEDIATE")
                 try:
-                    self._conn.execute(
-                        "INSERT INTO acceptances (suite, benchmark, unit, host, timestamp, who, note) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                        (acc.suite, acc.benchmark, acc.unit, acc.host, acc.timestamp, acc.who, acc.note),
-                    )
+                    self._insert_acceptance(acc)
                     self._conn.execute("COMMIT")
                 except BaseException:
                     if self._conn.in_transaction:
