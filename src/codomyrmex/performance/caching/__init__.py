@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import sys
 
+from .. import _lazy_exports
+
 TYPE_CHECKING = False  # typing costs ~10 ms to import; mypy treats this name as typing's
 if TYPE_CHECKING:
-    from typing import Any
-
     from ._decorator import CacheInfo, cached_function
     from ._manager import CacheManager, NamedCache
     from ._options import Tiers
@@ -82,15 +82,4 @@ if not TYPE_CHECKING:
         return implementation(*args, **kwargs)
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    __import__(f"{__name__}.{module}")
-    value = getattr(sys.modules[f"{__name__}.{module}"], name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({k for k in globals() if k.startswith("_")} | set(__all__))
+__getattr__, __dir__ = _lazy_exports(__name__, globals(), _LAZY, __all__)

@@ -23,15 +23,12 @@ and appear in the import profiler with ``trigger="first_use"``.
 
 from __future__ import annotations
 
-import sys
-
+from .. import _lazy_exports
 from ._declare import lazy_import
 from ._proxy import LazyModule
 
 TYPE_CHECKING = False  # typing costs ~10 ms to import; mypy treats this name as typing's
 if TYPE_CHECKING:
-    from typing import Any
-
     from ..errors import LazyDeclarationError, LazyImportError, LazyModuleNotFoundError
     from ._attach import attach
     from ._eager import is_eager
@@ -60,16 +57,6 @@ _LAZY: dict[str, str] = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    __import__(module)
-    value = getattr(sys.modules[module], name)
-    globals()[name] = value
-    return value
-
-
 __all__ = [
     "LazyDeclarationError",
     "LazyFunction",
@@ -87,6 +74,4 @@ __all__ = [
     "verify",
 ]
 
-
-def __dir__() -> list[str]:
-    return sorted({k for k in globals() if k.startswith("_")} | set(__all__))
+__getattr__, __dir__ = _lazy_exports(__name__, globals(), _LAZY, __all__)

@@ -19,12 +19,10 @@ the run-to-run variation counted.
 
 from __future__ import annotations
 
-import sys
+from .. import _lazy_exports
 
 TYPE_CHECKING = False  # typing costs ~10 ms to import; mypy treats this name as typing's
 if TYPE_CHECKING:
-    from typing import Any
-
     from ._changepoints import DEFAULT_PENALTY, find_change_points, noise_scale
     from ._compare import (
         CORRECTIONS,
@@ -100,16 +98,4 @@ _LAZY: dict[str, str] = {
     "compare_runs": "_two_runs",
 }
 
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    __import__(f"{__name__}.{module}")
-    value = getattr(sys.modules[f"{__name__}.{module}"], name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({k for k in globals() if k.startswith("_")} | set(__all__))
+__getattr__, __dir__ = _lazy_exports(__name__, globals(), _LAZY, __all__)

@@ -19,9 +19,9 @@ prometheus_client's multiprocess files (:mod:`._multiprocess`).
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
 
+from .. import _lazy_exports
 from . import names
 from .stats import CacheStats, Histogram, StatsRegistry, default_registry
 
@@ -52,18 +52,7 @@ __all__ = [
 _LAZY = {"Telemetry": "_configure", "configure": "_configure", "current": "_configure",
          "shutdown": "_configure"}  # fmt: skip
 
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = _lazy_exports(__name__, globals(), _LAZY, __all__)
 
 
 def register_collector(
