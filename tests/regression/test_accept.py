@@ -16,6 +16,7 @@ from codomyrmex.performance.benchmarking import (
 )
 from codomyrmex.performance.benchmarking._runner import _compare, _record
 from codomyrmex.performance.cli import main
+from codomyrmex.performance.errors import SeriesStoreError
 from codomyrmex.performance.series import (
     Acceptance,
     BenchmarkRecord,
@@ -178,3 +179,27 @@ def test_merge_appends_new_runs_and_acceptances_in_one_transaction(tmp_path: Pat
         with pytest.raises(TypeError, match="acceptances must be Acceptance records, got str"):
             store.merge([bad], ["nope"])  # type: ignore[list-item]
         assert store.count_runs() == 1  # nothing of the refused batch was appended
+
+
+class _UnreadableAcceptances(SQLiteStore):
+    def acceptances(self, suite: str | None = None) -> list[Acceptance]:
+        raise SeriesStoreError("the acceptances table is unreadable")
+
+
+def test_a_regression_says_when_the_acceptances_could_not_be_read(tmp_path: Path) -> None:
+    # the doubled level was accepted, but the gate cannot read that: the regression it reports
+    # says so instead of reading as "nobody accepted it"
+    path = tmp_path / "s.sqlite3"
+    _accepted_history(path)
+    when = float(next(_clock))
+    with _UnreadableAcceptances(path) as store:
+        result = BenchmarkResult("work", [2e-3 * (1 + 0.001 * k) for k in (-1, 0, 1, 0, 2)])
+        run = SuiteRun("acc", {"work": result}, {"hostname": "h"}, timestamp=when)
+        _compare(run, store, alpha=0.01, min_effect=0.02, normalize=False)
+    c = result.comparison
+    assert c is not None and c.verdict_name == "regression"
+    assert c.note is not None and c.note.endswith(
+        "; acceptances could not be read: the acceptances table is unreadable"
+    ), c.note
+    with SQLiteStore(path) as store:  # an unchanged benchmark gets no such note
+        assert _verdict_of(store, 2e-3, when) == "unchanged"

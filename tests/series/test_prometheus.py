@@ -77,7 +77,10 @@ def test_push_and_read_history_back_through_query_range(
     from codomyrmex.performance.cli import main
 
     assert main(["bench", "history", unique_name, "tokenize", "--prometheus", prom.url, "--lookback", "600"]) == 0
-    assert f"{unique_name}/tokenize: 2 runs" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert f"{unique_name}/tokenize: 2 runs" in out
+    # not silence, which would read as "nothing was accepted"
+    assert out.endswith("accepted changes: not kept in Prometheus (a Pushgateway keeps only the last value)\n")
 
     # grouped by suite and host, never by run id
     series = _query(prom.url, f'codomyrmex_benchmark_duration_seconds{{suite="{unique_name}"}}')
@@ -212,3 +215,32 @@ def test_an_instruction_run_does_not_wipe_the_time_runs_of_its_suite(
     assert [(p.timestamp, p.median) for p in seconds] == [(pytest.approx(timed.timestamp), pytest.approx(0.011))]
     assert [(p.timestamp, p.median, p.unit) for p in instructions] == [
         (pytest.approx(counted.timestamp), 62_454.0, "instructions")]  # fmt: skip
+
+
+def test_a_regression_judged_against_prometheus_says_acceptances_cannot_be_read_there(
+    pushgateway: Any, prometheus_factory: Any, unique_name: str
+) -> None:
+    # Prometheus keeps no acceptances: a regression judged against its history must say that it
+    # cannot have been accepted there, not read as if nobody had accepted it (an acceptance
+    # recorded in an SQLite store, as the accept error advised, never reached this gate)
+    from codomyrmex.performance.benchmarking import MIN_HISTORY_RUNS, BenchmarkResult, SuiteRun
+    from codomyrmex.performance.benchmarking._runner import _compare
+
+    prom = prometheus_factory(targets=[f"127.0.0.1:{pushgateway.port}"], honor_labels=True)
+    store = PrometheusStore(pushgateway=pushgateway.url, prometheus=prom.url, lookback=600, host="ci-fleet")
+    last_run = f'codomyrmex_benchmark_last_run_timestamp_seconds{{suite="{unique_name}",host="ci-fleet"}}'
+    for i in range(MIN_HISTORY_RUNS):
+        run = _run(unique_name, tuple(1e-3 * (1 + 0.004 * (i % 3) + 0.001 * k) for k in (-1, 0, 1)),
+                   time.time() - 60 + i)  # fmt: skip
+        store.append(run)
+        _wait_for(lambda ts=run.timestamp: any(float(r["value"][1]) == ts for r in _query(prom.url, last_run)),
+                  "the run to be scraped")  # fmt: skip
+    with pytest.raises(SeriesStoreError, match="a Prometheus store keeps no acceptances"):
+        store.acceptances(unique_name)
+    doubled = BenchmarkResult("tokenize", [2e-3 * (1 + 0.001 * k) for k in (-1, 0, 1, 0, 2)])
+    current = SuiteRun(unique_name, {"tokenize": doubled}, {"hostname": "ci-host"}, timestamp=time.time())
+    _compare(current, store, alpha=0.01, min_effect=0.02, normalize=False)
+    c = doubled.comparison
+    assert c is not None and c.verdict_name == "regression", c
+    assert c.baseline_runs == MIN_HISTORY_RUNS
+    assert c.note is not None and "acceptances could not be read: a Prometheus store keeps no acceptances" in c.note

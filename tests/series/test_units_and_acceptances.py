@@ -133,9 +133,11 @@ def test_json_round_trip_carries_unit_noisy_and_acceptances() -> None:
     assert loads_acceptances(old) == []
 
 
-def test_a_prometheus_store_refuses_to_record_acceptances() -> None:
+def test_a_prometheus_store_refuses_to_record_or_read_acceptances() -> None:
     store = PrometheusStore("http://127.0.0.1:9", "http://127.0.0.1:9")
-    assert store.acceptances("s") == []
+    # not an empty list: "nobody accepted anything" would be a claim this store cannot make
+    with pytest.raises(SeriesStoreError, match=r"a Prometheus store keeps no acceptances \(a Pushgateway"):
+        store.acceptances("s")
     with pytest.raises(SeriesStoreError, match="a Prometheus store cannot record acceptances"):
         store.accept("s", "b", note="n")
 

@@ -23,6 +23,7 @@ treats a suite file whose suites are all empty as an error.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
 import math
@@ -134,20 +135,23 @@ def _past(points: list[HistoryPoint], normalize: bool) -> tuple[list[PastRun], s
     return [PastRun(p.median, p.samples, p.timestamp, p.noisy) for p in points], None
 
 
-def _accepted(store: SeriesStore, suite: str, host: str | None, unit: str = "seconds") -> dict[str, list[float]]:
-    """Times of the recorded acceptances per benchmark (``"*"``: the whole suite); a store that
-    cannot record acceptances (or fails to read them) has none, and the gate keeps flagging."""
+def _accepted(
+    store: SeriesStore, suite: str, host: str | None, unit: str = "seconds"
+) -> tuple[dict[str, list[float]], str | None]:
+    """Times of the recorded acceptances per benchmark (``"*"``: the whole suite), and why there
+    are none to read when the store cannot give them (a PrometheusStore keeps none; a read that
+    failed). The gate then keeps flagging, and says why with each regression."""
     read = getattr(store, "acceptances", None)
     if read is None:
-        return {}
+        return {}, f"{type(store).__name__} keeps no acceptances"
     out: dict[str, list[float]] = {}
     try:
         for a in read(suite):
             if a.unit == unit and (a.host is None or host is None or a.host == host):
                 out.setdefault(a.benchmark or "*", []).append(a.timestamp)
-    except SeriesStoreError:
-        return {}
-    return out
+    except SeriesStoreError as exc:
+        return {}, str(exc)
+    return out, None
 
 
 def _compare(
@@ -177,11 +181,15 @@ def _compare(
             cur_map, hist_map = groups.setdefault(fallback, ({}, {}))
             cur_map[name], hist_map[name] = list(current), past
         for fallback, (cur_map, hist_map) in groups.items():
-            accepted = _accepted(store, run.suite, run.environment.get("hostname"), unit)
+            accepted, unreadable = _accepted(store, run.suite, run.environment.get("hostname"), unit)
             per_bench = {n: accepted.get(n, []) + accepted.get("*", []) for n in cur_map}
             for name, j in judge_runs(cur_map, hist_map, alpha=alpha, min_effect=min_effect,
                                       accepted=per_bench, unit=unit).items():  # fmt: skip
                 result = run.results[name]
+                if unreadable and j.verdict is not None and j.verdict.is_regression:
+                    # an accepted level would not be a regression: say it could not be known
+                    j = dataclasses.replace(j, note="; ".join(
+                        x for x in (j.note, f"acceptances could not be read: {unreadable}") if x))  # fmt: skip
                 base = None
                 if j.verdict is not None and j.verdict.current_median > 0:
                     # the baseline in the result's unit, whatever scale was judged

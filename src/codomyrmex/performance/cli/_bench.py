@@ -296,6 +296,8 @@ def _history(args: argparse.Namespace) -> int:
     if accepted:
         print(f"accepted changes of {args.suite}:")
         print("\n".join(accepted))
+    elif args.prometheus:  # no line here would read as "nothing was accepted"
+        print("accepted changes: not kept in Prometheus (a Pushgateway keeps only the last value)")
     return 0
 
 

@@ -254,15 +254,24 @@ class PrometheusStore:
 
     # -- acceptances -------------------------------------------------------------------------
     def acceptances(self, suite: str | None = None) -> list[Acceptance]:
-        """Always empty: a Pushgateway keeps only the last value of a series, so it cannot hold
-        an append-only record of decisions (record them in an SQLite store)."""
-        return []
+        """Refused with :class:`SeriesStoreError`: a Pushgateway keeps only the last value of a
+        series, so this store has no append-only record of decisions to read. Not an empty list:
+        that would say nobody accepted anything, which this store cannot know. The gate reports
+        the reason with every regression it finds against this history."""
+        raise SeriesStoreError(
+            "a Prometheus store keeps no acceptances (a Pushgateway keeps only the last value), "
+            "so a worse level judged against its history stays a regression until it returns; "
+            "to accept changes, judge against an SQLite store (bench run --store PATH) and "
+            "accept there (bench accept --store PATH)"
+        )
 
     def accept(self, suite: str, benchmark: str | None = None, **_: Any) -> Acceptance:
         """Refused with a clear error: see :meth:`acceptances`."""
         raise SeriesStoreError(
             "a Prometheus store cannot record acceptances (a Pushgateway keeps only the last "
-            "value); record them in the SQLite store: codomyrmex-perf bench accept --store PATH"
+            "value), and a gate judging against Prometheus history reads none; to accept changes, "
+            "judge against an SQLite store (bench run --store PATH) and accept there "
+            "(codomyrmex-perf bench accept --store PATH)"
         )
 
     def __repr__(self) -> str:

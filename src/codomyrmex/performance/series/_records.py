@@ -228,7 +228,9 @@ class SeriesStore(Protocol):
     """What the runner and the regression check need from a store (SQLite, Prometheus, …).
 
     A store may also offer ``acceptances(suite) -> list[Acceptance]`` and ``accept(...)``
-    (both built-in stores do); the gate treats a store without them as having no acceptances.
+    (:class:`SQLiteStore` does; :class:`PrometheusStore` raises SeriesStoreError from both, as it
+    cannot keep them). The gate judges a store without readable acceptances as if none were
+    recorded, and says so in the note of every regression it reports.
     """
 
     def append(self, run: RunRecord) -> None:
