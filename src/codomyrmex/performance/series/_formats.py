@@ -13,12 +13,10 @@ per test module).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
-from typing import Any
 
 from ..errors import SeriesStoreError
-from ._json import FORMAT, dumps_runs, loads_runs
+from ._json import FORMAT, dumps_runs, loads_runs, parse_document
 from ._pyperf import dumps_pyperf, is_pyperf, loads_pyperf
 from ._pytest_benchmark import dumps_pytest_benchmark, is_pytest_benchmark, loads_pytest_benchmark
 from ._records import RunRecord
@@ -35,10 +33,7 @@ def _check(fmt: str) -> None:
 
 def detect_format(text: str | bytes) -> str:
     """Which of :data:`FILE_FORMATS` the JSON document ``text`` is; SeriesStoreError if none."""
-    try:
-        doc: Any = json.loads(text)
-    except ValueError as exc:
-        raise SeriesStoreError(f"not a JSON document: {exc}") from exc
+    doc = parse_document(text)
     if isinstance(doc, dict) and doc.get("format") == FORMAT:
         return "codomyrmex"
     if is_pytest_benchmark(doc):

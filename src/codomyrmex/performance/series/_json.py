@@ -43,7 +43,7 @@ so importing the same file twice records nothing twice.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from ..errors import SeriesStoreError
@@ -99,13 +99,36 @@ def loads_runs(text: str | bytes) -> list[RunRecord]:
     return out
 
 
-def _document(text: str | bytes) -> dict[str, Any]:
+def parse_document(text: str | bytes) -> Any:
+    """The JSON document ``text``, parsed; a SeriesStoreError when it is not JSON. Every reader
+    of a benchmark file in this package parses through here (or :func:`load_document`)."""
     try:
-        doc = json.loads(text)
+        return json.loads(text)
     except ValueError as exc:
         raise SeriesStoreError(f"not a JSON document: {exc}") from exc
-    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-        raise SeriesStoreError(f"not a {FORMAT!r} document (missing or wrong 'format' field)")
+
+
+def load_document(text: str | bytes, is_kind: Callable[[Any], bool], kind: str, needs: str) -> Any:
+    """The JSON document ``text`` if ``is_kind`` accepts it, else a SeriesStoreError naming the
+    ``kind`` expected and what it ``needs``::
+
+        >>> load_document('{"runs": []}', lambda doc: "format" in doc, "demo", "needs 'format'")
+        Traceback (most recent call last):
+        ...
+        codomyrmex.performance.errors.SeriesStoreError: not a demo document (needs 'format')
+    """
+    doc = parse_document(text)
+    if not is_kind(doc):
+        raise SeriesStoreError(f"not a {kind} document ({needs})")
+    return doc
+
+
+def _is_ours(doc: Any) -> bool:
+    return isinstance(doc, dict) and doc.get("format") == FORMAT
+
+
+def _document(text: str | bytes) -> dict[str, Any]:
+    doc: dict[str, Any] = load_document(text, _is_ours, repr(FORMAT), "missing or wrong 'format' field")
     version = doc.get("version")
     if version != FORMAT_VERSION:
         raise SeriesStoreError(

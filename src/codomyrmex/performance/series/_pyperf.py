@@ -28,6 +28,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..errors import SeriesStoreError
+from ._json import load_document
 from ._records import BenchmarkRecord, RunRecord
 
 __all__ = ["BENCHMARK_METADATA", "dumps_pyperf", "is_pyperf", "loads_pyperf"]
@@ -71,12 +72,7 @@ def _number(value: Any, what: str) -> float:
 
 def loads_pyperf(text: str | bytes, *, suite: str) -> list[RunRecord]:
     """The pyperf document ``text`` as one run of ``suite`` (a one-element list)."""
-    try:
-        doc = json.loads(text)
-    except ValueError as exc:
-        raise SeriesStoreError(f"not a JSON document: {exc}") from exc
-    if not is_pyperf(doc):
-        raise SeriesStoreError("not a pyperf document (needs 'version' 1.x and a 'benchmarks' list)")
+    doc = load_document(text, is_pyperf, "pyperf", "needs 'version' 1.x and a 'benchmarks' list")
     common = doc.get("metadata") or {}
     if not isinstance(common, dict):
         raise SeriesStoreError("pyperf 'metadata' must be an object")

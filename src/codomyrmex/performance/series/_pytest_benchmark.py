@@ -31,6 +31,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..errors import SeriesStoreError
+from ._json import load_document
 from ._pyperf import BENCHMARK_METADATA
 from ._records import BenchmarkRecord, RunRecord
 
@@ -61,12 +62,8 @@ def _timestamp(value: Any) -> float:
 def loads_pytest_benchmark(text: str | bytes, *, suite: str | None = None) -> list[RunRecord]:
     """One run per test module of the pytest-benchmark document ``text``; ``suite`` names the
     run of benchmarks whose ``fullname`` has no module part (default ``pytest-benchmark``)."""
-    try:
-        doc = json.loads(text)
-    except ValueError as exc:
-        raise SeriesStoreError(f"not a JSON document: {exc}") from exc
-    if not is_pytest_benchmark(doc):
-        raise SeriesStoreError("not a pytest-benchmark document (needs 'machine_info' and a 'benchmarks' list)")
+    doc = load_document(text, is_pytest_benchmark, "pytest-benchmark",
+                        "needs 'machine_info' and a 'benchmarks' list")  # fmt: skip
     machine = doc.get("machine_info") or {}
     commit = doc.get("commit_info") or {}
     timestamp = _timestamp(doc.get("datetime"))
