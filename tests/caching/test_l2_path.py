@@ -191,12 +191,13 @@ def test_a_signed_and_an_unsigned_serializer_read_back_every_json_value(value: A
 
 @given(
     st.lists(
-        st.tuples(st.sampled_from(["get", "set", "del", "pop"]), st.integers(0, 4)), max_size=60
+        st.tuples(st.sampled_from(["get", "hit", "set", "del", "pop"]), st.integers(0, 4)), max_size=60
     ),
     st.integers(1, 4),
 )
 @example(ops=[("set", 0), ("set", 1), ("set", 0), ("set", 2)], max_size=2)  # update = recent
 @example(ops=[("set", 0), ("set", 1), ("get", 0), ("set", 2)], max_size=2)  # read = recent
+@example(ops=[("set", 0), ("set", 1), ("hit", 0), ("set", 2)], max_size=2)  # a hit = recent
 @settings(max_examples=300, deadline=None)
 def test_the_lru_store_behaves_exactly_like_cachetools_lru(
     ops: list[tuple[str, int]], max_size: int
@@ -210,7 +211,7 @@ def test_the_lru_store_behaves_exactly_like_cachetools_lru(
     ours = make_store("lru", max_size, None, stats)
     ref = _CountingLRU(max_size)
     for op, k in ops:
-        assert _apply(ours, op, k) == _apply(ref, op, k)
+        assert _apply(ours, op, k) == _apply(ref, "get" if op == "hit" else op, k)
         # Compared without reading through __getitem__ (.items() would touch every entry and
         # reset the recency order of both): the entries, the recency order, the sizes.
         assert ours._Cache__data == ref._Cache__data
@@ -219,6 +220,9 @@ def test_the_lru_store_behaves_exactly_like_cachetools_lru(
         assert stats.evictions_size == ref.popped
     # the remaining order of eviction is the same too
     assert [ours.popitem() for _ in range(len(ours))] == [ref.popitem() for _ in range(len(ref))]
+
+
+_ABSENT = object()
 
 
 class _CountingLRU(cachetools.LRUCache[int, int]):
@@ -231,6 +235,16 @@ class _CountingLRU(cachetools.LRUCache[int, int]):
 
 
 def _apply(store: Any, op: str, k: int) -> tuple[str, Any]:
+    if op == "hit":  # the way the decorator's hit path reads the store (_policies.hit_reader)
+        from codomyrmex.performance.caching._policies import hit_reader
+
+        get, touch = hit_reader(store)
+        assert touch is not None  # the plain LRU store is read with C calls
+        v = get(k, _ABSENT)
+        if v is _ABSENT:
+            return ("KeyError", None)
+        touch(k)
+        return ("ok", v)
     try:
         if op == "get":
             return ("ok", store[k])

@@ -31,7 +31,7 @@ import cachetools
 
 from ..telemetry.stats import CacheStats
 
-__all__ = ["POLICIES", "EntryTTL", "Store", "make_store"]
+__all__ = ["POLICIES", "EntryTTL", "Store", "hit_reader", "make_store"]
 
 POLICIES: dict[str, type[cachetools.Cache[Any, Any]]] = {
     "lru": cachetools.LRUCache,
@@ -234,6 +234,26 @@ def expiring(base: type[Any]) -> type[Any]:
 _COUNTING = {name: _counting(cls) for name, cls in POLICIES.items()}
 _COUNTING_TTL = _counting(cachetools.TTLCache)
 _EXPIRING = {name: expiring(cls) for name, cls in POLICIES.items()}
+
+
+def hit_reader(store: Store) -> tuple[Callable[[Any, Any], Any], Callable[[Any], Any] | None]:
+    """How a wrapper's hit path reads ``store``: ``(get, touch)``, called under the store's lock
+    as ``get(key, default)`` then, on a hit, ``touch(key)`` unless ``touch`` is ``None``.
+
+    For the plain LRU store these are its dict's ``get`` and its order's ``move_to_end``: C
+    calls, no Python frame, no KeyError raised on a miss; the same read and the same recency
+    update as ``CountingLRU.__getitem__`` (a model test runs both). Every other store is read
+    through its own ``__getitem__`` (expiry and policy bookkeeping included)."""
+    if _LRU_INTERNALS and type(store) is _COUNTING["lru"]:
+        return store._Cache__data.get, store._LRUCache__order.move_to_end
+
+    def get(key: Any, default: Any) -> Any:
+        try:
+            return store[key]
+        except KeyError:
+            return default
+
+    return get, None
 
 
 def make_store(

@@ -31,6 +31,7 @@ Values from shared or persistent tiers are never unpickled unless signed (DESIGN
 
 from __future__ import annotations
 
+import functools
 import struct
 from collections.abc import Callable
 from typing import Any
@@ -42,8 +43,9 @@ _CRC = struct.Struct("<I")
 
 _MAC_LEN = 32
 
-# json, pickle, hmac and hashlib are imported on first use (struct and zlib, tiny, load with this module): every cache builds a Serializer at
-# decoration time (to validate the signing key), but only caches with a shared tier encode.
+# json and pickle are imported on first use, hmac when a signing key is given (struct and zlib,
+# tiny, load with this module): every cache builds a Serializer at decoration time (to validate
+# the signing key), but only caches with a shared tier encode.
 
 
 def _load_json() -> None:
@@ -161,7 +163,7 @@ _RESIDUE = 0x2144DF1C
 class Serializer:
     """Encode/decode values for the shared tiers; ``signing_key`` enables HMAC and pickle."""
 
-    __slots__ = ("_key",)
+    __slots__ = ("_key", "_mac", "_same_mac")
 
     def __init__(self, signing_key: bytes | str | None = None) -> None:
         if signing_key is not None and not isinstance(signing_key, bytes | str):
@@ -183,6 +185,13 @@ class Serializer:
 
             raise CacheError(f"signing_key must be at least 16 bytes, got {len(signing_key)} bytes")
         self._key = signing_key
+        if signing_key is not None:
+            import hmac
+
+            # hmac.digest: OpenSSL's one-shot HMAC, no HMAC object per value (the L2 hit path
+            # verifies one per hit; hmac.new(...).digest() cost twice as much here)
+            self._mac = functools.partial(hmac.digest, signing_key, digest="sha256")
+            self._same_mac = hmac.compare_digest
 
     @property
     def signed(self) -> bool:
@@ -225,11 +234,7 @@ class Serializer:
         if self._key is None:
             body = b"C" + payload
             return body + _CRC.pack(_crc32(body, _crc_head(key, expires_at)))
-        import hashlib
-        import hmac
-
-        head = bound(key, expires_at)
-        return b"S" + hmac.new(self._key, head + payload, hashlib.sha256).digest() + payload
+        return b"S" + self._mac(bound(key, expires_at) + payload) + payload
 
     def dumps(self, value: Any, key: str = "", expires_at: float | None = None) -> bytes:
         """:meth:`encode` then :meth:`seal`."""
@@ -269,14 +274,8 @@ class Serializer:
             if tag == b"S":
                 if self._key is None:
                     raise UntrustedValue("signed value but no signing_key is configured")
-                import hashlib
-                import hmac
-
                 mac, payload = data[1 : 1 + _MAC_LEN], data[1 + _MAC_LEN :]
-                expected = hmac.new(
-                    self._key, bound(key, expires_at) + payload, hashlib.sha256
-                ).digest()
-                if not hmac.compare_digest(mac, expected):
+                if not self._same_mac(mac, self._mac(bound(key, expires_at) + payload)):
                     raise UntrustedValue(
                         "HMAC mismatch: the value was tampered with, copied from another entry "
                         "or re-dated, or signed with another key"

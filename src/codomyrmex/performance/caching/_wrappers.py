@@ -38,8 +38,9 @@ from collections.abc import Callable
 from threading import get_ident
 from typing import Any
 
-from ._core import Raised, TieredCache
+from ._core import MISSING, Raised, TieredCache
 from ._keys import KWMARK, EncodedKey, KeyEncodingError, canonical, encoded_key, l1_key
+from ._policies import hit_reader
 from ._singleflight import Flight
 
 __all__ = [
@@ -157,11 +158,14 @@ def function_wrapper(
 
     if key is None and not typed and not excs and not is_async:
         # The fast path, measured against cachetools.cached(..., lock=Lock()) in
-        # benchmarks/bench_cache.py: the same key tuple, one lock, one store read, one ``+= 1``.
+        # benchmarks/bench_cache.py: the same key tuple, one lock, one store read, one ``+= 1``
+        # (no KeyError raised on a miss: the L2 hit path and the miss path start here).
         # A memory-only cache that misses becomes the leader of the key's flight
         # under that same lock (no second round trip, no second look at the store); with
         # shared tiers the miss goes to TieredCache.call, which reads them before any flight.
         flights, lead, local = core.flights, core.lead, core.shared is None
+        get, touch = hit_reader(store)  # a plain LRU store is read with C calls only
+        absent = MISSING
 
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             flight = None
@@ -176,10 +180,12 @@ def function_wrapper(
                     k = args
                 acquire()
                 try:
-                    v = store[k]
-                    stats.hits += 1
-                    return v
-                except KeyError:
+                    v = get(k, absent)
+                    if v is not absent:
+                        if touch is not None:
+                            touch(k)
+                        stats.hits += 1
+                        return v
                     if local and k not in flights:
                         flight = flights[k] = Flight(get_ident())
                         stats.misses += 1
@@ -187,7 +193,6 @@ def function_wrapper(
                     release()
             except TypeError:
                 k = unhashable_key(args, kwargs)
-            # Outside the except blocks: the function's exceptions get no KeyError context.
             if flight is not None:
                 return lead(k, fn, args, kwargs, flight)
             return miss(k, fn, args, kwargs, partial(canonical, args, kwargs))  # keysrc_of()
