@@ -146,6 +146,8 @@ def test_the_inlined_stable_key_matches_stable_key(tmp_path: Path, unique_name: 
     encoding = canonical(("a b", 1), {"k": [1]})
     expected = stable_key(core.shared.namespace, encoding)
     assert core.stable(lambda: encoding) == expected
+    assert core.shared.stable_args(("a b", 1), {"k": [1]}) == expected  # the fast wrapper's
+    assert core.shared.stable_args((object(),), {}) is None  # no canonical form: no L2 key
     core.close()
 
 

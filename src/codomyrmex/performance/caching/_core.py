@@ -228,20 +228,23 @@ class TieredCache:
         cache_exceptions: tuple[type[BaseException], ...] = (),
         *,
         fixed_ttl: Any = MISSING,
+        skey: Any = MISSING,
     ) -> Any:
         """The miss path of a decorated sync function (the wrapper already missed L1 once).
 
-        ``fixed_ttl`` overrides :meth:`value_ttl` for this load (``NamedCache.get_or_set``)."""
+        ``fixed_ttl`` overrides :meth:`value_ttl` for this load (``NamedCache.get_or_set``).
+        ``skey``: the stable key when the caller has built it (then ``keysrc`` is not used)."""
         shared = self.shared
         if shared is None or key in self.flights:
             # Memory only, or a load of this key is under way: wait for it, do not ask L2.
-            return self._flight(key, fn, args, kwargs, keysrc, cache_exceptions, fixed_ttl)
+            return self._flight(key, fn, args, kwargs, keysrc, cache_exceptions, fixed_ttl, skey)
         # The L2 hit path (measured in benchmarks/bench_cache.py): read the shared tiers before
         # building any single-flight state. Concurrent callers may each read L2 here; that is a
         # cheap read, and only a miss goes on to the flight, where one caller computes.
-        skey = shared.stable(keysrc)
+        if skey is MISSING:
+            skey = shared.stable(keysrc)
         if skey is None:
-            return self._flight(key, fn, args, kwargs, keysrc, cache_exceptions, fixed_ttl)
+            return self._flight(key, fn, args, kwargs, keysrc, cache_exceptions, fixed_ttl, None)
         loads = self.loads
         if shared.disk is None:
             entry = shared.get_redis(skey)

@@ -27,7 +27,7 @@ from hashlib import blake2b
 from typing import Any
 
 from ..telemetry.stats import CacheStats
-from ._keys import KeyEncodingError, name_part
+from ._keys import KeyEncodingError, canonical, name_part
 from ._lease import LEASE_MS, RENEWER
 from ._missing import MISSING
 from ._redis_tier import RedisTier
@@ -102,6 +102,17 @@ class SharedTiers:
             return None
         try:
             encoding = keysrc()
+        except KeyEncodingError as exc:
+            self._warn_once("key", "KeyEncodingError", exc)
+            return None
+        data = encoding.encode("utf-8", "surrogatepass")
+        return self._prefix + blake2b(data, digest_size=16).hexdigest()
+
+    def stable_args(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str | None:
+        """:meth:`stable` of a call's own arguments (``keysrc_of(args, kwargs)`` without
+        building that callable: the fast wrapper's L2 hit path)."""
+        try:
+            encoding = canonical(args, kwargs)
         except KeyEncodingError as exc:
             self._warn_once("key", "KeyEncodingError", exc)
             return None

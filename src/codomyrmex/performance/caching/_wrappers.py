@@ -142,7 +142,6 @@ def function_wrapper(
     store, lock, stats = core.store, core.lock, core.stats
     miss, amiss = core.call, core.acall
     kwmark, fast = KWMARK, FAST_TYPES
-    partial = functools.partial
     make_key = _key_maker(fn, typed, key)
     # acquire/release rather than ``with lock`` on every hit path: measured 2.5x cheaper per
     # round trip on CPython 3.11-3.13 (benchmarks/bench_cache.py)
@@ -164,6 +163,7 @@ def function_wrapper(
         # under that same lock (no second round trip, no second look at the store); with
         # shared tiers the miss goes to TieredCache.call, which reads them before any flight.
         flights, lead, local = core.flights, core.lead, core.shared is None
+        shared = core.shared
         get, touch = hit_reader(store)  # a plain LRU store is read with C calls only
         absent = MISSING
 
@@ -195,7 +195,10 @@ def function_wrapper(
                 k = unhashable_key(args, kwargs)
             if flight is not None:
                 return lead(k, fn, args, kwargs, flight)
-            return miss(k, fn, args, kwargs, partial(canonical, args, kwargs))  # keysrc_of()
+            if shared is None:
+                return miss(k, fn, args, kwargs, None)
+            # the stable key now (no key source object to build): the L2 read needs it
+            return miss(k, fn, args, kwargs, None, skey=shared.stable_args(args, kwargs))
 
         return functools.update_wrapper(wrapper, fn), locate
 
