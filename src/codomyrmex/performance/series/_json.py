@@ -31,9 +31,12 @@ relative run-to-run σ (``drift``), whether canary-normalised values were judged
 (the full verdict: p-values, confidence interval, alpha, min_effect, method). ``unit`` is
 ``seconds`` or ``instructions`` (absent in older documents: seconds); ``noisy`` marks a result
 the machine disturbed (absent: false). ``acceptances`` (optional) are the recorded decisions that
-a change is intended (:meth:`SQLiteStore.accept`). Non-finite numbers
-are written as ``null``. Importing appends runs whose ``run_id`` the store does not hold yet and skips the others,
-so importing the same file twice records nothing twice.
+a change is intended (:meth:`SQLiteStore.accept`); ``bench export`` writes those of the exported
+suites, without them an accepted level would be a regression again where the file is imported.
+Non-finite numbers are written as ``null``. Importing (:meth:`SQLiteStore.merge`) appends runs
+whose ``run_id`` the store does not hold yet and acceptances it does not hold yet (same suite,
+benchmark, unit, host, time, who and note), and skips the others, so importing the same file
+twice records nothing twice.
 
     >>> from codomyrmex.performance.series import dumps_runs, loads_runs
     >>> loads_runs(dumps_runs([]))
@@ -44,7 +47,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, TypeVar
 
 from ..errors import SeriesStoreError
 from ._records import Acceptance, RunRecord
@@ -53,6 +56,8 @@ __all__ = ["FORMAT", "FORMAT_VERSION", "dumps_runs", "loads_acceptances", "loads
 
 FORMAT = "codomyrmex-perf-runs"
 FORMAT_VERSION = 1
+
+T = TypeVar("T")
 
 
 def dumps_runs(
@@ -72,30 +77,27 @@ def dumps_runs(
 
 def loads_acceptances(text: str | bytes) -> list[Acceptance]:
     """The acceptances of a document written by :func:`dumps_runs` (empty if it has none)."""
-    doc = _document(text)
-    items = doc.get("acceptances", [])
-    if not isinstance(items, list):
-        raise SeriesStoreError("'acceptances' must be a list")
-    out: list[Acceptance] = []
-    for i, item in enumerate(items):
-        try:
-            out.append(Acceptance.from_dict(item))
-        except (KeyError, TypeError, ValueError) as exc:
-            raise SeriesStoreError(f"acceptance #{i} is invalid: {exc!r}") from exc
-    return out
+    return _items(_document(text), "acceptances", "acceptance", Acceptance.from_dict, [])
 
 
 def loads_runs(text: str | bytes) -> list[RunRecord]:
     """Parse a document written by :func:`dumps_runs`; raises SeriesStoreError on anything else."""
-    runs = _document(text).get("runs")
-    if not isinstance(runs, list):
-        raise SeriesStoreError("'runs' must be a list")
-    out: list[RunRecord] = []
-    for i, item in enumerate(runs):
+    return _items(_document(text), "runs", "run", RunRecord.from_dict)
+
+
+def _items(
+    doc: dict[str, Any], field: str, item: str, from_dict: Callable[[Any], T], default: Any = None
+) -> list[T]:
+    """``doc[field]``, a list, read with ``from_dict``; a bad entry is named by its index."""
+    entries = doc.get(field, default)
+    if not isinstance(entries, list):
+        raise SeriesStoreError(f"{field!r} must be a list")
+    out: list[T] = []
+    for i, entry in enumerate(entries):
         try:
-            out.append(RunRecord.from_dict(item))
+            out.append(from_dict(entry))
         except (KeyError, TypeError, ValueError) as exc:
-            raise SeriesStoreError(f"run #{i} is invalid: {exc!r}") from exc
+            raise SeriesStoreError(f"{item} #{i} is invalid: {exc!r}") from exc
     return out
 
 
