@@ -67,3 +67,25 @@ def test_each_kind_is_still_read_by_its_own_reader() -> None:
     assert loads_pyperf(PYPERF, suite="s")[0].suite == "s"
     assert loads_pytest_benchmark(PYTEST_BENCHMARK) == []
     assert (detect_format(PYPERF), detect_format(PYTEST_BENCHMARK)) == ("pyperf", "pytest-benchmark")
+
+
+@pytest.mark.parametrize(
+    ("reader", "doc", "message"),
+    [
+        ("codomyrmex runs", {"runs": {}}, "'runs' must be a list"),
+        ("codomyrmex runs", {}, "'runs' must be a list"),
+        ("codomyrmex runs", {"runs": [{"suite": "s"}]}, "run #0 is invalid: KeyError('run_id')"),
+        ("codomyrmex acceptances", {"runs": [], "acceptances": {}}, "'acceptances' must be a list"),
+        ("codomyrmex acceptances", {"runs": [], "acceptances": [{}]},
+         "acceptance #0 is invalid: KeyError('suite')"),
+    ],
+)  # fmt: skip
+def test_a_bad_list_or_entry_of_an_export_is_named(reader: str, doc: dict[str, object], message: str) -> None:
+    text = json.dumps({"format": "codomyrmex-perf-runs", "version": 1, **doc})
+    with pytest.raises(SeriesStoreError) as info:
+        READERS[reader](text)
+    assert str(info.value) == message
+
+
+def test_an_export_without_acceptances_has_none() -> None:
+    assert loads_acceptances(json.dumps({"format": "codomyrmex-perf-runs", "version": 1, "runs": []})) == []
