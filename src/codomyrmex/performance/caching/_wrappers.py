@@ -47,6 +47,7 @@ __all__ = [
     "FAST_TYPES",
     "HashedKey",
     "Locate",
+    "fast_key",
     "function_wrapper",
     "keysrc_of",
     "method_wrapper",
@@ -91,6 +92,24 @@ def keysrc_of(
     if typed:
         return functools.partial(canonical, args, kwargs, True)
     return functools.partial(canonical, args, kwargs)
+
+
+def fast_key(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """The L1 key of the fast wrappers (no ``key=``, not ``typed``): the argument tuple, the
+    keywords sorted after :data:`KWMARK`, a :class:`HashedKey` unless the first argument is of
+    a :data:`FAST_TYPES` type. The sync fast wrapper spells this out (a frame less per hit).
+
+        >>> fast_key((1, "a"), {}), fast_key((), {"b": 2})[1:]
+        ((1, 'a'), (('b', 2),))
+    """
+    if kwargs:
+        k: Any = args + KWMARK + tuple(sorted(kwargs.items()))
+        if type(args[0] if args else None) not in FAST_TYPES:
+            return HashedKey(k)
+        return k
+    if args and type(args[0]) not in FAST_TYPES:
+        return HashedKey(args)
+    return args
 
 
 def _bad_key(fn: Callable[..., Any], k: Any) -> TypeError:
@@ -170,6 +189,7 @@ def function_wrapper(
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             flight = None
             try:
+                # fast_key(args, kwargs), spelled out
                 if kwargs:
                     k: Any = args + kwmark + tuple(sorted(kwargs.items()))
                     if type(args[0] if args else None) not in fast:
@@ -224,6 +244,32 @@ def function_wrapper(
             return v
 
         return functools.update_wrapper(swrapper, fn), locate
+
+    if key is None and not typed and not excs:
+        # The async fast path: the sync fast path's key (fast_key, the same tuple) and store
+        # read; the key source object is built only on a miss. Measured against the sync hit
+        # in benchmarks/bench_cache.py (target: an async hit costs at most twice a sync hit).
+        get, touch = hit_reader(store)
+        absent = MISSING
+
+        async def afast(*args: Any, **kwargs: Any) -> Any:
+            try:
+                k = fast_key(args, kwargs)
+                acquire()
+                try:
+                    v = get(k, absent)
+                    if v is not absent:
+                        if touch is not None:
+                            touch(k)
+                        stats.hits += 1
+                        return v
+                finally:
+                    release()
+            except TypeError:
+                k = unhashable_key(args, kwargs)
+            return await amiss(k, fn, args, kwargs, keysrc_of(args, kwargs), excs)
+
+        return functools.update_wrapper(afast, fn), locate
 
     async def awrapper(*args: Any, **kwargs: Any) -> Any:
         k, src = make_key(args, kwargs)
