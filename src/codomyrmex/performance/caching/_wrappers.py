@@ -165,6 +165,8 @@ def function_wrapper(
     # acquire/release rather than ``with lock`` on every hit path: measured 2.5x cheaper per
     # round trip on CPython 3.11-3.13 (benchmarks/bench_cache.py)
     acquire, release = lock.acquire, lock.release
+    get, touch = hit_reader(store)  # the fast paths' store read (a plain LRU: C calls only)
+    absent = MISSING
 
     def locate(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         k, src = make_key(args, kwargs)
@@ -183,8 +185,6 @@ def function_wrapper(
         # shared tiers the miss goes to TieredCache.call, which reads them before any flight.
         flights, lead, local = core.flights, core.lead, core.shared is None
         shared = core.shared
-        get, touch = hit_reader(store)  # a plain LRU store is read with C calls only
-        absent = MISSING
 
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             flight = None
@@ -249,9 +249,6 @@ def function_wrapper(
         # The async fast path: the sync fast path's key (fast_key, the same tuple) and store
         # read; the key source object is built only on a miss. Measured against the sync hit
         # in benchmarks/bench_cache.py (target: an async hit costs at most twice a sync hit).
-        get, touch = hit_reader(store)
-        absent = MISSING
-
         async def afast(*args: Any, **kwargs: Any) -> Any:
             try:
                 k = fast_key(args, kwargs)
