@@ -10,7 +10,8 @@ on either: :class:`SQLiteStore` (embedded default, append-only, at
     with SQLiteStore() as store:
         for point in store.history("agent_performance", "tokenize"):
             print(point.timestamp, point.median)
-        open("runs.json", "w").write(dumps_runs(store.runs()))
+        # with the acceptances, or an accepted level is a regression again where it is imported
+        open("runs.json", "w").write(dumps_runs(store.runs(), acceptances=store.acceptances()))
 
 Runs also come from and go to pyperf and pytest-benchmark JSON files (:func:`loads_format`,
 :func:`dumps_format`, :data:`FILE_FORMATS`).
