@@ -151,6 +151,22 @@ def _acceptance_row(acc: Acceptance) -> tuple[Any, ...]:
     return (acc.suite, acc.benchmark, acc.unit, acc.host, acc.timestamp, acc.who, acc.note)
 
 
+@contextlib.contextmanager
+def _write_transaction(conn: sqlite3.Connection) -> Iterator[None]:
+    """``BEGIN IMMEDIATE`` (the write lock up front, so concurrent writers queue on the busy
+    timeout), ``COMMIT`` when the block ends, ``ROLLBACK`` when it raises: only while a
+    transaction is still open, since a failed BEGIN/COMMIT leaves none and "cannot rollback"
+    would hide the original error."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+
+
 def _loads_mapping(text: str) -> dict[str, Any]:
     value = json.loads(text)
     if not isinstance(value, dict):
@@ -222,8 +238,7 @@ class SQLiteStore:
     def _migrate(self, conn: sqlite3.Connection) -> None:
         if self._version(conn) == SCHEMA_VERSION:
             return
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with _write_transaction(conn):
             # re-read under the write lock: another process may have migrated meanwhile
             version = self._version(conn)
             if version > SCHEMA_VERSION:
@@ -241,13 +256,6 @@ class SQLiteStore:
                     conn.execute(statement)
             conn.execute("DELETE FROM schema_version")
             conn.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
-            conn.execute("COMMIT")
-        except BaseException:
-            # only roll back a transaction that is still open: a failed BEGIN/COMMIT leaves none,
-            # and "cannot rollback" would hide the original error
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
 
     @staticmethod
     def _version(conn: sqlite3.Connection) -> int:
@@ -308,8 +316,7 @@ class SQLiteStore:
         added = accepted = 0
         with self._lock:
             try:
-                self._conn.execute("BEGIN IMMEDIATE")
-                try:
+                with _write_transaction(self._conn):
                     for run in runs:
                         if skip_known and self._conn.execute(
                             "SELECT 1 FROM runs WHERE run_id = ?", (run.run_id,)
@@ -328,11 +335,6 @@ class SQLiteStore:
                             continue
                         self._insert_acceptance(acc)
                         accepted += 1
-                    self._conn.execute("COMMIT")
-                except BaseException:
-                    if self._conn.in_transaction:
-                        self._conn.execute("ROLLBACK")
-                    raise
             except sqlite3.Error as exc:
                 raise SeriesStoreError(
                     f"cannot write to the store {str(self.path)!r}: {exc}; no run was changed"
@@ -496,14 +498,8 @@ class SQLiteStore:
                               timestamp=timestamp)  # fmt: skip
         with self._lock:
             try:
-                self._conn.execute("BEGIN IMMEDIATE")
-                try:
+                with _write_transaction(self._conn):
                     self._insert_acceptance(acc)
-                    self._conn.execute("COMMIT")
-                except BaseException:
-                    if self._conn.in_transaction:
-                        self._conn.execute("ROLLBACK")
-                    raise
             except sqlite3.Error as exc:
                 raise SeriesStoreError(f"cannot write to the store {str(self.path)!r}: {exc}") from exc
         return acc
