@@ -30,6 +30,7 @@ __all__ = [
     "DATASOURCE",
     "DATASOURCE_VARIABLE",
     "PanelBuilder",
+    "dashboard",
     "datasource_variable",
     "family",
     "layout",
@@ -115,6 +116,42 @@ def query_variable(name: str, label: str, query: str) -> gdash.QueryVariable:
         .include_all(True)
         .all_value(".*")
         .current(gmodel.VariableOption(selected=True, text="All", value="$__all"))
+    )
+
+
+def dashboard(
+    title: str,
+    uid: str,
+    description: str,
+    *,
+    tag: str,
+    refresh: str,
+    since: str,
+    link_to: str,
+    variables: list[cogbuilder.Builder[gmodel.VariableModel]],
+) -> gdash.Dashboard:
+    """A dashboard of the set: tagged ``codomyrmex`` and ``tag``, browser time, shared crosshair,
+    editable, with ``refresh``, the time range ``since`` to now, ``variables``, and a link to
+    its sibling ``link_to`` (the other ``codomyrmex`` dashboard) keeping the time range."""
+    return (
+        gdash.Dashboard(title)
+        .uid(uid)
+        .description(description)
+        .tags(["codomyrmex", tag])
+        .timezone("browser")
+        .refresh(refresh)
+        .time(since, "now")
+        .tooltip(gmodel.DashboardCursorSync.CROSSHAIR)
+        .editable()
+        .link(
+            gdash.DashboardLink(link_to)
+            .type(gmodel.DashboardLinkType.DASHBOARDS)
+            .tags(["codomyrmex"])
+            .as_dropdown(False)
+            .include_vars(False)
+            .keep_time(True)
+        )
+        .variables(variables)
     )
 
 

@@ -26,6 +26,7 @@ with warnings.catch_warnings():
 from ._common import (
     DATASOURCE,
     PanelBuilder,
+    dashboard,
     datasource_variable,
     layout,
     prom,
@@ -188,19 +189,13 @@ def _per_benchmark() -> PanelBuilder:
             ref_id=ref_id,
         )
 
-    # One panel per selected benchmark (Grafana repeats it over the values of $benchmark).
     return (
-        timeseries.Panel()
-        .title("$benchmark: p50 / p95 / p99")
-        .description("Statistics of each run of the benchmark, as pushed after the run.")
-        .datasource(DATASOURCE)
-        .unit("s")
-        .span(12)
-        .height(8)
-        .show_points(gcommon.VisibilityMode.ALWAYS)
-        .repeat("benchmark")
-        .repeat_direction("h")
-        .max_per_row(2)
+        _repeated_per_benchmark(
+            timeseries.Panel()
+            .title("$benchmark: p50 / p95 / p99")
+            .description("Statistics of each run of the benchmark, as pushed after the run."),
+            unit="s",
+        )
         .with_target(stat_query("p50", "A"))
         .with_target(stat_query("p95", "B"))
         .with_target(stat_query("p99", "C"))
@@ -249,22 +244,29 @@ def _annotations() -> list[cogbuilder.Builder[gmodel.AnnotationQuery]]:
 def _instructions() -> PanelBuilder:
     # Instruction mode (measure="instructions") is deterministic to ~1e-4: a step in this line
     # is a change in what the code executes, not a neighbour on the machine.
-    return (
+    return _repeated_per_benchmark(
         timeseries.Panel()
         .title("$benchmark: CPU instructions per call")
         .description(
             "Instruction-mode runs (Valgrind): CPU instructions per call, one point per run. "
             "Blind to I/O, sleeps and cache misses; see the p50 panel for those."
-        )
-        .datasource(DATASOURCE)
-        .unit("short")
+        ),
+        unit="short",
+    ).with_target(prom(f"max by (suite) ({INSTRUCTIONS}{{{BENCH}}})", "{{suite}} instructions"))
+
+
+def _repeated_per_benchmark(panel: timeseries.Panel, *, unit: str) -> timeseries.Panel:
+    # One panel per selected benchmark (Grafana repeats it over the values of $benchmark), two
+    # a row, every run a point: the layout of each per-benchmark panel.
+    return (
+        panel.datasource(DATASOURCE)
+        .unit(unit)
         .span(12)
         .height(8)
         .show_points(gcommon.VisibilityMode.ALWAYS)
         .repeat("benchmark")
         .repeat_direction("h")
         .max_per_row(2)
-        .with_target(prom(f"max by (suite) ({INSTRUCTIONS}{{{BENCH}}})", "{{suite}} instructions"))
     )
 
 
@@ -278,28 +280,11 @@ def build() -> gdash.Dashboard:
             f'label_values({{__name__=~"{DURATION}|{INSTRUCTIONS}", suite=~"$suite"}}, benchmark)',
         ),
     ]
-    d = (
-        gdash.Dashboard(TITLE)
-        .uid(UID)
-        .description(
-            "Benchmark history of codomyrmex-performance suites: percentiles over "
-            "time, change against baseline, regressions and stale results."
-        )
-        .tags(["codomyrmex", "learn"])
-        .timezone("browser")
-        .refresh("1m")
-        .time("now-7d", "now")
-        .tooltip(gmodel.DashboardCursorSync.CROSSHAIR)
-        .editable()
-        .link(
-            gdash.DashboardLink("OBSERVE")
-            .type(gmodel.DashboardLinkType.DASHBOARDS)
-            .tags(["codomyrmex"])
-            .as_dropdown(False)
-            .include_vars(False)
-            .keep_time(True)
-        )
-        .variables(variables)
-        .annotations(_annotations())
-    )
+    d = dashboard(
+        TITLE,
+        UID,
+        "Benchmark history of codomyrmex-performance suites: percentiles over "
+        "time, change against baseline, regressions and stale results.",
+        tag="learn", refresh="1m", since="now-7d", link_to="OBSERVE", variables=variables,
+    ).annotations(_annotations())  # fmt: skip
     return layout(d, [*(("Overview", _overview()), ("Per benchmark", [_per_benchmark(), _instructions()]))])

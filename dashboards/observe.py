@@ -26,6 +26,7 @@ with warnings.catch_warnings():
 from ._common import (
     DATASOURCE,
     PanelBuilder,
+    dashboard,
     datasource_variable,
     family,
     layout,
@@ -282,27 +283,11 @@ def build() -> gdash.Dashboard:
             "cache", "Cache", f'label_values({GETS}{{job=~"$job", instance=~"$instance"}}, cache)'
         ),
     ]
-    d = (
-        gdash.Dashboard(TITLE)
-        .uid(UID)
-        .description(
-            "Live view of the caches, lazy imports and import times of agent processes "
-            "using codomyrmex-performance."
-        )
-        .tags(["codomyrmex", "observe"])
-        .timezone("browser")
-        .refresh("30s")
-        .time("now-1h", "now")
-        .tooltip(gmodel.DashboardCursorSync.CROSSHAIR)
-        .editable()
-        .link(
-            gdash.DashboardLink("LEARN")
-            .type(gmodel.DashboardLinkType.DASHBOARDS)
-            .tags(["codomyrmex"])
-            .as_dropdown(False)
-            .include_vars(False)
-            .keep_time(True)
-        )
-        .variables(variables)
-    )
+    d = dashboard(
+        TITLE,
+        UID,
+        "Live view of the caches, lazy imports and import times of agent processes "
+        "using codomyrmex-performance.",
+        tag="observe", refresh="30s", since="now-1h", link_to="LEARN", variables=variables,
+    )  # fmt: skip
     return layout(d, [*(("Caches", _cache_panels()), ("Imports", _import_panels()))])
