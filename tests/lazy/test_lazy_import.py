@@ -8,6 +8,7 @@ import inspect
 import sys
 import threading
 import types
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -101,6 +102,34 @@ def test_racing_threads_run_the_body_once_and_all_get_the_attribute(modgen: Modu
     assert modgen.executions(name) == 1
 
 
+def _load_and_read_meanwhile(
+    gate: Any, load: Callable[[], Any], read: Callable[[], Any], while_in_body: Callable[[], None] = lambda: None
+) -> dict[str, Any]:
+    """Run ``load`` in a thread until the module body stops at ``gate.in_body``, call
+    ``while_in_body``, run ``read`` in a second thread, let the body finish (``gate.release``);
+    each thread's outcome: its value, or the exception it raised (reported, not hidden)."""
+    results: dict[str, Any] = {}
+
+    def run(key: str, fn: Callable[[], Any]) -> None:
+        try:
+            results[key] = fn()
+        except BaseException as exc:
+            results[key] = exc
+
+    loader = threading.Thread(target=run, args=("loader", load))
+    loader.start()
+    gate.in_body.wait()
+    try:
+        while_in_body()
+        reader = threading.Thread(target=run, args=("reader", read))
+        reader.start()
+    finally:
+        gate.release.set()  # never leave the loader blocked in the body
+    loader.join()
+    reader.join()
+    return results
+
+
 def test_another_thread_waits_for_a_load_in_progress_instead_of_reading_a_half_filled_module(
     modgen: ModuleFactory,
 ) -> None:
@@ -112,23 +141,13 @@ def test_another_thread_waits_for_a_load_in_progress_instead_of_reading_a_half_f
     ))  # fmt: skip
     g = importlib.import_module(gate)
     proxy = lazy_import(name)
-    results: dict[str, Any] = {}
+    introspected: list[bool] = []
 
-    def run(key: str, fn: Any) -> None:
-        try:
-            results[key] = fn()
-        except BaseException as exc:  # report, don't hide, a failure in a thread
-            results[key] = exc
+    def while_in_body() -> None:  # the body has defined get() but not READY
+        introspected.append("not loaded" in repr(proxy) and "get" in dir(proxy))
 
-    loader = threading.Thread(target=run, args=("loader", lambda: proxy.READY))
-    loader.start()
-    g.in_body.wait()  # the body runs in `loader` and has defined get() but not READY
-    assert "not loaded" in repr(proxy) and "get" in dir(proxy)  # introspection never waits
-    reader = threading.Thread(target=run, args=("reader", lambda: proxy.get()))
-    reader.start()
-    g.release.set()
-    loader.join()
-    reader.join()
+    results = _load_and_read_meanwhile(g, lambda: proxy.READY, lambda: proxy.get(), while_in_body)
+    assert introspected == [True]  # introspection never waits
     assert results == {"loader": "ready", "reader": "ready"}
     assert modgen.executions(name) == 1
 
@@ -142,22 +161,7 @@ def test_a_thread_waiting_for_a_failed_load_retries_it(modgen: ModuleFactory) ->
     ))  # fmt: skip
     g = importlib.import_module(gate)
     proxy = lazy_import(name)
-    results: dict[str, Any] = {}
-
-    def run(key: str, fn: Any) -> None:
-        try:
-            results[key] = fn()
-        except BaseException as exc:  # report, don't hide, a failure in a thread
-            results[key] = exc
-
-    loader = threading.Thread(target=run, args=("loader", lambda: proxy.LATE))
-    loader.start()
-    g.in_body.wait()
-    reader = threading.Thread(target=run, args=("reader", lambda: proxy.EARLY))
-    reader.start()
-    g.release.set()
-    loader.join()
-    reader.join()
+    results = _load_and_read_meanwhile(g, lambda: proxy.LATE, lambda: proxy.EARLY)
     assert isinstance(results["loader"], LazyImportError) and "first run fails" in str(results["loader"])
     assert results["reader"] == "early"
     assert g.runs == [1, 1]  # the reader ran the body again: its value is from a complete load
