@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import ast
 import subprocess
 import sys
 
@@ -13,11 +13,13 @@ FORBIDDEN = ("prometheus_client", "opentelemetry.sdk", "opentelemetry.exporter",
 
 
 def _modules_after(code: str) -> set[str]:
+    """sys.modules after ``code`` in a fresh interpreter, read without importing anything more
+    (json is on the forbidden lists): repr() of a list of str, read back with ast here."""
     out = subprocess.run(
-        [sys.executable, "-c", f"{code}\nimport sys, json; print(json.dumps(sorted(sys.modules)))"],
+        [sys.executable, "-c", f"{code}\nimport sys\nprint(repr(sorted(sys.modules)))"],
         capture_output=True, text=True, check=True, timeout=120,
     )  # fmt: skip
-    return set(json.loads(out.stdout.strip().splitlines()[-1]))
+    return set(ast.literal_eval(out.stdout.strip().splitlines()[-1]))
 
 
 def _forbidden(modules: set[str]) -> list[str]:
@@ -48,7 +50,6 @@ def test_public_names_load_no_heavy_standard_library_module() -> None:
     modules = _modules_after(
         "from codomyrmex.performance import CacheManager, cached_function, LazyLoader, lazy_import"
     )
-    # (json is not in the list: _modules_after itself imports it to print its answer)
     heavy = ("asyncio", "dataclasses", "inspect", "pathlib", "sqlite3", "pickle", "logging")
     assert sorted(m for m in heavy if m in modules) == []
 
@@ -102,27 +103,15 @@ FORBIDDEN_AFTER: dict[str, tuple[str, ...]] = {
 }
 
 
-def _modules_in_fresh_interpreter(code: str) -> set[str]:
-    # sys.modules read without importing anything (json, which _modules_after uses, is on the
-    # forbidden lists); repr() of a list of str is read back with ast in this process
-    import ast
-
-    out = subprocess.run(
-        [sys.executable, "-c", f"{code}\nimport sys\nprint(repr(sorted(sys.modules)))"],
-        capture_output=True, text=True, check=True, timeout=120,
-    )  # fmt: skip
-    return set(ast.literal_eval(out.stdout.strip().splitlines()[-1]))
-
-
 @pytest.mark.parametrize("code", sorted(FORBIDDEN_AFTER), ids=lambda code: code.split(" import ")[-1][:40])
 def test_public_import_loads_no_forbidden_module(code: str) -> None:
-    modules = _modules_in_fresh_interpreter(code)
+    modules = _modules_after(code)
     crept_in = sorted(m for m in modules if any(m == f or m.startswith(f + ".") for f in FORBIDDEN_AFTER[code]))
     assert crept_in == []
 
 
 def test_the_forbidden_lists_catch_a_module_that_creeps_in() -> None:
     # the check itself: a statement that does load typing is caught
-    modules = _modules_in_fresh_interpreter("from codomyrmex.performance import lazy_import; import typing")
+    modules = _modules_after("from codomyrmex.performance import lazy_import; import typing")
     forbidden = FORBIDDEN_AFTER["from codomyrmex.performance import lazy_import"]
     assert "typing" in modules and "typing" in forbidden
