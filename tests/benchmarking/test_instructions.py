@@ -11,10 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from prometheus_client import CollectorRegistry, generate_latest
-from prometheus_client.parser import text_string_to_metric_families
 
-from codomyrmex.performance import BenchmarkError, telemetry
+from codomyrmex.performance import BenchmarkError
 from codomyrmex.performance.benchmarking import (
     MIN_HISTORY_RUNS,
     BenchmarkResult,
@@ -25,6 +23,7 @@ from codomyrmex.performance.benchmarking import (
 )
 from codomyrmex.performance.cli import main
 from codomyrmex.performance.series import BenchmarkRecord, RunRecord, SQLiteStore
+from tests.support.metrics import collector_samples
 from tests.support.procs import require_binary
 
 SUITE = """
@@ -178,13 +177,7 @@ def test_the_count_is_exported_as_its_own_gauge(clean_stats: Any, tmp_path: Path
     require_binary("valgrind")
     suite = load_suites(_suite_file(tmp_path))[0]
     run = run_benchmark(suite, store=False, **TINY)
-    registry = CollectorRegistry()
-    telemetry.register_collector(registry, stats=clean_stats)
-    samples = {
-        (s.name, tuple(sorted(s.labels.items()))): s.value
-        for fam in text_string_to_metric_families(generate_latest(registry).decode())
-        for s in fam.samples
-    }
+    samples = collector_samples(clean_stats)
     key = ("codomyrmex_benchmark_instructions", (("benchmark", "w100"), ("suite", "instr_suite")))
     assert samples[key] == run["w100"].median
     # an instruction count is never exported as a duration

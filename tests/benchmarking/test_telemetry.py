@@ -7,13 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from codomyrmex.performance import telemetry
 from codomyrmex.performance.benchmarking import MIN_HISTORY_RUNS, BenchmarkSuite
 from codomyrmex.performance.benchmarking import run_benchmark as _run_benchmark
 from codomyrmex.performance.telemetry import names
+from tests.support.metrics import collector_samples
 
 # These tests are about the gate and the runner on real timings. On an oversubscribed machine
 # every run would be recorded as noisy and none judged (that behaviour is tested in
@@ -55,13 +54,7 @@ def test_gauges_are_exported_through_the_collector(clean_stats: Any, unique_name
     for _ in range(MIN_HISTORY_RUNS):
         run_benchmark(_suite(unique_name), rounds=3, min_time=0.0005, canary=False, store=store)
     run = run_benchmark(_suite(unique_name), rounds=3, min_time=0.0005, canary=False, store=store)
-    registry = CollectorRegistry()
-    telemetry.register_collector(registry, stats=clean_stats)
-    samples = {
-        (s.name, tuple(sorted(s.labels.items()))): s.value
-        for fam in text_string_to_metric_families(generate_latest(registry).decode())
-        for s in fam.samples
-    }
+    samples = collector_samples(clean_stats)
     fast = run["fast"]
     for stat in ("min", "p50", "p90", "p95", "p99", "mean"):
         key = ("codomyrmex_benchmark_duration_seconds",
