@@ -139,12 +139,17 @@ def _writer(path: str, index: int, barrier: multiprocessing.synchronize.Barrier)
 def test_eight_processes_writing_at_once_lose_no_run(tmp_path: Path) -> None:
     path = str(tmp_path / "s.sqlite3")
     ctx = multiprocessing.get_context("fork")
-    barrier = ctx.Barrier(8)
+    # With timeouts: a writer that dies before the barrier (it once did, opening the new store
+    # while another switched it to WAL) fails the test instead of leaving seven waiting forever.
+    barrier = ctx.Barrier(8, timeout=60)
     procs = [ctx.Process(target=_writer, args=(path, i, barrier)) for i in range(8)]
     for p in procs:
         p.start()
     for p in procs:
-        p.join()
+        p.join(120)
+    for p in procs:
+        if p.is_alive():
+            p.kill()
     assert [p.exitcode for p in procs] == [0] * 8
     with SQLiteStore(path) as store:
         assert store.count_runs("concurrent") == 8
@@ -236,3 +241,4 @@ def test_history_of_one_host(tmp_path: Path) -> None:
         assert [p.median for p in store.history("s", "b")] == [0.001, 0.5]
         assert [p.median for p in store.history("s", "b", host="h1")] == [0.001]
         assert [p.median for p in store.history("s", "b", host="h2")] == [0.5]
+

@@ -27,6 +27,8 @@ import weakref
 from collections.abc import Callable
 from pathlib import Path
 
+from .._sqlite_wal import switch_to_wal
+
 __all__ = ["SQLiteTier"]
 
 _SCHEMA = """
@@ -147,7 +149,7 @@ class SQLiteTier:
         )
         try:
             conn.execute(f"PRAGMA busy_timeout={int(self.busy_timeout * 1000)}")
-            conn.execute("PRAGMA journal_mode=WAL")
+            switch_to_wal(conn, timeout=self.busy_timeout)  # many workers may open a new file at once
             conn.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable across app crashes
             conn.execute(_SCHEMA)
             conn.execute(_TAGS_SCHEMA)

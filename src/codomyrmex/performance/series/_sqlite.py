@@ -30,6 +30,7 @@ from types import TracebackType
 from typing import Any
 
 from .. import env
+from .._sqlite_wal import switch_to_wal
 from ..errors import SeriesStoreError
 from ._records import Acceptance, BenchmarkRecord, HistoryPoint, RunRecord, check_unit, json_safe
 
@@ -221,7 +222,7 @@ class SQLiteStore:
             # Read first: a file that is not a database fails here, before anything is written.
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
             conn.execute(f"PRAGMA busy_timeout = {int(_BUSY_TIMEOUT_S * 1000)}")
-            conn.execute("PRAGMA journal_mode = WAL")
+            switch_to_wal(conn, timeout=_BUSY_TIMEOUT_S)
             conn.execute("PRAGMA synchronous = NORMAL")  # durable in WAL mode across app crashes
             self._migrate(conn)
         except sqlite3.DatabaseError as exc:
