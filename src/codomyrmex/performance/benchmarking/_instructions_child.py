@@ -1,17 +1,20 @@
 """The program that instruction mode runs under Valgrind (``python _instructions_child.py SPEC``).
 
 It loads the benchmarks, runs each one's setup and warms it up (8 times its loop count, see
-``_warmup_calls``), in suite order. Then, for every benchmark ``k`` that did not fail, it runs three segments, each ended by
-``os.sched_yield()``, where callgrind (``--dump-before=sched_yield``) writes the instructions
-counted since the previous marker:
+``_warmup_calls``), in suite order. Then, for every benchmark ``k`` that did not fail, it runs
+``1 + 2 * PAIRS`` segments, each ended by ``os.sched_yield()``, where callgrind
+(``--dump-before=sched_yield``) writes the instructions counted since the previous marker:
 
-    marker | loops_k calls | marker | loops_k calls | marker | 2 * loops_k calls | marker | ...
+    marker | loops_k | marker | loops_k | marker | 2 * loops_k | marker | loops_k | ... (PAIRS pairs)
 
-The first segment absorbs the bookkeeping between benchmarks; the second and third are reached
-by the same code and differ only in the loop count, so ``(count(third) - count(second)) /
-loops_k`` is the cost of one warmed-up call: interpreter start, imports, setup, warmup and the
-markers are not in it. A ``setup_per_round`` benchmark's segments are ``loops`` setups without,
-without, and with the call after each setup.
+The first segment absorbs the bookkeeping between benchmarks; in each pair the two segments are
+reached by the same code and differ only in the loop count, so ``(count(2 * loops) -
+count(loops)) / loops_k`` is the cost of one warmed-up call: interpreter start, imports, setup,
+warmup and the markers are not in it. The parent takes the median over the pairs, so that a
+one-off event inside one segment (the allocator taking a fresh arena, say: tens of thousands
+of instructions, 0.6 % of a small segment in a CI run) cannot move the result. A
+``setup_per_round`` benchmark's pairs are ``loops`` setups without, and with the call after
+each setup.
 
 This file is run by path, not imported as part of the package: only a benchmark loaded from a
 suite file pulls in ``codomyrmex.performance``. It writes which benchmarks were measured (in
@@ -78,6 +81,10 @@ def _segment(run: Any, call: Any, n: int, with_call: bool | None, done: list[int
 #: loop count (at most the calls that take 8,192 executions of a once-per-call instruction)
 #: brings both measured segments into the steady state.
 _WARMUP_FACTOR, _WARMUP_CALLS = 8, 8_192
+#: measured (loops, 2 * loops) pairs per benchmark; the parent takes their median
+PAIRS = 3
+#: segments (markers) per measured benchmark
+SEGMENTS = 1 + 2 * PAIRS
 
 
 def _warmup_calls(loops: int) -> int:
@@ -121,20 +128,22 @@ def main() -> int:
         run = _per_round if bench.setup_per_round else _loop
         done = [0]
         try:
-            # three segments, each ending in a marker; the first absorbs this loop's own
-            # bookkeeping, so the second and third are reached by exactly the same code and
+            # segments, each ending in a marker; the first absorbs this loop's own
+            # bookkeeping, so the two of each pair are reached by exactly the same code and
             # differ only in the loop count (or, per round, in whether the call is made)
             if bench.setup_per_round:
                 _segment(run, call, n, False, done)
-                _segment(run, call, n, False, done)
-                _segment(run, call, n, True, done)
+                for _ in range(PAIRS):
+                    _segment(run, call, n, False, done)
+                    _segment(run, call, n, True, done)
             else:
                 _segment(run, call, n, None, done)
-                _segment(run, call, n, None, done)
-                _segment(run, call, double, None, done)
+                for _ in range(PAIRS):
+                    _segment(run, call, n, None, done)
+                    _segment(run, call, double, None, done)
         except (Exception, SystemExit) as exc:
             errors[bench.name] = f"{type(exc).__name__}: {exc}"
-            for _ in range(3 - done[0]):  # keep the markers in step: three per benchmark
+            for _ in range(SEGMENTS - done[0]):  # keep the markers in step with the parent
                 os.sched_yield()
     with open(f"{spec_path}.json", "w", encoding="utf-8") as fh:
         json.dump({"errors": errors, "measured": measured}, fh)
