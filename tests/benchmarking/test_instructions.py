@@ -232,9 +232,9 @@ def test_parent_and_child_agree_on_the_segments() -> None:
 
 
 def test_one_disturbed_segment_does_not_move_the_count(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """The per-call count is the median over three (loops, 2 * loops) pairs: a one-off event of
-    tens of thousands of instructions in one segment (seen in CI: 0.6 % of a small segment)
-    leaves it where the other two pairs put it."""
+    """The per-call count is the median over three (loops, 2 * loops) pairs: a one-off event in
+    one segment (seen in CI: 0.6 % of a small segment) leaves it where the other two pairs put
+    it."""
     require_binary("valgrind")
     from codomyrmex.performance.benchmarking import _instructions
 

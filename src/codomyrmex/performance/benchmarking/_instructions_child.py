@@ -11,8 +11,8 @@ The first segment absorbs the bookkeeping between benchmarks; in each pair the t
 reached by the same code and differ only in the loop count, so ``(count(2 * loops) -
 count(loops)) / loops_k`` is the cost of one warmed-up call: interpreter start, imports, setup,
 warmup and the markers are not in it. The parent takes the median over the pairs, so that a
-one-off event inside one segment (the allocator taking a fresh arena, say: tens of thousands
-of instructions, 0.6 % of a small segment in a CI run) cannot move the result. A
+one-off event inside one segment (once 0.6 % of a small segment in a CI run, cause not pinned
+down) cannot move the result. A
 ``setup_per_round`` benchmark's pairs are ``loops`` setups without, and with the call after
 each setup.
 
