@@ -164,6 +164,17 @@ def test_a_lookback_or_timeout_that_cannot_work_is_rejected(kwargs: dict[str, fl
         PrometheusStore(prometheus="http://127.0.0.1:9", **kwargs)  # type: ignore[arg-type]
 
 
+def _push_history(store: PrometheusStore, prom_url: str, suite: str, samples: list[tuple[float, ...]]) -> None:
+    """Push one run per ``samples`` entry (a second apart, a minute ago) under the store's host
+    label ``ci-fleet``, waiting for Prometheus to scrape each before the next replaces it."""
+    last_run = f'codomyrmex_benchmark_last_run_timestamp_seconds{{suite="{suite}",host="ci-fleet"}}'
+    for i, times in enumerate(samples):
+        run = _run(suite, times, time.time() - 60 + i)
+        store.append(run)
+        _wait_for(lambda ts=run.timestamp: any(float(r["value"][1]) == ts for r in _query(prom_url, last_run)),
+                  "the run to be scraped")  # fmt: skip
+
+
 def test_a_store_with_its_own_host_label_judges_against_the_runs_it_pushed(
     pushgateway: Any, prometheus_factory: Any, unique_name: str
 ) -> None:
@@ -174,12 +185,7 @@ def test_a_store_with_its_own_host_label_judges_against_the_runs_it_pushed(
 
     prom = prometheus_factory(targets=[f"127.0.0.1:{pushgateway.port}"], honor_labels=True)
     store = PrometheusStore(pushgateway=pushgateway.url, prometheus=prom.url, lookback=600, host="ci-fleet")
-    last_run = f'codomyrmex_benchmark_last_run_timestamp_seconds{{suite="{unique_name}",host="ci-fleet"}}'
-    for i in range(MIN_HISTORY_RUNS):
-        run = _run(unique_name, (1e-3, 1.1e-3, 1.2e-3), time.time() - 60 + i)
-        store.append(run)
-        _wait_for(lambda ts=run.timestamp: any(float(r["value"][1]) == ts for r in _query(prom.url, last_run)),
-                  "the run to be scraped")  # fmt: skip
+    _push_history(store, prom.url, unique_name, [(1e-3, 1.1e-3, 1.2e-3)] * MIN_HISTORY_RUNS)
     suite = BenchmarkSuite(unique_name)
     suite.add("tokenize", lambda: sum(range(100)))
     result = run_benchmark(suite, rounds=3, min_time=0.0005, canary=False, store=store)
@@ -228,13 +234,8 @@ def test_a_regression_judged_against_prometheus_says_acceptances_cannot_be_read_
 
     prom = prometheus_factory(targets=[f"127.0.0.1:{pushgateway.port}"], honor_labels=True)
     store = PrometheusStore(pushgateway=pushgateway.url, prometheus=prom.url, lookback=600, host="ci-fleet")
-    last_run = f'codomyrmex_benchmark_last_run_timestamp_seconds{{suite="{unique_name}",host="ci-fleet"}}'
-    for i in range(MIN_HISTORY_RUNS):
-        run = _run(unique_name, tuple(1e-3 * (1 + 0.004 * (i % 3) + 0.001 * k) for k in (-1, 0, 1)),
-                   time.time() - 60 + i)  # fmt: skip
-        store.append(run)
-        _wait_for(lambda ts=run.timestamp: any(float(r["value"][1]) == ts for r in _query(prom.url, last_run)),
-                  "the run to be scraped")  # fmt: skip
+    _push_history(store, prom.url, unique_name, [tuple(1e-3 * (1 + 0.004 * (i % 3) + 0.001 * k) for k in (-1, 0, 1))
+                                                 for i in range(MIN_HISTORY_RUNS)])  # fmt: skip
     with pytest.raises(SeriesStoreError, match="a Prometheus store keeps no acceptances"):
         store.acceptances(unique_name)
     doubled = BenchmarkResult("tokenize", [2e-3 * (1 + 0.001 * k) for k in (-1, 0, 1, 0, 2)])
