@@ -4,7 +4,8 @@ One wrapper per shape (sync/async, function/method, fast/general), chosen once a
 so the hit path never tests configuration: build the key as cachetools does (the argument
 tuple), take the cache's lock, read the store, ``stats.hits += 1``. No telemetry call, no stable
 key, no call into :class:`~._core.TieredCache`; a miss hands over to ``TieredCache.call`` or
-``acall``.
+``acall`` (a memory-only cache's fast wrapper joins the key's flight under the hit lookup's lock
+and calls ``TieredCache.lead`` directly).
 
 Peer semantics kept here (``functools.lru_cache``; README "Differences from functools/cachetools"):
 

@@ -78,7 +78,7 @@ _span_threshold: float | None = None
 #: What :func:`load_start` returns: ``(perf_counter start, span | None, context token,
 #: deadline)``. ``deadline`` is the perf_counter time from which the load counts as slow (a
 #: span is then made after the fact), 0.0 without a span threshold. Callers on the hot path
-#: read it through :func:`load_quiet` (spelled out there, see TieredCache._lead).
+#: read it through :func:`load_quiet` (spelled out in TieredCache.lead).
 _Load = tuple[float, Any, Any, float]
 
 
@@ -134,7 +134,7 @@ def load_start(stats: CacheStats) -> _Load:
 def load_quiet(load: _Load, end: float) -> bool:
     """Whether a successful load that ended at ``end`` (perf_counter) needs no span: then the
     caller records it with :func:`record_quiet_load` (under its own lock, beside whatever else
-    it does there) instead of calling :func:`load_end`. TieredCache._lead spells this test out
+    it does there) instead of calling :func:`load_end`. TieredCache.lead spells this test out
     to save a call on every miss; keep the two in step."""
     return load[1] is None and (not load[3] or end < load[3])
 
@@ -160,7 +160,7 @@ def load_end(
     end = perf_counter()
     start, sp, token, deadline = load
     seconds = end - start
-    if exc is None and sp is None and (not deadline or end < deadline):  # the common case
+    if exc is None and load_quiet(load, end):  # the common case
         with lock:
             record_quiet_load(stats, seconds)
         return
