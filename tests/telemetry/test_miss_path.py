@@ -18,6 +18,12 @@ def loads(otel: Any) -> list[Any]:
     return [s for s in otel.spans() if s.name == "cache.load"]
 
 
+def load_point(otel: Any, cache: str) -> Any:
+    """The one data point of cache ``cache`` in a fresh collection of the load histogram."""
+    ((_, point),) = [(a, p) for a, p in otel.points("codomyrmex.cache.load_duration") if a["cache"] == cache]
+    return point
+
+
 def test_no_span_without_a_sampled_context_one_under_a_request(unique_name: str, otel: Any) -> None:
     @cached_function(name=unique_name)
     def f(x: int) -> int:
@@ -84,7 +90,7 @@ def test_exemplars_point_at_the_cache_load_span(unique_name: str, otel: Any) -> 
         f(1)
     (load,) = loads(otel)
     span_id = load.context.span_id
-    ((_, point),) = [(a, p) for a, p in otel.points("codomyrmex.cache.load_duration") if a["cache"] == unique_name]
+    point = load_point(otel, unique_name)
     assert [e.span_id for e in point.exemplars] == [span_id]  # the load's span, not the request
     text = openmetrics_latest(reg).decode()
     exemplar_lines = [line for line in text.splitlines() if f'cache="{unique_name}"' in line and " # {" in line]
@@ -144,7 +150,7 @@ def test_span_threshold_slow_load_outside_a_sampled_context_makes_no_span(unique
     (load,) = loads(otel)
     assert load.parent.span_id == request.get_span_context().span_id
     # every load is in the histogram, span or not
-    ((_, point),) = [(a, p) for a, p in otel.points("codomyrmex.cache.load_duration") if a["cache"] == unique_name]
+    point = load_point(otel, unique_name)
     assert point.count == 3
     assert [e.span_id for e in point.exemplars] == [load.context.span_id]
 
@@ -227,7 +233,7 @@ def test_a_full_load_queue_is_recorded_off_the_callers_thread(
     assert not bridge.handed_over
     assert len(threads) >= 64
     assert set(threads) == {"codomyrmex-otel-drain"}  # none on the caller's thread
-    ((_, point),) = [(a, p) for a, p in otel.points("codomyrmex.cache.load_duration") if a["cache"] == unique_name]
+    point = load_point(otel, unique_name)
     assert point.count == 200  # the rest was drained by the collection, none twice
 
 
@@ -257,5 +263,5 @@ def test_a_load_queue_past_its_hard_bound_is_drained_by_the_caller(
     assert threads == [threading.current_thread().name] * 16  # the caller drained at 16
     assert len(bridge.pending) == 4
     bridge.handed_over = False
-    ((_, point),) = [(a, p) for a, p in otel.points("codomyrmex.cache.load_duration") if a["cache"] == unique_name]
+    point = load_point(otel, unique_name)
     assert point.count == 20
