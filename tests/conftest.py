@@ -130,10 +130,7 @@ def _no_leftover_configuration() -> Iterator[None]:
 # -- real servers -----------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
-def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """A real ``redis-server`` on a free loopback port, without persistence. ``.restart()``
-    brings it back on the same port (for fault tests)."""
+def _start_redis(tmp_path_factory: pytest.TempPathFactory) -> Server:
     binary = require_binary("redis-server")
     port = free_port()
     workdir = tmp_path_factory.mktemp("redis")
@@ -141,7 +138,25 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             "--appendonly", "no", "--dir", str(workdir)]  # fmt: skip
     server = start_server("redis", argv, port, workdir, tcp_ready(port))
     server.extra["url"] = f"redis://127.0.0.1:{port}/0"
+    return server
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A real ``redis-server`` on a free loopback port, without persistence. ``.restart()``
+    brings it back on the same port (for fault tests)."""
+    server = _start_redis(tmp_path_factory)
     yield server
+    server.stop()
+
+
+@pytest.fixture
+def own_redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A ``redis-server`` of this test alone, for assertions on server-wide statistics
+    (``INFO commandstats``): on the session's server a thread left by an earlier test (a
+    waiter polling a lease, a renewal) can send commands while this test counts."""
+    server = _start_redis(tmp_path_factory)
+    yield str(server.extra["url"])
     server.stop()
 
 

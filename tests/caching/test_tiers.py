@@ -230,15 +230,15 @@ def test_redis_entries_carry_their_ttl(redis_url: str, unique_name: str) -> None
     client.close()
 
 
-def test_a_memory_hit_never_touches_redis(redis_url: str, unique_name: str) -> None:
+def test_a_memory_hit_never_touches_redis(own_redis_url: str, unique_name: str) -> None:
     import redis
 
-    @cached_function(name=unique_name, redis=redis_url)
+    @cached_function(name=unique_name, redis=own_redis_url)
     def f(x: int) -> int:
         return x
 
     f(1)
-    client = redis.Redis.from_url(redis_url)
+    client = redis.Redis.from_url(own_redis_url)
     client.config_resetstat()
     for _ in range(20):
         assert f(1) == 1
