@@ -60,9 +60,13 @@ def git_commit(cwd: str | os.PathLike[str] | None = None) -> str | None:
     return commit if out.returncode == 0 and commit else None
 
 
-def collect_environment(source: str | os.PathLike[str] | None = None) -> dict[str, Any]:
+def collect_environment(
+    source: str | os.PathLike[str] | None = None, *, overhead: float | None = None
+) -> dict[str, Any]:
     """The environment of this process; ``source`` (a suite file) is where the git commit is
-    looked up, so running a suite from elsewhere still records the commit of its code."""
+    looked up, so running a suite from elsewhere still records the commit of its code.
+    ``overhead`` is a timer overhead already measured for this run (recorded as is, so the
+    value in the record is the one loops were calibrated against); measured here otherwise."""
     info = time.get_clock_info("perf_counter")
     cwd = Path(source).resolve().parent if source is not None else None
     return {
@@ -77,5 +81,5 @@ def collect_environment(source: str | os.PathLike[str] | None = None) -> dict[st
         "timer": "perf_counter",
         "timer_implementation": info.implementation,
         "timer_resolution": info.resolution,
-        "timer_overhead": timer_overhead(),
+        "timer_overhead": timer_overhead() if overhead is None else overhead,
     }

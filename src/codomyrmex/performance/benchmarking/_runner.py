@@ -393,7 +393,10 @@ def _run(
     pusher = PrometheusStore(pushgateway=push_url) if push_url else None
 
     run_name = name if name is not None and not single else suite.name
-    run = SuiteRun(run_name, environment=collect_environment(suite.source))
+    # one measurement of the timer's overhead: the one loops are calibrated against is the one
+    # recorded in the run's environment
+    overhead = timer_overhead()
+    run = SuiteRun(run_name, environment=collect_environment(suite.source, overhead=overhead))
     cpu0, wall0 = time.process_time(), time.perf_counter()
     if len(suite) == 0:
         warnings.warn(
@@ -405,7 +408,7 @@ def _run(
     run.environment["system"] = system_state()
     if measure == "time":  # an instruction count does not care who else runs
         run.warnings.extend(busy_warnings(run.environment["system"]))
-    timing = Timing(warmup, rounds, min_time, gc, None, timer_overhead())
+    timing = Timing(warmup, rounds, min_time, gc, None, overhead)
     unit = "instructions" if measure == "instructions" else "seconds"
     run.environment["measure"] = measure
     with recording.span(names.span_benchmark(run.suite), {"suite": run.suite}) as suite_span:

@@ -65,7 +65,11 @@ class PerfSession:
         try:
             pusher = PrometheusStore(pushgateway=push_url) if push_url else None
             for suite, fixtures in self.timed.items():
-                run = SuiteRun(suite, environment=collect_environment(self.sources.get(suite)))
+                # the overhead the fixtures calibrated against, not a second measurement
+                timing = fixtures[0]._timing
+                overhead = timing.timer_overhead if timing is not None else None
+                environment = collect_environment(self.sources.get(suite), overhead=overhead)
+                run = SuiteRun(suite, environment=environment)
                 meta: dict[str, Any] = {}
                 for fx in fixtures:
                     result = fx.stats
