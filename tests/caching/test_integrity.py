@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from codomyrmex.performance import cached_function
 from codomyrmex.performance.caching._keys import canonical, namespace, stable_key
@@ -251,3 +253,31 @@ def test_series_files_are_created_0600(tmp_path: Path) -> None:
             store.close()
     finally:
         os.umask(old)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    key=st.binary(min_size=16, max_size=200),
+    head=st.binary(max_size=100),
+    body=st.binary(max_size=300),
+)
+@example(key=b"k" * 64, head=b"", body=b"")  # exactly one block: used as is
+@example(key=b"k" * 65, head=b"x", body=b"")  # one byte over: hashed first
+def test_the_mac_is_hmac_sha256_byte_for_byte(key: bytes, head: bytes, body: bytes) -> None:
+    # The seal is computed from two precomputed SHA-256 states; the stored format is still
+    # RFC 2104 HMAC-SHA256, so values signed by earlier versions (hmac.digest) still verify.
+    import hmac
+
+    from codomyrmex.performance.caching._serialize import hmac_sha256
+
+    assert hmac_sha256(key)(head, body) == hmac.digest(key, head + body, "sha256")
+
+
+def test_a_value_sealed_with_hmac_digest_still_reads() -> None:
+    import hmac
+
+    from codomyrmex.performance.caching._serialize import Serializer, bound
+
+    payload = b'J{"role":"admin"}'
+    data = b"S" + hmac.digest(KEY, bound("ns:k", 1.5e9) + payload, "sha256") + payload
+    assert Serializer(KEY).loads(data, "ns:k", 1.5e9) == {"role": "admin"}

@@ -31,7 +31,6 @@ Values from shared or persistent tiers are never unpickled unless signed (DESIGN
 
 from __future__ import annotations
 
-import functools
 import struct
 from collections.abc import Callable
 from typing import Any
@@ -160,6 +159,44 @@ def _crc_head(key: str, expires_at: float | None) -> int:
 _RESIDUE = 0x2144DF1C
 
 
+#: translation tables XOR-ing every byte with HMAC's inner and outer pads (RFC 2104)
+_IPAD = bytes(b ^ 0x36 for b in range(256))
+_OPAD = bytes(b ^ 0x5C for b in range(256))
+_SHA256_BLOCK = 64
+
+
+def hmac_sha256(key: bytes) -> Callable[[bytes, bytes], bytes]:
+    """HMAC-SHA256 under ``key`` of ``head + body``: byte for byte
+    ``hmac.digest(key, head + body, "sha256")``, without building ``head + body``.
+
+    The two SHA-256 states that start every HMAC under one key (key XOR ipad, key XOR opad)
+    are hashed once here and copied per message. Each ``hmac.digest`` call has OpenSSL 3 look
+    the algorithm up and re-key from scratch: 5.1 us per MAC on this machine against 2.0 us,
+    and the L2 hit path verifies one per hit.
+
+        >>> import hmac
+        >>> hmac_sha256(b"k" * 16)(b"mess", b"age") == hmac.digest(b"k" * 16, b"message", "sha256")
+        True
+    """
+    import hashlib
+
+    if len(key) > _SHA256_BLOCK:  # RFC 2104: a key longer than a block is hashed first
+        key = hashlib.sha256(key).digest()
+    key = key.ljust(_SHA256_BLOCK, b"\0")
+    inner = hashlib.sha256(key.translate(_IPAD)).copy
+    outer = hashlib.sha256(key.translate(_OPAD)).copy
+
+    def mac(head: bytes, body: bytes) -> bytes:
+        h = inner()
+        h.update(head)
+        h.update(body)
+        o = outer()
+        o.update(h.digest())
+        return o.digest()
+
+    return mac
+
+
 class Serializer:
     """Encode/decode values for the shared tiers; ``signing_key`` enables HMAC and pickle."""
 
@@ -188,9 +225,7 @@ class Serializer:
         if signing_key is not None:
             import hmac
 
-            # hmac.digest: OpenSSL's one-shot HMAC, no HMAC object per value (the L2 hit path
-            # verifies one per hit; hmac.new(...).digest() cost twice as much here)
-            self._mac = functools.partial(hmac.digest, signing_key, digest="sha256")
+            self._mac = hmac_sha256(signing_key)
             self._same_mac = hmac.compare_digest
 
     @property
@@ -234,7 +269,7 @@ class Serializer:
         if self._key is None:
             body = b"C" + payload
             return body + _CRC.pack(_crc32(body, _crc_head(key, expires_at)))
-        return b"S" + self._mac(bound(key, expires_at) + payload) + payload
+        return b"S" + self._mac(bound(key, expires_at), payload) + payload
 
     def dumps(self, value: Any, key: str = "", expires_at: float | None = None) -> bytes:
         """:meth:`encode` then :meth:`seal`."""
@@ -275,7 +310,7 @@ class Serializer:
                 if self._key is None:
                     raise UntrustedValue("signed value but no signing_key is configured")
                 mac, payload = data[1 : 1 + _MAC_LEN], data[1 + _MAC_LEN :]
-                if not self._same_mac(mac, self._mac(bound(key, expires_at) + payload)):
+                if not self._same_mac(mac, self._mac(bound(key, expires_at), payload)):
                     raise UntrustedValue(
                         "HMAC mismatch: the value was tampered with, copied from another entry "
                         "or re-dated, or signed with another key"
