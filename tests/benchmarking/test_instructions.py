@@ -220,15 +220,25 @@ def test_a_plain_callable_in_instruction_mode_returns_its_result(tmp_path: Path)
     assert result.unit == "instructions" and result.median > 0 and not result.failed
 
 
-def test_parent_and_child_agree_on_the_segments() -> None:
-    """The child runs as a script (not imported by the parent): the pair and segment counts
-    that both sides use to attribute callgrind's dumps are written twice and must agree."""
-    import runpy
-
+def test_the_child_runs_as_many_pairs_as_the_parent_reads(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The pair count reaches the child in its spec (it runs as a script and imports nothing of
+    the parent): with one pair the parent expects 1 + 3 dumps per benchmark, and attributing
+    them fails unless the child ran exactly one pair."""
+    require_binary("valgrind")
     from codomyrmex.performance.benchmarking import _instructions
 
-    child = runpy.run_path(str(_instructions._CHILD), run_name="not_main")
-    assert (child["PAIRS"], child["SEGMENTS"]) == (_instructions._PAIRS, _instructions._SEGMENTS) == (3, 7)
+    read: list[Path] = []
+    real = _instructions._read_count
+    monkeypatch.setattr(_instructions, "_read_count", lambda p: read.append(p) or real(p))
+    monkeypatch.setattr(_instructions, "_PAIRS", 1)
+    suite = load_suites(_suite_file(tmp_path))[0]
+    run = run_benchmark(suite, store=False, **TINY)
+    assert {n: r.error for n, r in run.results.items()} == {
+        "w100": None, "w200": None, "reps": None, "pop": None, "broken": "ValueError: boom"
+    }
+    assert len(read) == 3 * 4  # one absorbing segment and one pair per measured benchmark
 
 
 def test_one_disturbed_segment_does_not_move_the_count(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

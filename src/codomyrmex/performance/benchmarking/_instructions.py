@@ -56,10 +56,8 @@ __all__ = ["MEASURES", "InstructionCounter", "check_measure"]
 MEASURES = ("time", "instructions")
 _CHILD = Path(__file__).with_name("_instructions_child.py")
 #: (loops, 2 * loops) segment pairs per benchmark, and segments in all (the first absorbs the
-#: bookkeeping between benchmarks): kept equal to _instructions_child.PAIRS / SEGMENTS, which
-#: runs as a script and so is not imported here (a test checks they agree)
+#: bookkeeping between benchmarks); the child is told the pair count in its spec
 _PAIRS = 3
-_SEGMENTS = 1 + 2 * _PAIRS
 #: a per-round benchmark (setup before each call) runs at most this many calls per process
 _MAX_PER_ROUND_LOOPS = 10_000
 ProgressFn = Callable[[int, int, str], None]
@@ -197,10 +195,13 @@ class InstructionCounter:
     def _run_child(
         self, runnable: list[Benchmark], loops: dict[str, int], progress: ProgressFn | None, total: int
     ) -> dict[str, Measurement]:
+        n_pairs = _PAIRS
+        segments = 1 + 2 * n_pairs
         spec: dict[str, Any] = {
             "suite": self.suite.name,
             "benchmarks": [b.name for b in runnable],
             "loops": [loops[b.name] for b in runnable],
+            "pairs": n_pairs,
             "gc": self.timing.gc,
             "warmup": max(1, self.timing.warmup),
             "sys_path": [p for p in sys.path if isinstance(p, str)],
@@ -233,12 +234,12 @@ class InstructionCounter:
             result = json.loads(result_path.read_text(encoding="utf-8"))
             measured: list[str] = result["measured"]
             errors: dict[str, str] = result["errors"]
-            # dump 1 is everything before the first marker; then _SEGMENTS per benchmark
+            # dump 1 is everything before the first marker; then `segments` per benchmark
             dumps = sorted(Path(tmp).glob("callgrind.out.*"), key=lambda p: int(p.suffix[1:]))
-            if len(dumps) != 1 + _SEGMENTS * len(measured):
+            if len(dumps) != 1 + segments * len(measured):
                 raise BenchmarkError(
                     f"instruction counts of suite {self.suite.name!r} cannot be attributed: expected "
-                    f"{1 + _SEGMENTS * len(measured)} callgrind dumps, got {len(dumps)} (does a benchmark "
+                    f"{1 + segments * len(measured)} callgrind dumps, got {len(dumps)} (does a benchmark "
                     "call os.sched_yield(), the marker between segments?)"
                 )
             counts = [_read_count(d) for d in dumps[1:]]
@@ -249,8 +250,8 @@ class InstructionCounter:
             if b.name in errors:
                 out[b.name] = Measurement([], n, errors[b.name], started, ended)
                 continue
-            first = _SEGMENTS * measured.index(b.name) + 1  # after the absorbing segment
-            pairs = [(counts[first + 2 * i], counts[first + 2 * i + 1]) for i in range(_PAIRS)]
+            first = segments * measured.index(b.name) + 1  # after the absorbing segment
+            pairs = [(counts[first + 2 * i], counts[first + 2 * i + 1]) for i in range(n_pairs)]
             flat = [(low, high) for low, high in pairs if high <= low]
             if flat:
                 low, high = flat[0]

@@ -2,10 +2,10 @@
 
 It loads the benchmarks, runs each one's setup and warms it up (8 times its loop count, see
 ``_warmup_calls``), in suite order. Then, for every benchmark ``k`` that did not fail, it runs
-``1 + 2 * PAIRS`` segments, each ended by ``os.sched_yield()``, where callgrind
+``1 + 2 * pairs`` segments (``pairs`` from the spec), each ended by ``os.sched_yield()``, where callgrind
 (``--dump-before=sched_yield``) writes the instructions counted since the previous marker:
 
-    marker | loops_k | marker | loops_k | marker | 2 * loops_k | marker | loops_k | ... (PAIRS pairs)
+    marker | loops_k | marker | loops_k | marker | 2 * loops_k | marker | loops_k | ... (pairs pairs)
 
 The first segment absorbs the bookkeeping between benchmarks; in each pair the two segments are
 reached by the same code and differ only in the loop count, so ``(count(2 * loops) -
@@ -81,10 +81,6 @@ def _segment(run: Any, call: Any, n: int, with_call: bool | None, done: list[int
 #: loop count (at most the calls that take 8,192 executions of a once-per-call instruction)
 #: brings both measured segments into the steady state.
 _WARMUP_FACTOR, _WARMUP_CALLS = 8, 8_192
-#: measured (loops, 2 * loops) pairs per benchmark; the parent takes their median
-PAIRS = 3
-#: segments (markers) per measured benchmark
-SEGMENTS = 1 + 2 * PAIRS
 
 
 def _warmup_calls(loops: int) -> int:
@@ -100,6 +96,10 @@ def main() -> int:
     errors: dict[str, str] = {}
     benches = _load(spec)
     loops: list[int] = spec["loops"]
+    # measured (loops, 2 * loops) pairs per benchmark (the parent takes their median), and the
+    # segments (markers) per measured benchmark, the first absorbing the bookkeeping
+    pairs: int = spec["pairs"]
+    segments = 1 + 2 * pairs
     calls: list[Any] = []
     # the collector stays off while benchmarks run (as in time mode) unless gc=True
     if not spec["gc"]:
@@ -133,17 +133,17 @@ def main() -> int:
             # differ only in the loop count (or, per round, in whether the call is made)
             if bench.setup_per_round:
                 _segment(run, call, n, False, done)
-                for _ in range(PAIRS):
+                for _ in range(pairs):
                     _segment(run, call, n, False, done)
                     _segment(run, call, n, True, done)
             else:
                 _segment(run, call, n, None, done)
-                for _ in range(PAIRS):
+                for _ in range(pairs):
                     _segment(run, call, n, None, done)
                     _segment(run, call, double, None, done)
         except (Exception, SystemExit) as exc:
             errors[bench.name] = f"{type(exc).__name__}: {exc}"
-            for _ in range(SEGMENTS - done[0]):  # keep the markers in step with the parent
+            for _ in range(segments - done[0]):  # keep the markers in step with the parent
                 os.sched_yield()
     with open(f"{spec_path}.json", "w", encoding="utf-8") as fh:
         json.dump({"errors": errors, "measured": measured}, fh)
