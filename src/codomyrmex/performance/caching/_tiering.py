@@ -98,21 +98,16 @@ class SharedTiers:
 
         :func:`~._keys.stable_key` inlined (a test checks they agree): this runs on every L2
         hit."""
-        if keysrc is None:
-            return None
-        try:
-            encoding = keysrc()
-        except KeyEncodingError as exc:
-            self._warn_once("key", "KeyEncodingError", exc)
-            return None
-        data = encoding.encode("utf-8", "surrogatepass")
-        return self._prefix + blake2b(data, digest_size=16).hexdigest()
+        return None if keysrc is None else self._stable(keysrc)
 
     def stable_args(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str | None:
         """:meth:`stable` of a call's own arguments (``keysrc_of(args, kwargs)`` without
         building that callable: the fast wrapper's L2 hit path)."""
+        return self._stable(canonical, args, kwargs)
+
+    def _stable(self, encode: Callable[..., str], *parts: Any) -> str | None:
         try:
-            encoding = canonical(args, kwargs)
+            encoding = encode(*parts)
         except KeyEncodingError as exc:
             self._warn_once("key", "KeyEncodingError", exc)
             return None
