@@ -55,8 +55,8 @@ __all__ = ["MEASURES", "InstructionCounter", "check_measure"]
 #: what a benchmark can measure: seconds per call or CPU instructions per call
 MEASURES = ("time", "instructions")
 _CHILD = Path(__file__).with_name("_instructions_child.py")
-#: (loops, 2 * loops) segment pairs per benchmark, and segments in all (the first absorbs the
-#: bookkeeping between benchmarks); the child is told the pair count in its spec
+#: (loops, 2 * loops) segment pairs measured per benchmark, after one segment that absorbs the
+#: bookkeeping between benchmarks; the child is told the count in its spec
 _PAIRS = 3
 #: a per-round benchmark (setup before each call) runs at most this many calls per process
 _MAX_PER_ROUND_LOOPS = 10_000

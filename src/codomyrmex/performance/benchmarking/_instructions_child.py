@@ -12,9 +12,8 @@ reached by the same code and differ only in the loop count, so ``(count(2 * loop
 count(loops)) / loops_k`` is the cost of one warmed-up call: interpreter start, imports, setup,
 warmup and the markers are not in it. The parent takes the median over the pairs, so that a
 one-off event inside one segment (once 0.6 % of a small segment in a CI run, cause not pinned
-down) cannot move the result. A
-``setup_per_round`` benchmark's pairs are ``loops`` setups without, and with the call after
-each setup.
+down) cannot move the result. A ``setup_per_round`` benchmark's pairs are ``loops`` setups
+without, and with the call after each setup.
 
 This file is run by path, not imported as part of the package: only a benchmark loaded from a
 suite file pulls in ``codomyrmex.performance``. It writes which benchmarks were measured (in
@@ -63,7 +62,9 @@ def _per_round(prepare: Any, loops: int, with_call: bool) -> None:
             call()
 
 
-def _segment(run: Any, call: Any, n: int, with_call: bool | None, done: list[int]) -> None:
+def _segment(run: Any, call: Any, segment: tuple[int, bool | None], done: list[int]) -> None:
+    """One segment: ``run`` ``call`` for ``segment`` = (calls, with_call), then the marker."""
+    n, with_call = segment
     try:
         if with_call is None:
             run(call, n)
@@ -124,23 +125,23 @@ def main() -> int:
         if call is None:
             continue
         measured.append(bench.name)
-        double = 2 * n
-        run = _per_round if bench.setup_per_round else _loop
+        # (calls, with_call) of a pair's two segments: they differ only in the loop count, or,
+        # per round, in whether the call is made after each setup
+        run: Any
+        low: tuple[int, bool | None]
+        high: tuple[int, bool | None]
+        if bench.setup_per_round:
+            run, low, high = _per_round, (n, False), (n, True)
+        else:
+            run, low, high = _loop, (n, None), (2 * n, None)
         done = [0]
         try:
             # segments, each ending in a marker; the first absorbs this loop's own
-            # bookkeeping, so the two of each pair are reached by exactly the same code and
-            # differ only in the loop count (or, per round, in whether the call is made)
-            if bench.setup_per_round:
-                _segment(run, call, n, False, done)
-                for _ in range(pairs):
-                    _segment(run, call, n, False, done)
-                    _segment(run, call, n, True, done)
-            else:
-                _segment(run, call, n, None, done)
-                for _ in range(pairs):
-                    _segment(run, call, n, None, done)
-                    _segment(run, call, double, None, done)
+            # bookkeeping, so the two of each pair are reached by exactly the same code
+            _segment(run, call, low, done)
+            for _ in range(pairs):
+                _segment(run, call, low, done)
+                _segment(run, call, high, done)
         except (Exception, SystemExit) as exc:
             errors[bench.name] = f"{type(exc).__name__}: {exc}"
             for _ in range(segments - done[0]):  # keep the markers in step with the parent
